@@ -1,0 +1,7 @@
+-- Reverse dependency order: allocation, hold, blackout, capacity, resource, then the function.
+DROP TABLE IF EXISTS resource_allocation;
+DROP TABLE IF EXISTS resource_hold;
+DROP TABLE IF EXISTS resource_blackout;
+DROP TABLE IF EXISTS resource_capacity;
+DROP TABLE IF EXISTS resource;
+DROP FUNCTION IF EXISTS update_updated_at_column();

@@ -1,0 +1,3 @@
+DROP INDEX IF EXISTS idx_allocation_hold;
+ALTER TABLE resource_allocation DROP COLUMN IF EXISTS hold_id;
+DROP TABLE IF EXISTS booking_event;

@@ -1,0 +1,262 @@
+"""Commands that create, check and fill the schema: info, migrate, verify, seed."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+import typer
+
+from ..config import default_database_path
+from ..db import dialect, parse_url
+from ..errors import EXIT_DATABASE, EXIT_REFUSED
+from ..schema.migrations import Migration, Migrator
+from ..schema.verify import VerifyReport, verify
+from ..seed import SeedPlan, seed
+from .support import handles_errors, print_json, print_table, settings, stderr, stdout
+
+migrate_app = typer.Typer(help="Apply, revert and list schema migrations.", no_args_is_help=True)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object instead of text.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.command("info")(info)
+    app.add_typer(migrate_app, name="migrate")
+    app.command("verify")(verify_command)
+    app.command("seed")(seed_command)
+
+
+@handles_errors
+def info(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """Show which database resbook uses, its dialect and schema version."""
+    s = settings(ctx)
+    parsed = parse_url(s.url)
+    result = {
+        "database": parsed.masked,
+        "dialect": parsed.dialect,
+        "default_sqlite_file": str(default_database_path()),
+        "schema_version": None,
+        "latest_version": None,
+        "reachable": False,
+        "error": None,
+    }
+    try:
+        db = s.database()
+        migrator = Migrator(db)
+        result.update(
+            schema_version=migrator.current_version(),
+            latest_version=migrator.migrations[-1].version if migrator.migrations else 0,
+            reachable=True,
+        )
+    except Exception as exc:  # info reports the problem instead of failing on it
+        result["error"] = str(exc)
+    if json:
+        print_json(result)
+    else:
+        for key in (
+            "database",
+            "dialect",
+            "schema_version",
+            "latest_version",
+            "default_sqlite_file",
+        ):
+            stdout.print(f"{key.replace('_', ' '):>20}: {result[key]}", markup=False)
+        if result["error"]:
+            stdout.print(f"{'error':>20}: {result['error']}", markup=False)
+    if not result["reachable"]:
+        raise typer.Exit(EXIT_DATABASE)
+
+
+@migrate_app.command("up")
+@handles_errors
+def migrate_up(
+    ctx: typer.Context,
+    to: Annotated[int | None, typer.Option("--to", help="Stop at this version.")] = None,
+) -> None:
+    """Apply every pending migration (or those up to --to)."""
+    db = settings(ctx).database()
+    migrator = Migrator(db)
+    applied = migrator.up(
+        target=to,
+        on_wait=lambda: stderr.print("Another resbook migration is running; waiting for it..."),
+        on_apply=lambda m: stdout.print(f"Applying {_label(m)}...", markup=False),
+    )
+    version = migrator.current_version()
+    if applied:
+        stdout.print(f"Applied {len(applied)} migration(s); schema is at version {version}.")
+    else:
+        stdout.print(f"Nothing to apply; schema is at version {version}.")
+
+
+@migrate_app.command("down")
+@handles_errors
+def migrate_down(
+    ctx: typer.Context,
+    to: Annotated[
+        int | None,
+        typer.Option("--to", help="Revert every migration above this version (0 = all)."),
+    ] = None,
+) -> None:
+    """Revert the newest migration, or every migration above --to."""
+    db = settings(ctx).database()
+    migrator = Migrator(db)
+    reverted = migrator.down(
+        to=to,
+        on_wait=lambda: stderr.print("Another resbook migration is running; waiting for it..."),
+        on_revert=lambda m: stdout.print(f"Reverting {_label(m)}...", markup=False),
+    )
+    version = migrator.current_version()
+    if reverted:
+        stdout.print(f"Reverted {len(reverted)} migration(s); schema is at version {version}.")
+    else:
+        stdout.print("Nothing to revert; no migration is applied.")
+
+
+@migrate_app.command("status")
+@handles_errors
+def migrate_status(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """List applied and pending migrations with their checksums."""
+    db = settings(ctx).database()
+    states = Migrator(db).status()
+    if json:
+        print_json({"dialect": dialect(db), "migrations": states})
+        return
+    print_table(
+        f"Migrations ({dialect(db)})",
+        ["version", "name", "status", "checksum", "applied at"],
+        [
+            (
+                f"{s.version:04d}",
+                s.name,
+                s.status,
+                (s.checksum or s.applied_checksum or "")[:12],
+                s.applied_at or "",
+            )
+            for s in states
+        ],
+    )
+    bad = [s for s in states if s.status in ("modified", "missing")]
+    if bad:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+def _label(m: Migration) -> str:
+    return f"{m.version:04d}_{m.name}"
+
+
+@handles_errors
+def verify_command(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """Compare the live schema with what its applied migrations should have made.
+
+    Exit 0 when it matches, 1 when anything drifted, 3 when the database is unreachable
+    or not migrated.
+    """
+    db = settings(ctx).database()
+    report = verify(db)
+    if json:
+        print_json(report.to_dict())
+    else:
+        _print_report(report)
+    if not report.ok:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+def _print_report(report: VerifyReport) -> None:
+    stdout.print(f"Schema verification ({report.dialect}, version {report.schema_version})")
+    print_table(
+        "Tables",
+        ["table", "columns", "rows", "status"],
+        [(t["name"], t["columns"], t["rows"], t["status"]) for t in report.tables],
+    )
+    for object_name, title in (
+        ("index", "Indexes"),
+        ("trigger", "Triggers"),
+        ("function", "Functions"),
+        ("constraint", "Constraints"),
+    ):
+        checks = [o for o in report.objects if o.object == object_name]
+        if object_name == "constraint":
+            # Dozens of constraints: list them only when one of them drifted.
+            checks = [o for o in checks if o.status != "ok"]
+        if not checks:
+            continue
+        print_table(
+            title,
+            [object_name, "table", "status"],
+            [(o.name, o.table, o.status) for o in checks],
+        )
+    if report.drift:
+        stdout.print(f"Drift ({len(report.drift)}):", style="bold red")
+        for d in report.drift:
+            stdout.print(f"  - {d}", markup=False)
+    kinds = report.constraint_kinds
+    stdout.print(
+        f"Constraints: {kinds.get('CHECK', 0)} CHECK (NOT NULL included), "
+        f"{kinds.get('FOREIGN KEY', 0)} FOREIGN KEY, {kinds.get('UNIQUE', 0)} UNIQUE, "
+        f"{kinds.get('PRIMARY KEY', 0)} PRIMARY KEY"
+    )
+    status = "OK" if report.ok else "DRIFT"
+    stdout.print(f"{report.summary()} - {status}", style="bold green" if report.ok else "bold red")
+
+
+@handles_errors
+def seed_command(
+    ctx: typer.Context,
+    vehicles: Annotated[int, typer.Option(help="How many vehicles ('4WD Cruiser N').")] = 3,
+    tours: Annotated[int, typer.Option(help="How many tours.")] = 0,
+    guides: Annotated[int, typer.Option(help="How many guides.")] = 0,
+    days: Annotated[int, typer.Option(help="Days of capacity per resource.")] = 90,
+    start: Annotated[
+        str | None, typer.Option(help="First day of capacity, YYYY-MM-DD (default: today).")
+    ] = None,
+    capacity: Annotated[
+        int | None,
+        typer.Option(help="Capacity per day (default: 6 per vehicle, 12 per tour, 1 per guide)."),
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Create resources with daily capacity; running it again creates nothing twice."""
+    from ..errors import ResbookError
+
+    try:
+        first_day = date.fromisoformat(start) if start else None
+    except ValueError:
+        err = ResbookError(f"--start must be a date as YYYY-MM-DD, not {start!r}")
+        err.exit_code = 2
+        raise err from None
+    plan = SeedPlan(vehicles, tours, guides, days, first_day, capacity)
+    plan.validate()
+    db = settings(ctx).database()
+    from ..schema.migrations import require_migrated
+
+    require_migrated(db)
+    result = _seed_with_progress(db, plan, show=not json and stderr.is_terminal)
+    if json:
+        print_json(result)
+        return
+    stdout.print(
+        f"Seeded {result.resources_created} new resource(s) "
+        f"({result.resources_existing} already there) and "
+        f"{result.capacity_rows_created} capacity row(s) "
+        f"from {result.start} for {result.days} day(s)."
+    )
+
+
+def _seed_with_progress(db, plan: SeedPlan, show: bool):  # noqa: ANN001, ANN202
+    if not show:
+        return seed(db, plan)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    ) as bar:
+        task = bar.add_task("Seeding capacity", total=None)
+        return seed(
+            db, plan, progress=lambda done, total: bar.update(task, completed=done, total=total)
+        )

@@ -1,0 +1,1 @@
+"""Creating (migrations) and checking (verify) the database schema."""

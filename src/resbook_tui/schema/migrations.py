@@ -1,0 +1,338 @@
+"""Raw-SQL migrations: discover the files, apply and revert them, record a checksummed history.
+
+Each migration runs in its own transaction together with its history row, so a failed
+migration leaves nothing half-applied. On PostgreSQL a session advisory lock makes two
+``resbook migrate up`` started at once take turns; the second then finds nothing to do.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import re
+import sqlite3
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import peewee
+
+from ..db import POSTGRESQL, SQLITE, database_errors, dialect
+from ..errors import DatabaseError, ResbookError
+
+HISTORY_TABLE = "schema_migrations"
+# Arbitrary but fixed: every resbook process agrees on this advisory lock key.
+ADVISORY_LOCK_KEY = 0x7265_7362_6F6F6B  # "resbook"
+_FILE_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.(up|down)\.sql$")
+
+
+class MigrationError(ResbookError):
+    """A migration cannot be applied or reverted as asked (exit 1)."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    up_sql: str
+    down_sql: str | None
+
+    @property
+    def checksum(self) -> str:
+        return hashlib.sha256(self.up_sql.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Applied:
+    version: int
+    name: str
+    checksum: str
+    applied_at: str
+
+
+@dataclass(frozen=True)
+class MigrationState:
+    version: int
+    name: str
+    status: str  # applied | pending | modified | missing
+    checksum: str
+    applied_checksum: str | None
+    applied_at: str | None
+
+
+def migrations_root() -> Path:
+    """The folder holding one sub-folder of SQL files per dialect.
+
+    An installed wheel carries them inside the package; a source checkout (editable
+    install) keeps them at the top of the repository.
+    """
+    packaged = Path(str(resources.files("resbook_tui"))) / "migrations"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parents[3] / "migrations"
+
+
+def load_migrations(dialect_name: str, root: Path | None = None) -> list[Migration]:
+    folder = (root or migrations_root()) / dialect_name
+    if not folder.is_dir():
+        raise MigrationError(f"no migrations folder for {dialect_name} at {folder}")
+    ups: dict[int, tuple[str, str]] = {}
+    downs: dict[int, str] = {}
+    for path in sorted(folder.iterdir()):
+        match = _FILE_RE.match(path.name)
+        if not match:
+            continue
+        version, name, direction = int(match[1]), match[2], match[3]
+        text = path.read_text(encoding="utf-8")
+        if direction == "up":
+            ups[version] = (name, text)
+        else:
+            downs[version] = text
+    return [
+        Migration(version=v, name=name, up_sql=sql, down_sql=downs.get(v))
+        for v, (name, sql) in sorted(ups.items())
+    ]
+
+
+def split_sqlite_script(script: str) -> list[str]:
+    """Split a SQLite script into statements (trigger bodies stay whole).
+
+    ``executescript`` would commit the surrounding transaction, so statements are run
+    one by one inside ours instead.
+    """
+    statements: list[str] = []
+    buffer = ""
+    for line in script.splitlines(keepends=True):
+        buffer += line
+        if sqlite3.complete_statement(buffer):
+            statement = buffer.strip()
+            if _strip_sql_comments(statement):
+                statements.append(statement)
+            buffer = ""
+    if _strip_sql_comments(buffer).strip():
+        raise MigrationError(f"incomplete SQL statement at the end of a script: {buffer.strip()!r}")
+    return statements
+
+
+def _strip_sql_comments(sql: str) -> str:
+    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines()).strip().strip(";")
+
+
+def run_script(db: peewee.Database, script: str) -> None:
+    if dialect(db) == POSTGRESQL:
+        db.execute_sql(script)
+    else:
+        for statement in split_sqlite_script(script):
+            db.execute_sql(statement)
+
+
+class Migrator:
+    """Applies and reverts one database's migrations, keeping the history table true."""
+
+    def __init__(self, db: peewee.Database, root: Path | None = None) -> None:
+        self.db = db
+        self.dialect = dialect(db)
+        self.migrations = load_migrations(self.dialect, root)
+        self.by_version = {m.version: m for m in self.migrations}
+
+    # ---- history ----------------------------------------------------------------------
+
+    def ensure_history_table(self) -> None:
+        stamp = (
+            "TIMESTAMPTZ NOT NULL DEFAULT now()"
+            if self.dialect == POSTGRESQL
+            else ("TIMESTAMP NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))")
+        )
+        with database_errors(self.db):
+            self.db.execute_sql(
+                f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} ("
+                "version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL, "
+                f"checksum CHAR(64) NOT NULL, applied_at {stamp})"
+            )
+
+    def history_exists(self) -> bool:
+        with database_errors(self.db):
+            return HISTORY_TABLE in self.db.get_tables()
+
+    def applied(self) -> list[Applied]:
+        if not self.history_exists():
+            return []
+        with database_errors(self.db):
+            rows = self.db.execute_sql(
+                f"SELECT version, name, checksum, applied_at FROM {HISTORY_TABLE} ORDER BY version"
+            ).fetchall()
+        return [Applied(int(v), n, c, str(a)) for v, n, c, a in rows]
+
+    def current_version(self) -> int:
+        applied = self.applied()
+        return applied[-1].version if applied else 0
+
+    def status(self) -> list[MigrationState]:
+        applied = {a.version: a for a in self.applied()}
+        states: list[MigrationState] = []
+        for m in self.migrations:
+            a = applied.pop(m.version, None)
+            if a is None:
+                status = "pending"
+            elif a.checksum != m.checksum:
+                status = "modified"
+            else:
+                status = "applied"
+            states.append(
+                MigrationState(
+                    m.version,
+                    m.name,
+                    status,
+                    m.checksum,
+                    a.checksum if a else None,
+                    a.applied_at if a else None,
+                )
+            )
+        for a in applied.values():  # applied, but its file is gone
+            states.append(
+                MigrationState(a.version, a.name, "missing", "", a.checksum, a.applied_at)
+            )
+        return sorted(states, key=lambda s: s.version)
+
+    def check_integrity(self) -> None:
+        """Refuse to go on while an applied migration's file was edited or removed."""
+        bad = [s for s in self.status() if s.status in ("modified", "missing")]
+        if not bad:
+            return
+        first = bad[0]
+        what = (
+            "was edited after it was applied"
+            if first.status == "modified"
+            else ("was applied but its file is missing")
+        )
+        raise MigrationError(
+            f"migration {first.version:04d}_{first.name} {what}; restore the original file "
+            "(see `resbook migrate status`) before migrating"
+        )
+
+    # ---- applying -----------------------------------------------------------------------
+
+    def up(
+        self,
+        target: int | None = None,
+        on_wait: Callable[[], None] | None = None,
+        on_apply: Callable[[Migration], None] | None = None,
+    ) -> list[Migration]:
+        """Apply every pending migration up to ``target`` (all by default)."""
+        with self.exclusive(on_wait):
+            self.ensure_history_table()
+            self.check_integrity()
+            done = {a.version for a in self.applied()}
+            applied: list[Migration] = []
+            for m in self.migrations:
+                if m.version in done or (target is not None and m.version > target):
+                    continue
+                if on_apply:
+                    on_apply(m)
+                if self._apply(m):
+                    applied.append(m)
+            return applied
+
+    def _apply(self, m: Migration) -> bool:
+        with database_errors(self.db), self.db.atomic():
+            # Another process may have applied it since we looked (SQLite has no advisory lock).
+            already = self.db.execute_sql(
+                f"SELECT 1 FROM {HISTORY_TABLE} WHERE version = {self._param}", (m.version,)
+            ).fetchone()
+            if already:
+                return False
+            try:
+                run_script(self.db, m.up_sql)
+            except peewee.DatabaseError as exc:
+                raise MigrationError(
+                    f"migration {m.version:04d}_{m.name} failed and was rolled back: "
+                    f"{str(exc).strip().splitlines()[0]}"
+                ) from None
+            self.db.execute_sql(
+                f"INSERT INTO {HISTORY_TABLE} (version, name, checksum) "
+                f"VALUES ({self._param}, {self._param}, {self._param})",
+                (m.version, m.name, m.checksum),
+            )
+        return True
+
+    def down(
+        self,
+        to: int | None = None,
+        on_wait: Callable[[], None] | None = None,
+        on_revert: Callable[[Migration], None] | None = None,
+    ) -> list[Migration]:
+        """Revert the newest migration, or every one above version ``to``."""
+        with self.exclusive(on_wait):
+            applied = self.applied()
+            if not applied:
+                return []
+            if to is None:
+                to = applied[-1].version - 1 if len(applied) else 0
+            if to < 0:
+                raise MigrationError("--to must be 0 or a migration version")
+            if to and to not in {a.version for a in applied}:
+                raise MigrationError(f"version {to} is not applied; see `resbook migrate status`")
+            reverted: list[Migration] = []
+            for a in reversed(applied):
+                if a.version <= to:
+                    break
+                m = self.by_version.get(a.version)
+                if m is None or m.down_sql is None:
+                    raise MigrationError(
+                        f"migration {a.version:04d}_{a.name} has no down file; cannot revert it"
+                    )
+                if on_revert:
+                    on_revert(m)
+                self._revert(m)
+                reverted.append(m)
+            if not self.applied():
+                with database_errors(self.db):
+                    self.db.execute_sql(f"DROP TABLE IF EXISTS {HISTORY_TABLE}")
+            return reverted
+
+    def _revert(self, m: Migration) -> None:
+        assert m.down_sql is not None
+        with database_errors(self.db), self.db.atomic():
+            try:
+                run_script(self.db, m.down_sql)
+            except peewee.DatabaseError as exc:
+                raise MigrationError(
+                    f"reverting {m.version:04d}_{m.name} failed and was rolled back: "
+                    f"{str(exc).strip().splitlines()[0]}"
+                ) from None
+            self.db.execute_sql(
+                f"DELETE FROM {HISTORY_TABLE} WHERE version = {self._param}", (m.version,)
+            )
+
+    @property
+    def _param(self) -> str:
+        return "%s" if self.dialect == POSTGRESQL else "?"
+
+    @contextlib.contextmanager
+    def exclusive(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
+        """Hold the migration lock: PostgreSQL advisory lock; SQLite relies on BEGIN IMMEDIATE."""
+        if self.dialect == SQLITE:
+            yield
+            return
+        with database_errors(self.db):
+            got = self.db.execute_sql(
+                "SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)
+            ).fetchone()[0]
+            if not got:
+                if on_wait:
+                    on_wait()
+                self.db.execute_sql("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            with contextlib.suppress(peewee.DatabaseError, peewee.InterfaceError):
+                self.db.execute_sql("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
+
+
+def require_migrated(db: peewee.Database) -> int:
+    """The schema version, or DatabaseError (exit 3) when resbook's schema is not there."""
+    version = Migrator(db).current_version()
+    if version == 0:
+        raise DatabaseError("database has no resbook schema: run `resbook migrate up` first")
+    return version
