@@ -1,0 +1,53 @@
+"""Throwaway databases for the benchmarks (not tests: they print figures)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg2
+
+DEFAULT_PG_SERVER = "postgresql://root@127.0.0.1:5432/postgres"
+
+
+def pg_server_url() -> str:
+    return (
+        os.environ.get("RESBOOK_BENCH_POSTGRES_URL")
+        or os.environ.get("RESBOOK_TEST_POSTGRES_URL")
+        or DEFAULT_PG_SERVER
+    )
+
+
+@contextmanager
+def throwaway_postgres() -> Iterator[str]:
+    server = pg_server_url()
+    name = f"resbook_bench_{uuid.uuid4().hex[:8]}"
+    admin = psycopg2.connect(server)
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+    finally:
+        with admin.cursor() as cur:
+            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+
+
+@contextmanager
+def throwaway_sqlite() -> Iterator[str]:
+    with tempfile.TemporaryDirectory() as folder:
+        yield f"sqlite:///{folder}/bench.db"
+
+
+def dialects(selected: str) -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = []
+    if selected in ("both", "sqlite"):
+        out.append(("sqlite", throwaway_sqlite))
+    if selected in ("both", "postgresql"):
+        out.append(("postgresql", throwaway_postgres))
+    return out

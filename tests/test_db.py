@@ -1,0 +1,78 @@
+from pathlib import Path
+
+import pytest
+
+from resbook_tui.config import ENV_DATABASE_URL, resolve_database_url
+from resbook_tui.db import POSTGRESQL, SQLITE, mask_url, open_database, parse_url
+from resbook_tui.errors import ConfigError, DatabaseError
+
+
+def test_mask_url_hides_the_password():
+    assert mask_url("postgresql://ana:s3cret@db:5432/rb") == "postgresql://ana:***@db:5432/rb"
+    assert mask_url("postgresql://ana@db/rb") == "postgresql://ana@db/rb"
+    assert mask_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_parse_sqlite_relative_and_absolute():
+    assert parse_url("sqlite:///rel/x.db").path == Path("rel/x.db")
+    assert parse_url("sqlite:////abs/x.db").path == Path("/abs/x.db")
+    assert parse_url("sqlite:///x.db").dialect == SQLITE
+
+
+def test_parse_postgresql():
+    url = parse_url("postgresql://ana:p%40ss@db.example:6543/rb")
+    assert (url.dialect, url.host, url.port, url.user, url.password, url.name) == (
+        POSTGRESQL,
+        "db.example",
+        6543,
+        "ana",
+        "p@ss",
+        "rb",
+    )
+
+
+@pytest.mark.parametrize(
+    "url, fragment",
+    [
+        ("mysql://x/y", "unknown database URL scheme 'mysql'"),
+        ("nonsense", "unknown database URL scheme"),
+        ("postgresql://host:99999/db", "bad port"),
+        ("postgresql://host/", "names no database"),
+        ("sqlite://", "names no file"),
+    ],
+)
+def test_bad_urls_are_config_errors(url, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        parse_url(url)
+
+
+def test_flag_beats_environment_beats_default(monkeypatch):
+    monkeypatch.setenv(ENV_DATABASE_URL, "sqlite:///env.db")
+    assert resolve_database_url("sqlite:///flag.db") == "sqlite:///flag.db"
+    assert resolve_database_url(None) == "sqlite:///env.db"
+    monkeypatch.delenv(ENV_DATABASE_URL)
+    assert resolve_database_url(None).endswith("resbook.db")
+
+
+def test_unwritable_sqlite_path_is_a_database_error(tmp_path):
+    with pytest.raises(DatabaseError, match="cannot open"):
+        open_database(f"sqlite:///{tmp_path}/no/such/dir/x.db")
+
+
+def test_unreachable_postgresql_is_a_database_error():
+    with pytest.raises(DatabaseError, match="cannot open postgresql://ana:\\*\\*\\*@127.0.0.1:1"):
+        open_database("postgresql://ana:secret@127.0.0.1:1/rb")
+
+
+def test_sqlite_connection_settings(sqlite_url):
+    db = open_database(sqlite_url)
+    assert db.execute_sql("PRAGMA foreign_keys").fetchone()[0] == 1
+    assert db.execute_sql("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert db.execute_sql("PRAGMA busy_timeout").fetchone()[0] >= 1000
+
+
+def test_read_only_sqlite_refuses_writes(sqlite_url):
+    open_database(sqlite_url).execute_sql("CREATE TABLE t (x)")
+    ro = open_database(sqlite_url, read_only=True)
+    with pytest.raises(Exception, match="readonly|read-only|query_only"):
+        ro.execute_sql("INSERT INTO t VALUES (1)")

@@ -1,0 +1,187 @@
+import shutil
+import subprocess
+import sys
+import threading
+
+import peewee
+import pytest
+
+from resbook_tui.db import open_database
+from resbook_tui.schema.catalog import read_catalog
+from resbook_tui.schema.migrations import (
+    ADVISORY_LOCK_KEY,
+    HISTORY_TABLE,
+    MigrationError,
+    Migrator,
+    migrations_root,
+)
+
+SEED_TABLES = {
+    "resource",
+    "resource_capacity",
+    "resource_blackout",
+    "resource_hold",
+    "resource_allocation",
+}
+
+
+def _object_names(db: peewee.Database) -> set[str]:
+    catalog = read_catalog(db, count_rows=False)
+    return (
+        set(catalog.tables)
+        | set(catalog.indexes)
+        | set(catalog.triggers)
+        | set(catalog.functions)
+        | set(catalog.constraints)
+    )
+
+
+def test_up_down_up_round_trip_leaves_nothing_behind(empty_db):
+    before = _object_names(empty_db)
+    migrator = Migrator(empty_db)
+    applied = migrator.up()
+    assert [m.version for m in applied] == [m.version for m in migrator.migrations]
+    after_up = _object_names(empty_db)
+    assert SEED_TABLES <= after_up
+
+    reverted = migrator.down(to=0)
+    assert [m.version for m in reverted] == sorted((m.version for m in applied), reverse=True)
+    assert _object_names(empty_db) == before
+    assert HISTORY_TABLE not in empty_db.get_tables()
+
+    migrator.up()
+    assert _object_names(empty_db) == after_up
+
+
+def test_migration_0001_alone_is_the_seed_schema(empty_db):
+    Migrator(empty_db).up(target=1)
+    catalog = read_catalog(empty_db, count_rows=False)
+    assert set(catalog.tables) == SEED_TABLES
+    assert set(catalog.indexes) == {
+        "idx_resource_type",
+        "idx_resource_active",
+        "idx_capacity_date",
+        "idx_capacity_resource_date",
+        "idx_blackout_resource_dates",
+        "idx_hold_idempotency",
+        "idx_hold_resource_date_status",
+        "idx_hold_expires",
+        "idx_hold_customer",
+        "idx_allocation_resource_date",
+        "idx_allocation_order",
+        "idx_allocation_line_item",
+    }
+    assert len(catalog.triggers) == 4
+    assert "WHERE" in catalog.indexes["idx_hold_expires"].definition
+    assert "UNIQUE" in catalog.indexes["idx_hold_idempotency"].definition
+    fks = [c for c in catalog.constraints.values() if c.kind == "FOREIGN KEY"]
+    assert len(fks) == 4 and all("CASCADE" in c.definition for c in fks)
+    assert [c for c in catalog.constraints.values() if c.kind == "UNIQUE"]
+    cols = {t: len(info.columns) for t, info in catalog.tables.items()}
+    assert cols == {
+        "resource": 9,
+        "resource_capacity": 7,
+        "resource_blackout": 7,
+        "resource_hold": 10,
+        "resource_allocation": 7,
+    }
+
+
+def test_down_reverts_one_step_and_to_a_version(empty_db):
+    migrator = Migrator(empty_db)
+    migrator.up()
+    latest = migrator.current_version()
+    assert [m.version for m in migrator.down()] == [latest]
+    assert migrator.current_version() == latest - 1
+    migrator.up()
+    migrator.down(to=1)
+    assert migrator.current_version() == 1
+    with pytest.raises(MigrationError, match="not applied"):
+        migrator.down(to=7)
+
+
+def test_status_lists_applied_and_pending(empty_db):
+    migrator = Migrator(empty_db)
+    assert {s.status for s in migrator.status()} == {"pending"}
+    migrator.up(target=1)
+    states = {s.version: s.status for s in migrator.status()}
+    assert states[1] == "applied" and states[2] == "pending"
+
+
+def test_edited_migration_is_reported_and_blocks_up(empty_db, tmp_path):
+    root = tmp_path / "migrations"
+    shutil.copytree(migrations_root(), root)
+    migrator = Migrator(empty_db, root=root)
+    migrator.up(target=1)
+    first = next((root / migrator.dialect).glob("0001_*.up.sql"))
+    first.write_text(first.read_text() + "\n-- an edit after the fact\n")
+
+    edited = Migrator(empty_db, root=root)
+    assert edited.status()[0].status == "modified"
+    with pytest.raises(MigrationError, match="0001_resource_booking was edited"):
+        edited.up()
+    assert edited.current_version() == 1
+
+
+def test_failed_migration_rolls_back_whole(empty_db, tmp_path):
+    root = tmp_path / "migrations"
+    shutil.copytree(migrations_root(), root)
+    dialect_dir = root / Migrator(empty_db).dialect
+    (dialect_dir / "0003_broken.up.sql").write_text(
+        "CREATE TABLE half_done (x INTEGER);\nTHIS IS NOT SQL;\n"
+    )
+    migrator = Migrator(empty_db, root=root)
+    with pytest.raises(MigrationError, match="0003_broken failed and was rolled back"):
+        migrator.up()
+    assert migrator.current_version() == 2
+    assert "half_done" not in empty_db.get_tables()
+
+
+@pytest.mark.postgres
+def test_concurrent_migrate_up_applies_each_migration_once(pg_url):
+    workers = 4
+    barrier = threading.Barrier(workers)
+    results: list[object] = []
+
+    def run() -> None:
+        db = open_database(pg_url)
+        try:
+            barrier.wait()
+            results.append([m.version for m in Migrator(db).up()])
+        except Exception as exc:  # collected and asserted below
+            results.append(exc)
+        finally:
+            db.close()
+
+    threads = [threading.Thread(target=run) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert all(isinstance(r, list) for r in results), results
+    applied = sorted(v for r in results for v in r)  # type: ignore[union-attr]
+    assert applied == [1, 2]
+    db = open_database(pg_url)
+    rows = db.execute_sql(f"SELECT version FROM {HISTORY_TABLE} ORDER BY version").fetchall()
+    assert rows == [(1,), (2,)]
+
+
+@pytest.mark.postgres
+def test_second_migrate_up_waits_for_the_lock_and_says_so(pg_url):
+    holder = open_database(pg_url)
+    holder.execute_sql("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "resbook_tui", "--db", pg_url, "migrate", "up"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        # Reading the line blocks until the process has found the lock taken.
+        assert "Another resbook migration is running" in proc.stderr.readline()
+        assert proc.poll() is None
+    finally:
+        holder.execute_sql("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 0
+    assert "Applied 2 migration(s)" in out
