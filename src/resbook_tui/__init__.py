@@ -2,4 +2,6 @@
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from .booking import Booking, BookingError  # noqa: E402
+
+__all__ = ["Booking", "BookingError", "__version__"]

@@ -1,0 +1,75 @@
+"""Allocations: confirmed bookings, linked to a shop order and line item."""
+
+from __future__ import annotations
+
+from . import events
+from .context import Context
+from .errors import not_found
+from .holds import ALLOCATION_COLUMNS, allocation_from_row, give_back
+from .records import Allocation
+
+
+def cancel_allocation(ctx: Context, allocation_id: int) -> Allocation:
+    """Remove a confirmed booking and give its units back; the event keeps its record."""
+    with ctx.write():
+        row = ctx.one(
+            f"DELETE FROM resource_allocation WHERE id = ? RETURNING {ALLOCATION_COLUMNS}",
+            (allocation_id,),
+        )
+        if row is None:
+            raise not_found("allocation", allocation_id)
+        allocation = allocation_from_row(row)
+        give_back(ctx, allocation.resource_id, allocation.date, allocation.quantity)
+        email = None
+        if allocation.hold_id is not None:
+            found = ctx.one(
+                "SELECT customer_email FROM resource_hold WHERE id = ?", (allocation.hold_id,)
+            )
+            email = found[0] if found else None
+        events.record(
+            ctx, "allocation.cancel", "allocation", allocation.id, allocation.resource_id,
+            allocation.date, None, email,
+            {"order_id": allocation.order_id, "line_item_id": allocation.line_item_id,
+             "quantity": allocation.quantity, "hold_id": allocation.hold_id},
+        )
+    return allocation
+
+
+def list_allocations(
+    ctx: Context,
+    order_id: str | None = None,
+    resource_id: int | None = None,
+    email: str | None = None,
+    limit: int | None = None,
+) -> list[Allocation]:
+    """Allocations by date; ``email`` finds those confirmed from that customer's holds."""
+    where, params = ["1 = 1"], []
+    if order_id:
+        where.append("a.order_id = ?")
+        params.append(order_id.strip())
+    if resource_id is not None:
+        where.append("a.resource_id = ?")
+        params.append(resource_id)
+    if email:
+        where.append("h.customer_email = ?")
+        params.append(email.strip().lower())
+    columns = ", ".join(f"a.{c.strip()}" for c in ALLOCATION_COLUMNS.split(","))
+    sql = (
+        f"SELECT {columns} FROM resource_allocation a "
+        f"LEFT JOIN resource_hold h ON h.id = a.hold_id WHERE {' AND '.join(where)} "
+        "ORDER BY a.date, a.id"
+    )
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    with ctx.read():
+        return [allocation_from_row(r) for r in ctx.all(sql, params)]
+
+
+def get_allocation(ctx: Context, allocation_id: int) -> Allocation:
+    with ctx.read():
+        row = ctx.one(
+            f"SELECT {ALLOCATION_COLUMNS} FROM resource_allocation WHERE id = ?", (allocation_id,)
+        )
+    if row is None:
+        raise not_found("allocation", allocation_id)
+    return allocation_from_row(row)

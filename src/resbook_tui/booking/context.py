@@ -1,0 +1,108 @@
+"""What every booking module needs: the database, its dialect's SQL spellings, the actor.
+
+SQL in booking/ is written once with ``?`` placeholders and the spellings below; ``sql()``
+turns it into PostgreSQL's ``%s`` form. Time always comes from the database clock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+import peewee
+
+from ..db import POSTGRESQL, database_errors, dialect
+from ..models import to_utc
+
+SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
+
+
+@dataclass
+class Context:
+    db: peewee.Database
+    actor: str
+    default_ttl_minutes: int
+    dialect: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.dialect = dialect(self.db)
+
+    @property
+    def is_pg(self) -> bool:
+        return self.dialect == POSTGRESQL
+
+    # ---- SQL spellings ----------------------------------------------------------------
+
+    @property
+    def now(self) -> str:
+        """The database clock, UTC."""
+        return "now()" if self.is_pg else SQLITE_NOW
+
+    @property
+    def today(self) -> str:
+        return "CURRENT_DATE" if self.is_pg else "date('now')"
+
+    def now_plus_minutes(self, placeholder: str = "?") -> str:
+        """``now`` plus a number of minutes bound to ``placeholder``."""
+        if self.is_pg:
+            return f"now() + make_interval(mins => {placeholder})"
+        return f"strftime('%Y-%m-%d %H:%M:%f', 'now', '+' || {placeholder} || ' minutes')"
+
+    def plus_minutes(self, column: str, placeholder: str = "?") -> str:
+        if self.is_pg:
+            return f"{column} + make_interval(mins => {placeholder})"
+        return f"strftime('%Y-%m-%d %H:%M:%f', {column}, '+' || {placeholder} || ' minutes')"
+
+    @property
+    def true(self) -> str:
+        return "TRUE" if self.is_pg else "1"
+
+    def sql(self, text: str) -> str:
+        return text.replace("?", "%s") if self.is_pg else text
+
+    # ---- running it ---------------------------------------------------------------------
+
+    def execute(self, text: str, params: Sequence[Any] = ()) -> Any:
+        return self.db.execute_sql(self.sql(text), tuple(params))
+
+    def one(self, text: str, params: Sequence[Any] = ()) -> tuple | None:
+        return self.execute(text, params).fetchone()
+
+    def all(self, text: str, params: Sequence[Any] = ()) -> list[tuple]:
+        return self.execute(text, params).fetchall()
+
+    @contextmanager
+    def write(self) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE on SQLite, READ COMMITTED on PostgreSQL)."""
+        with database_errors(self.db), self.db.atomic():
+            yield
+
+    @contextmanager
+    def read(self) -> Iterator[None]:
+        with database_errors(self.db):
+            yield
+
+    def lock_cells(self, resource_id: int, date_from: date, date_to: date) -> None:
+        """Lock capacity rows in (resource_id, date) order so writers cannot deadlock.
+
+        SQLite needs nothing: BEGIN IMMEDIATE already made this the only writer.
+        """
+        if self.is_pg:
+            self.all(
+                "SELECT id FROM resource_capacity WHERE resource_id = ? AND date BETWEEN ? AND ? "
+                "ORDER BY resource_id, date FOR UPDATE",
+                (resource_id, date_from, date_to),
+            )
+
+
+def as_date(value: date | str | None) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(value)
+
+
+def as_time(value: datetime | str | None) -> datetime | None:
+    return to_utc(value)

@@ -1,0 +1,43 @@
+"""The one family of refusals the booking engine raises, each with a machine-readable code."""
+
+from __future__ import annotations
+
+from ..errors import EXIT_INVALID, EXIT_REFUSED, ResbookError
+
+# code -> exit code of the CLI. Rules refuse with 1; a bad request (including an id that
+# does not exist) is the caller's mistake, 2.
+CODES: dict[str, int] = {
+    "no_capacity": EXIT_REFUSED,
+    "blackout": EXIT_REFUSED,
+    "inactive_resource": EXIT_REFUSED,
+    "invalid_state": EXIT_REFUSED,
+    "expired": EXIT_REFUSED,
+    "token_conflict": EXIT_REFUSED,
+    "not_found": EXIT_INVALID,
+    "invalid_input": EXIT_INVALID,
+}
+
+
+class BookingError(ResbookError):
+    """A booking request was refused; nothing was changed.
+
+    ``code`` is one of CODES; ``str(error)`` is one line fit to show a person.
+    """
+
+    def __init__(self, code: str, message: str) -> None:
+        if code not in CODES:
+            raise ValueError(f"unknown booking error code {code!r}")
+        super().__init__(message)
+        self.code = code
+        self.exit_code = CODES[code]
+
+    def to_dict(self) -> dict[str, str]:
+        return {"error": self.code, "message": str(self)}
+
+
+def invalid(message: str) -> BookingError:
+    return BookingError("invalid_input", message)
+
+
+def not_found(what: str, ident: object) -> BookingError:
+    return BookingError("not_found", f"{what} {ident} does not exist")

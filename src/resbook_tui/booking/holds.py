@@ -1,0 +1,354 @@
+"""Holds: units of one resource on one date taken for a while, then confirmed or given back.
+
+Every capacity change is one conditional UPDATE whose WHERE carries the whole rule
+(enough available, active resource, no blackout, not in the past); a zero row count is
+the refusal. The unique index on idempotency_token decides replays: the hold row is
+inserted first, so a racing duplicate waits on it and then finds it, instead of
+competing for capacity.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import date, timedelta
+
+from . import events, validate
+from .context import Context, as_date, as_time
+from .errors import BookingError, not_found
+from .records import Allocation, Hold
+
+HOLD_COLUMNS = (
+    "id, resource_id, date, quantity, customer_email, idempotency_token, status, expires_at, "
+    "created_at, updated_at"
+)
+ALLOCATION_COLUMNS = (
+    "id, resource_id, date, quantity, order_id, line_item_id, hold_id, created_at"
+)
+
+
+def hold_from_row(row: tuple, replay: bool = False) -> Hold:
+    return Hold(
+        id=row[0],
+        resource_id=row[1],
+        date=as_date(row[2]),
+        quantity=row[3],
+        customer_email=row[4],
+        token=row[5],
+        status=row[6],
+        expires_at=as_time(row[7]),
+        created_at=as_time(row[8]),
+        updated_at=as_time(row[9]),
+        replay=replay,
+    )
+
+
+def allocation_from_row(row: tuple) -> Allocation:
+    return Allocation(
+        id=row[0],
+        resource_id=row[1],
+        date=as_date(row[2]),
+        quantity=row[3],
+        order_id=row[4],
+        line_item_id=row[5],
+        hold_id=row[6],
+        created_at=as_time(row[7]),
+    )
+
+
+# ---- creating -------------------------------------------------------------------------------
+
+
+def create_holds(
+    ctx: Context,
+    resource_id: int,
+    date_from: date | str,
+    date_to: date | str | None,
+    quantity: int,
+    email: str,
+    token: str | None = None,
+    ttl_minutes: int | None = None,
+) -> list[Hold]:
+    """Hold ``quantity`` units on every date of the range, all or nothing.
+
+    A token seen before with the same request returns the existing holds marked as a
+    replay (no second decrement); with a different request it is a token_conflict.
+    """
+    first, last = validate.date_range(date_from, date_to)
+    quantity = validate.quantity(quantity)
+    email = validate.email(email)
+    token = validate.token(token)
+    ttl = validate.minutes(ttl_minutes or ctx.default_ttl_minutes, "TTL minutes")
+    days = [first + timedelta(n) for n in range((last - first).days + 1)]
+    tokens = _row_tokens(token, days)
+    try:
+        with ctx.write():
+            # Lock the cells first, in (resource_id, date) order like every writer, so the
+            # conditional UPDATEs below decide on a view taken after any racing blackout
+            # or capacity change has committed.
+            ctx.lock_cells(resource_id, first, last)
+            holds = [
+                _insert_and_take(ctx, resource_id, day, quantity, email, row_token, ttl)
+                for day, row_token in zip(days, tokens, strict=True)
+            ]
+            for hold in holds:
+                events.record(
+                    ctx, "hold.create", "hold", hold.id, resource_id, hold.date, None, email,
+                    {"quantity": quantity, "ttl_minutes": ttl, "token": hold.token,
+                     "expires_at": hold.expires_at.isoformat()},
+                )
+            return holds
+    except _TokenTaken:
+        # This attempt was rolled back whole; the earlier request with the token stands.
+        return _replay(ctx, resource_id, days, tokens, quantity, email, token)
+
+
+class _TokenTaken(Exception):
+    """The idempotency token already names a committed hold."""
+
+
+def _insert_and_take(
+    ctx: Context, resource_id: int, day: date, quantity: int, email: str, token: str, ttl: int
+) -> Hold:
+    row = ctx.one(
+        f"INSERT INTO resource_hold (resource_id, date, quantity, customer_email, "
+        f"idempotency_token, status, expires_at) "
+        f"VALUES (?, ?, ?, ?, ?, 'ACTIVE', {ctx.now_plus_minutes()}) "
+        f"ON CONFLICT (idempotency_token) DO NOTHING RETURNING {HOLD_COLUMNS}",
+        (resource_id, day, quantity, email, token, ttl),
+    )
+    if row is None:
+        raise _TokenTaken
+    _take_capacity(ctx, resource_id, day, quantity)
+    return hold_from_row(row)
+
+
+def _replay(
+    ctx: Context,
+    resource_id: int,
+    days: list[date],
+    tokens: list[str],
+    quantity: int,
+    email: str,
+    token: str | None,
+) -> list[Hold]:
+    existing = _holds_by_tokens(ctx, tokens)
+    wanted = set(zip(tokens, days, strict=True))
+    same = len(existing) == len(tokens) and all(
+        (h.token, h.date) in wanted
+        and h.resource_id == resource_id
+        and h.quantity == quantity
+        and h.customer_email == email
+        for h in existing
+    )
+    if not same:
+        raise BookingError(
+            "token_conflict",
+            f"idempotency token {token!r} was already used for a different hold request",
+        )
+    return [replace(h, replay=True) for h in sorted(existing, key=lambda h: h.date)]
+
+
+def _row_tokens(token: str | None, days: list[date]) -> list[str]:
+    """One token per hold row: the caller's own for one date, suffixed by date for a range."""
+    if token is None:
+        return [uuid.uuid4().hex for _ in days]
+    if len(days) == 1:
+        return [token]
+    return [f"{token}@{day.isoformat()}" for day in days]
+
+
+def _holds_by_tokens(ctx: Context, tokens: list[str]) -> list[Hold]:
+    marks = ", ".join("?" * len(tokens))
+    with ctx.read():
+        rows = ctx.all(
+            f"SELECT {HOLD_COLUMNS} FROM resource_hold WHERE idempotency_token IN ({marks})",
+            tokens,
+        )
+    return [hold_from_row(r) for r in rows]
+
+
+def _take_capacity(ctx: Context, resource_id: int, day: date, quantity: int) -> None:
+    cursor = ctx.execute(
+        f"UPDATE resource_capacity SET available_capacity = available_capacity - ? "
+        f"WHERE resource_id = ? AND date = ? AND available_capacity >= ? AND date >= {ctx.today} "
+        f"AND EXISTS (SELECT 1 FROM resource r WHERE r.id = ? AND r.is_active = {ctx.true} "
+        f"AND r.deleted_at IS NULL) "
+        f"AND NOT EXISTS (SELECT 1 FROM resource_blackout b WHERE b.resource_id = ? "
+        f"AND b.start_date <= ? AND b.end_date >= ?)",
+        (quantity, resource_id, day, quantity, resource_id, resource_id, day, day),
+    )
+    if cursor.rowcount != 1:
+        raise _refusal(ctx, resource_id, day, quantity)
+
+
+def _refusal(ctx: Context, resource_id: int, day: date, quantity: int) -> BookingError:
+    """Say why the conditional UPDATE matched nothing (the decision is already made)."""
+    resource = ctx.one(
+        "SELECT is_active, deleted_at FROM resource WHERE id = ?", (resource_id,)
+    )
+    if resource is None or resource[1] is not None:
+        return not_found("resource", resource_id)
+    if not resource[0]:
+        return BookingError("inactive_resource", f"resource {resource_id} is inactive")
+    today = as_date(ctx.one(f"SELECT {ctx.today}")[0])
+    if day < today:
+        return BookingError("invalid_input", f"{day} is in the past (today is {today})")
+    blackout = ctx.one(
+        "SELECT reason FROM resource_blackout WHERE resource_id = ? AND start_date <= ? "
+        "AND end_date >= ? ORDER BY id LIMIT 1",
+        (resource_id, day, day),
+    )
+    if blackout is not None:
+        return BookingError(
+            "blackout", f"resource {resource_id} is blacked out on {day}: {blackout[0]}"
+        )
+    cell = ctx.one(
+        "SELECT available_capacity FROM resource_capacity WHERE resource_id = ? AND date = ?",
+        (resource_id, day),
+    )
+    if cell is None:
+        return BookingError(
+            "no_capacity", f"resource {resource_id} has no capacity set for {day}"
+        )
+    return BookingError(
+        "no_capacity",
+        f"resource {resource_id} has {cell[0]} available on {day}, {quantity} requested",
+    )
+
+
+# ---- moving through the lifecycle -------------------------------------------------------
+
+
+def confirm_hold(ctx: Context, hold_id: int, order_id: str, line_item_id: str) -> Allocation:
+    """ACTIVE and unexpired -> CONFIRMED, creating its allocation. Capacity is unchanged:
+    the units move from held to allocated."""
+    order_id = validate.text(order_id, "order id")
+    line_item_id = validate.text(line_item_id, "line item id")
+    with ctx.write():
+        row = ctx.one(
+            f"UPDATE resource_hold SET status = 'CONFIRMED' WHERE id = ? AND status = 'ACTIVE' "
+            f"AND expires_at > {ctx.now} RETURNING resource_id, date, quantity, customer_email",
+            (hold_id,),
+        )
+        if row is None:
+            raise _transition_refusal(ctx, hold_id, "confirm")
+        resource_id, day, quantity, email = row
+        alloc = ctx.one(
+            f"INSERT INTO resource_allocation (resource_id, date, quantity, order_id, "
+            f"line_item_id, hold_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING {ALLOCATION_COLUMNS}",
+            (resource_id, day, quantity, order_id, line_item_id, hold_id),
+        )
+        allocation = allocation_from_row(alloc)
+        events.record(
+            ctx, "hold.confirm", "hold", hold_id, resource_id, as_date(day), None, email,
+            {"allocation_id": allocation.id, "order_id": order_id,
+             "line_item_id": line_item_id, "quantity": quantity},
+        )
+    return allocation
+
+
+def release_hold(ctx: Context, hold_id: int) -> Hold:
+    """ACTIVE -> RELEASED, giving its units back."""
+    with ctx.write():
+        row = ctx.one(
+            f"UPDATE resource_hold SET status = 'RELEASED' WHERE id = ? AND status = 'ACTIVE' "
+            f"RETURNING {HOLD_COLUMNS}",
+            (hold_id,),
+        )
+        if row is None:
+            raise _transition_refusal(ctx, hold_id, "release")
+        hold = hold_from_row(row)
+        give_back(ctx, hold.resource_id, hold.date, hold.quantity)
+        events.record(ctx, "hold.release", "hold", hold.id, hold.resource_id, hold.date, None,
+                      hold.customer_email, {"quantity": hold.quantity})
+    return hold
+
+
+def extend_hold(ctx: Context, hold_id: int, minutes: int) -> Hold:
+    """Push an ACTIVE, unexpired hold's expiry back by ``minutes``."""
+    minutes = validate.minutes(minutes)
+    with ctx.write():
+        row = ctx.one(
+            f"UPDATE resource_hold SET expires_at = {ctx.plus_minutes('expires_at')} "
+            f"WHERE id = ? AND status = 'ACTIVE' AND expires_at > {ctx.now} "
+            f"RETURNING {HOLD_COLUMNS}",
+            (minutes, hold_id),
+        )
+        if row is None:
+            raise _transition_refusal(ctx, hold_id, "extend")
+        hold = hold_from_row(row)
+        events.record(ctx, "hold.extend", "hold", hold.id, hold.resource_id, hold.date, None,
+                      hold.customer_email, {"minutes": minutes,
+                                            "expires_at": hold.expires_at.isoformat()})
+    return hold
+
+
+def give_back(ctx: Context, resource_id: int, day: date, quantity: int) -> None:
+    ctx.execute(
+        "UPDATE resource_capacity SET available_capacity = available_capacity + ? "
+        "WHERE resource_id = ? AND date = ?",
+        (quantity, resource_id, day),
+    )
+
+
+def _transition_refusal(ctx: Context, hold_id: int, verb: str) -> BookingError:
+    row = ctx.one(
+        f"SELECT status, expires_at <= {ctx.now} FROM resource_hold WHERE id = ?", (hold_id,)
+    )
+    if row is None:
+        return not_found("hold", hold_id)
+    status, expired = row
+    if status == "ACTIVE" and expired:
+        return BookingError("expired", f"hold {hold_id} has expired; it cannot be {_DONE[verb]}")
+    return BookingError(
+        "invalid_state", f"hold {hold_id} is {status}; only an ACTIVE hold can be {_DONE[verb]}"
+    )
+
+
+_DONE = {"confirm": "confirmed", "release": "released", "extend": "extended"}
+
+
+# ---- reading ------------------------------------------------------------------------------
+
+
+def get_hold(ctx: Context, hold_id: int) -> Hold:
+    with ctx.read():
+        row = ctx.one(f"SELECT {HOLD_COLUMNS} FROM resource_hold WHERE id = ?", (hold_id,))
+    if row is None:
+        raise not_found("hold", hold_id)
+    return hold_from_row(row)
+
+
+def list_holds(
+    ctx: Context,
+    email: str | None = None,
+    status: str | None = None,
+    resource_id: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    limit: int | None = None,
+) -> list[Hold]:
+    """Holds, soonest expiry first. Emails match case-insensitively."""
+    where, params = ["1 = 1"], []
+    if email:
+        where.append("customer_email = ?")
+        params.append(email.strip().lower())
+    if status:
+        where.append("status = ?")
+        params.append(validate.hold_status(status))
+    if resource_id is not None:
+        where.append("resource_id = ?")
+        params.append(resource_id)
+    if date_from is not None:
+        where.append("date >= ?")
+        params.append(date_from)
+    if date_to is not None:
+        where.append("date <= ?")
+        params.append(date_to)
+    sql = (f"SELECT {HOLD_COLUMNS} FROM resource_hold WHERE {' AND '.join(where)} "
+           "ORDER BY expires_at, id")
+    if limit is not None:
+        sql += f" LIMIT {int(limit)}"
+    with ctx.read():
+        return [hold_from_row(r) for r in ctx.all(sql, params)]

@@ -1,0 +1,198 @@
+"""The Booking facade: the one object interfaces and the shop backend talk to.
+
+    bk = Booking.connect("postgresql://localhost/resbook")
+    hold = bk.create_hold(resource_id, date, quantity=2, email="ana@example.com", token="cart-42")
+    alloc = bk.confirm_hold(hold.id, order_id="order_1", line_item_id="li_1")
+
+Every method either does all it says in one transaction (with its audit event) or
+raises BookingError with a ``code`` and changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+import peewee
+
+from ..config import default_actor, default_hold_ttl_minutes
+from ..db import database_errors, describe, dialect, open_database
+from ..errors import DatabaseError
+from ..models import bind
+from ..schema.migrations import Migrator
+from . import allocations, blackouts, capacity, events, holds, resources, sweep
+from .context import Context, as_date
+from .records import (
+    Allocation,
+    Blackout,
+    BlackoutResult,
+    CapacityChange,
+    Cell,
+    Event,
+    Hold,
+    Resource,
+    SweepResult,
+)
+
+
+class Booking:
+    def __init__(
+        self,
+        db: peewee.Database,
+        actor: str | None = None,
+        ttl_minutes: int | None = None,
+        check_schema: bool = True,
+    ) -> None:
+        self.db = db
+        self.ctx = Context(db, actor or default_actor(), ttl_minutes or default_hold_ttl_minutes())
+        if check_schema:
+            _require_current_schema(db)
+        bind(db)
+
+    @classmethod
+    def connect(
+        cls, url: str, read_only: bool = False, actor: str | None = None,
+        ttl_minutes: int | None = None,
+    ) -> Booking:
+        return cls(open_database(url, read_only=read_only), actor=actor, ttl_minutes=ttl_minutes)
+
+    def close(self) -> None:
+        self.db.close()
+
+    @property
+    def dialect(self) -> str:
+        return dialect(self.db)
+
+    @property
+    def description(self) -> str:
+        """The masked URL: safe to show."""
+        return describe(self.db)
+
+    @property
+    def read_only(self) -> bool:
+        return bool(getattr(self.db, "resbook_read_only", False))
+
+    def today(self) -> date:
+        """Today by the database clock (UTC)."""
+        with self.ctx.read():
+            return as_date(self.ctx.one(f"SELECT {self.ctx.today}")[0])
+
+    # ---- resources ----------------------------------------------------------------------
+
+    def list_resources(self, resource_type: str | None = None, active: bool | None = None,
+                       search: str | None = None) -> list[Resource]:
+        return resources.list_resources(self.ctx, resource_type, active, search)
+
+    def get_resource(self, resource_id: int) -> Resource:
+        return resources.get_resource(self.ctx, resource_id)
+
+    def add_resource(self, name: str, resource_type: str, description: str | None = None,
+                     metadata: dict[str, Any] | None = None) -> Resource:
+        return resources.add_resource(self.ctx, name, resource_type, description, metadata)
+
+    def edit_resource(self, resource_id: int, name: str | None = None,
+                      resource_type: str | None = None,
+                      description: str | None = None) -> Resource:
+        return resources.edit_resource(self.ctx, resource_id, name, resource_type, description)
+
+    def activate(self, resource_id: int) -> Resource:
+        return resources.set_active(self.ctx, resource_id, True)
+
+    def deactivate(self, resource_id: int) -> Resource:
+        return resources.set_active(self.ctx, resource_id, False)
+
+    # ---- capacity and blackouts ------------------------------------------------------------
+
+    def set_capacity(self, resource_id: int, date_from: date | str, date_to: date | str | None,
+                     max_capacity: int) -> CapacityChange:
+        return capacity.set_capacity(self.ctx, resource_id, date_from, date_to, max_capacity)
+
+    def availability(self, date_from: date | str, date_to: date | str,
+                     resource_id: int | None = None, resource_type: str | None = None,
+                     resource_ids: Sequence[int] | None = None) -> list[Cell]:
+        return capacity.availability(self.ctx, date_from, date_to, resource_id, resource_type,
+                                     resource_ids)
+
+    def add_blackout(self, resource_id: int, date_from: date | str, date_to: date | str | None,
+                     reason: str) -> BlackoutResult:
+        return blackouts.add_blackout(self.ctx, resource_id, date_from, date_to, reason)
+
+    def remove_blackout(self, blackout_id: int) -> Blackout:
+        return blackouts.remove_blackout(self.ctx, blackout_id)
+
+    def list_blackouts(self, resource_id: int | None = None, date_from: date | None = None,
+                       date_to: date | None = None) -> list[Blackout]:
+        return blackouts.list_blackouts(self.ctx, resource_id, date_from, date_to)
+
+    # ---- holds and allocations ------------------------------------------------------------
+
+    def create_hold(self, resource_id: int, date: date | str, quantity: int, email: str,
+                    token: str | None = None, ttl_minutes: int | None = None) -> Hold:
+        return holds.create_holds(self.ctx, resource_id, date, None, quantity, email, token,
+                                  ttl_minutes)[0]
+
+    def create_holds(self, resource_id: int, date_from: date | str, date_to: date | str,
+                     quantity: int, email: str, token: str | None = None,
+                     ttl_minutes: int | None = None) -> list[Hold]:
+        """One hold per date of the range, all or nothing."""
+        return holds.create_holds(self.ctx, resource_id, date_from, date_to, quantity, email,
+                                  token, ttl_minutes)
+
+    def confirm_hold(self, hold_id: int, order_id: str, line_item_id: str) -> Allocation:
+        return holds.confirm_hold(self.ctx, hold_id, order_id, line_item_id)
+
+    def release_hold(self, hold_id: int) -> Hold:
+        return holds.release_hold(self.ctx, hold_id)
+
+    def extend_hold(self, hold_id: int, minutes: int) -> Hold:
+        return holds.extend_hold(self.ctx, hold_id, minutes)
+
+    def get_hold(self, hold_id: int) -> Hold:
+        return holds.get_hold(self.ctx, hold_id)
+
+    def list_holds(self, email: str | None = None, status: str | None = None,
+                   resource_id: int | None = None, date_from: date | None = None,
+                   date_to: date | None = None, limit: int | None = None) -> list[Hold]:
+        return holds.list_holds(self.ctx, email, status, resource_id, date_from, date_to, limit)
+
+    def cancel_allocation(self, allocation_id: int) -> Allocation:
+        return allocations.cancel_allocation(self.ctx, allocation_id)
+
+    def get_allocation(self, allocation_id: int) -> Allocation:
+        return allocations.get_allocation(self.ctx, allocation_id)
+
+    def list_allocations(self, order_id: str | None = None, resource_id: int | None = None,
+                         email: str | None = None, limit: int | None = None) -> list[Allocation]:
+        return allocations.list_allocations(self.ctx, order_id, resource_id, email, limit)
+
+    # ---- sweep and audit --------------------------------------------------------------------
+
+    def sweep(self, batch_size: int = sweep.DEFAULT_BATCH, dry_run: bool = False) -> SweepResult:
+        return sweep.sweep(self.ctx, batch_size, dry_run)
+
+    def events(self, resource_id: int | None = None, email: str | None = None,
+               action: str | None = None, entity: str | None = None,
+               entity_id: int | None = None, after_id: int = 0,
+               limit: int | None = 200) -> list[Event]:
+        return events.list_events(self.ctx, resource_id, email, action, entity, entity_id,
+                                  after_id, limit)
+
+    def hold_history(self, hold_id: int) -> list[Event]:
+        """Every event about one hold, oldest first."""
+        self.get_hold(hold_id)
+        return events.list_events(self.ctx, entity="hold", entity_id=hold_id, limit=None)
+
+
+def _require_current_schema(db: peewee.Database) -> None:
+    migrator = Migrator(db)
+    with database_errors(db):
+        version = migrator.current_version()
+    latest = migrator.migrations[-1].version
+    if version == 0:
+        raise DatabaseError("database has no resbook schema: run `resbook migrate up` first")
+    if version < latest:
+        raise DatabaseError(
+            f"database schema is at version {version}, this resbook needs {latest}: "
+            "run `resbook migrate up`"
+        )
