@@ -15,7 +15,6 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import dialects  # noqa: E402
-
 from resbook_tui.db import open_database  # noqa: E402
 from resbook_tui.schema.migrations import Migrator  # noqa: E402
 from resbook_tui.seed import SeedPlan, seed  # noqa: E402

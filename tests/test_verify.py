@@ -115,7 +115,9 @@ def test_missing_unique_constraint_is_named(db):
         _rebuild_sqlite_table(
             db,
             "resource_capacity",
-            lambda sql: sql.replace(",\n    CONSTRAINT uq_resource_date UNIQUE (resource_id, date)", ""),
+            lambda sql: sql.replace(
+                ",\n    CONSTRAINT uq_resource_date UNIQUE (resource_id, date)", ""
+            ),
         )
     assert _drift(db) == {("missing", "constraint", "uq_resource_date")}
 
@@ -143,7 +145,9 @@ def test_column_that_lost_not_null_is_named(db):
         _rebuild_sqlite_table(
             db,
             "resource_hold",
-            lambda sql: sql.replace("customer_email    VARCHAR(320) NOT NULL", "customer_email    VARCHAR(320)"),
+            lambda sql: sql.replace(
+                "customer_email    VARCHAR(320) NOT NULL", "customer_email    VARCHAR(320)"
+            ),
         )
     report = verify(db)
     assert ("changed", "column", "resource_hold.customer_email") in {

@@ -27,10 +27,20 @@ def cancel_allocation(ctx: Context, allocation_id: int) -> Allocation:
             )
             email = found[0] if found else None
         events.record(
-            ctx, "allocation.cancel", "allocation", allocation.id, allocation.resource_id,
-            allocation.date, None, email,
-            {"order_id": allocation.order_id, "line_item_id": allocation.line_item_id,
-             "quantity": allocation.quantity, "hold_id": allocation.hold_id},
+            ctx,
+            "allocation.cancel",
+            "allocation",
+            allocation.id,
+            allocation.resource_id,
+            allocation.date,
+            None,
+            email,
+            {
+                "order_id": allocation.order_id,
+                "line_item_id": allocation.line_item_id,
+                "quantity": allocation.quantity,
+                "hold_id": allocation.hold_id,
+            },
         )
     return allocation
 

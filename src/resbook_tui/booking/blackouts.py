@@ -25,30 +25,49 @@ def add_blackout(
     first, last = validate.date_range(date_from, date_to)
     reason = validate.text(reason, "reason", 500)
     with ctx.write():
-        if ctx.one("SELECT 1 FROM resource WHERE id = ? AND deleted_at IS NULL",
-                   (resource_id,)) is None:
+        if (
+            ctx.one("SELECT 1 FROM resource WHERE id = ? AND deleted_at IS NULL", (resource_id,))
+            is None
+        ):
             raise not_found("resource", resource_id)
         # Holds take these cell locks too, so none can slip in unreported.
         ctx.lock_cells(resource_id, first, last)
-        blackout = _blackout(ctx.one(
-            f"INSERT INTO resource_blackout (resource_id, start_date, end_date, reason) "
-            f"VALUES (?, ?, ?, ?) RETURNING {_COLUMNS}",
-            (resource_id, first, last, reason),
-        ))
-        holds = tuple(hold_from_row(r) for r in ctx.all(
-            f"SELECT {HOLD_COLUMNS} FROM resource_hold WHERE resource_id = ? AND status = "
-            "'ACTIVE' AND date BETWEEN ? AND ? ORDER BY date, id",
-            (resource_id, first, last),
-        ))
-        allocations = tuple(allocation_from_row(r) for r in ctx.all(
-            f"SELECT {ALLOCATION_COLUMNS} FROM resource_allocation WHERE resource_id = ? "
-            "AND date BETWEEN ? AND ? ORDER BY date, id",
-            (resource_id, first, last),
-        ))
+        blackout = _blackout(
+            ctx.one(
+                f"INSERT INTO resource_blackout (resource_id, start_date, end_date, reason) "
+                f"VALUES (?, ?, ?, ?) RETURNING {_COLUMNS}",
+                (resource_id, first, last, reason),
+            )
+        )
+        holds = tuple(
+            hold_from_row(r)
+            for r in ctx.all(
+                f"SELECT {HOLD_COLUMNS} FROM resource_hold WHERE resource_id = ? AND status = "
+                "'ACTIVE' AND date BETWEEN ? AND ? ORDER BY date, id",
+                (resource_id, first, last),
+            )
+        )
+        allocations = tuple(
+            allocation_from_row(r)
+            for r in ctx.all(
+                f"SELECT {ALLOCATION_COLUMNS} FROM resource_allocation WHERE resource_id = ? "
+                "AND date BETWEEN ? AND ? ORDER BY date, id",
+                (resource_id, first, last),
+            )
+        )
         events.record(
-            ctx, "blackout.add", "blackout", blackout.id, resource_id, first, last,
-            details={"reason": reason, "active_holds": [h.id for h in holds],
-                     "allocations": [a.id for a in allocations]},
+            ctx,
+            "blackout.add",
+            "blackout",
+            blackout.id,
+            resource_id,
+            first,
+            last,
+            details={
+                "reason": reason,
+                "active_holds": [h.id for h in holds],
+                "allocations": [a.id for a in allocations],
+            },
         )
     return BlackoutResult(blackout, holds, allocations)
 
@@ -61,8 +80,16 @@ def remove_blackout(ctx: Context, blackout_id: int) -> Blackout:
         if row is None:
             raise not_found("blackout", blackout_id)
         blackout = _blackout(row)
-        events.record(ctx, "blackout.remove", "blackout", blackout.id, blackout.resource_id,
-                      blackout.start_date, blackout.end_date, details={"reason": blackout.reason})
+        events.record(
+            ctx,
+            "blackout.remove",
+            "blackout",
+            blackout.id,
+            blackout.resource_id,
+            blackout.start_date,
+            blackout.end_date,
+            details={"reason": blackout.reason},
+        )
     return blackout
 
 

@@ -8,11 +8,15 @@ from datetime import date, timedelta
 from . import events, validate
 from .context import Context, as_date
 from .errors import BookingError, not_found
-from .records import Cell, CapacityChange
+from .records import CapacityChange, Cell
 
 
 def set_capacity(
-    ctx: Context, resource_id: int, date_from: date | str, date_to: date | str | None, max_capacity: int
+    ctx: Context,
+    resource_id: int,
+    date_from: date | str,
+    date_to: date | str | None,
+    max_capacity: int,
 ) -> CapacityChange:
     """Set max capacity on every date of the range, moving available by the difference.
 
@@ -23,8 +27,10 @@ def set_capacity(
     first, last = validate.date_range(date_from, date_to)
     new_max = validate.capacity(max_capacity)
     with ctx.write():
-        if ctx.one("SELECT 1 FROM resource WHERE id = ? AND deleted_at IS NULL",
-                   (resource_id,)) is None:
+        if (
+            ctx.one("SELECT 1 FROM resource WHERE id = ? AND deleted_at IS NULL", (resource_id,))
+            is None
+        ):
             raise not_found("resource", resource_id)
         ctx.lock_cells(resource_id, first, last)
         updated = ctx.execute(
@@ -46,8 +52,16 @@ def set_capacity(
                 "already held or allocated there",
             )
         created = _create_missing_cells(ctx, resource_id, first, last, new_max)
-        events.record(ctx, "capacity.set", "capacity", None, resource_id, first, last,
-                      details={"max_capacity": new_max, "updated": updated, "created": created})
+        events.record(
+            ctx,
+            "capacity.set",
+            "capacity",
+            None,
+            resource_id,
+            first,
+            last,
+            details={"max_capacity": new_max, "updated": updated, "created": created},
+        )
     return CapacityChange(resource_id, first, last, new_max, updated, created)
 
 
@@ -103,11 +117,9 @@ def availability(
         LEFT JOIN (SELECT resource_id, date, SUM(quantity) AS allocated FROM resource_allocation
                    WHERE date BETWEEN ? AND ? GROUP BY resource_id, date) a
                ON a.resource_id = c.resource_id AND a.date = c.date
-        WHERE {' AND '.join(where)}
+        WHERE {" AND ".join(where)}
         ORDER BY c.resource_id, c.date
     """
     with ctx.read():
         rows = ctx.all(sql, [first, last, first, last, *params])
-    return [
-        Cell(r[0], as_date(r[1]), r[2], r[3], int(r[4]), int(r[5]), r[6]) for r in rows
-    ]
+    return [Cell(r[0], as_date(r[1]), r[2], r[3], int(r[4]), int(r[5]), r[6]) for r in rows]

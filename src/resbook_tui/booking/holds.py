@@ -22,9 +22,7 @@ HOLD_COLUMNS = (
     "id, resource_id, date, quantity, customer_email, idempotency_token, status, expires_at, "
     "created_at, updated_at"
 )
-ALLOCATION_COLUMNS = (
-    "id, resource_id, date, quantity, order_id, line_item_id, hold_id, created_at"
-)
+ALLOCATION_COLUMNS = "id, resource_id, date, quantity, order_id, line_item_id, hold_id, created_at"
 
 
 def hold_from_row(row: tuple, replay: bool = False) -> Hold:
@@ -93,9 +91,20 @@ def create_holds(
             ]
             for hold in holds:
                 events.record(
-                    ctx, "hold.create", "hold", hold.id, resource_id, hold.date, None, email,
-                    {"quantity": quantity, "ttl_minutes": ttl, "token": hold.token,
-                     "expires_at": hold.expires_at.isoformat()},
+                    ctx,
+                    "hold.create",
+                    "hold",
+                    hold.id,
+                    resource_id,
+                    hold.date,
+                    None,
+                    email,
+                    {
+                        "quantity": quantity,
+                        "ttl_minutes": ttl,
+                        "token": hold.token,
+                        "expires_at": hold.expires_at.isoformat(),
+                    },
                 )
             return holds
     except _TokenTaken:
@@ -184,9 +193,7 @@ def _take_capacity(ctx: Context, resource_id: int, day: date, quantity: int) -> 
 
 def _refusal(ctx: Context, resource_id: int, day: date, quantity: int) -> BookingError:
     """Say why the conditional UPDATE matched nothing (the decision is already made)."""
-    resource = ctx.one(
-        "SELECT is_active, deleted_at FROM resource WHERE id = ?", (resource_id,)
-    )
+    resource = ctx.one("SELECT is_active, deleted_at FROM resource WHERE id = ?", (resource_id,))
     if resource is None or resource[1] is not None:
         return not_found("resource", resource_id)
     if not resource[0]:
@@ -208,9 +215,7 @@ def _refusal(ctx: Context, resource_id: int, day: date, quantity: int) -> Bookin
         (resource_id, day),
     )
     if cell is None:
-        return BookingError(
-            "no_capacity", f"resource {resource_id} has no capacity set for {day}"
-        )
+        return BookingError("no_capacity", f"resource {resource_id} has no capacity set for {day}")
     return BookingError(
         "no_capacity",
         f"resource {resource_id} has {cell[0]} available on {day}, {quantity} requested",
@@ -241,9 +246,20 @@ def confirm_hold(ctx: Context, hold_id: int, order_id: str, line_item_id: str) -
         )
         allocation = allocation_from_row(alloc)
         events.record(
-            ctx, "hold.confirm", "hold", hold_id, resource_id, as_date(day), None, email,
-            {"allocation_id": allocation.id, "order_id": order_id,
-             "line_item_id": line_item_id, "quantity": quantity},
+            ctx,
+            "hold.confirm",
+            "hold",
+            hold_id,
+            resource_id,
+            as_date(day),
+            None,
+            email,
+            {
+                "allocation_id": allocation.id,
+                "order_id": order_id,
+                "line_item_id": line_item_id,
+                "quantity": quantity,
+            },
         )
     return allocation
 
@@ -260,8 +276,17 @@ def release_hold(ctx: Context, hold_id: int) -> Hold:
             raise _transition_refusal(ctx, hold_id, "release")
         hold = hold_from_row(row)
         give_back(ctx, hold.resource_id, hold.date, hold.quantity)
-        events.record(ctx, "hold.release", "hold", hold.id, hold.resource_id, hold.date, None,
-                      hold.customer_email, {"quantity": hold.quantity})
+        events.record(
+            ctx,
+            "hold.release",
+            "hold",
+            hold.id,
+            hold.resource_id,
+            hold.date,
+            None,
+            hold.customer_email,
+            {"quantity": hold.quantity},
+        )
     return hold
 
 
@@ -278,9 +303,17 @@ def extend_hold(ctx: Context, hold_id: int, minutes: int) -> Hold:
         if row is None:
             raise _transition_refusal(ctx, hold_id, "extend")
         hold = hold_from_row(row)
-        events.record(ctx, "hold.extend", "hold", hold.id, hold.resource_id, hold.date, None,
-                      hold.customer_email, {"minutes": minutes,
-                                            "expires_at": hold.expires_at.isoformat()})
+        events.record(
+            ctx,
+            "hold.extend",
+            "hold",
+            hold.id,
+            hold.resource_id,
+            hold.date,
+            None,
+            hold.customer_email,
+            {"minutes": minutes, "expires_at": hold.expires_at.isoformat()},
+        )
     return hold
 
 
@@ -346,8 +379,10 @@ def list_holds(
     if date_to is not None:
         where.append("date <= ?")
         params.append(date_to)
-    sql = (f"SELECT {HOLD_COLUMNS} FROM resource_hold WHERE {' AND '.join(where)} "
-           "ORDER BY expires_at, id")
+    sql = (
+        f"SELECT {HOLD_COLUMNS} FROM resource_hold WHERE {' AND '.join(where)} "
+        "ORDER BY expires_at, id"
+    )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     with ctx.read():

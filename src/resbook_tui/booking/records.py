@@ -36,8 +36,10 @@ class Cell:
 
     @property
     def utilisation(self) -> float:
-        return 0.0 if self.max_capacity == 0 else (self.max_capacity - self.available) / (
-            self.max_capacity
+        return (
+            0.0
+            if self.max_capacity == 0
+            else (self.max_capacity - self.available) / (self.max_capacity)
         )
 
 

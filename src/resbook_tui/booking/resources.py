@@ -82,8 +82,14 @@ def add_resource(
             (name, kind, description, json.dumps(metadata or {}, sort_keys=True)),
         )
         resource = _resource(row)
-        events.record(ctx, "resource.add", "resource", resource.id, resource.id,
-                      details={"name": name, "type": kind})
+        events.record(
+            ctx,
+            "resource.add",
+            "resource",
+            resource.id,
+            resource.id,
+            details={"name": name, "type": kind},
+        )
     return resource
 
 

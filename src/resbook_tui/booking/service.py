@@ -52,7 +52,10 @@ class Booking:
 
     @classmethod
     def connect(
-        cls, url: str, read_only: bool = False, actor: str | None = None,
+        cls,
+        url: str,
+        read_only: bool = False,
+        actor: str | None = None,
         ttl_minutes: int | None = None,
     ) -> Booking:
         return cls(open_database(url, read_only=read_only), actor=actor, ttl_minutes=ttl_minutes)
@@ -80,20 +83,33 @@ class Booking:
 
     # ---- resources ----------------------------------------------------------------------
 
-    def list_resources(self, resource_type: str | None = None, active: bool | None = None,
-                       search: str | None = None) -> list[Resource]:
+    def list_resources(
+        self,
+        resource_type: str | None = None,
+        active: bool | None = None,
+        search: str | None = None,
+    ) -> list[Resource]:
         return resources.list_resources(self.ctx, resource_type, active, search)
 
     def get_resource(self, resource_id: int) -> Resource:
         return resources.get_resource(self.ctx, resource_id)
 
-    def add_resource(self, name: str, resource_type: str, description: str | None = None,
-                     metadata: dict[str, Any] | None = None) -> Resource:
+    def add_resource(
+        self,
+        name: str,
+        resource_type: str,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> Resource:
         return resources.add_resource(self.ctx, name, resource_type, description, metadata)
 
-    def edit_resource(self, resource_id: int, name: str | None = None,
-                      resource_type: str | None = None,
-                      description: str | None = None) -> Resource:
+    def edit_resource(
+        self,
+        resource_id: int,
+        name: str | None = None,
+        resource_type: str | None = None,
+        description: str | None = None,
+    ) -> Resource:
         return resources.edit_resource(self.ctx, resource_id, name, resource_type, description)
 
     def activate(self, resource_id: int) -> Resource:
@@ -104,40 +120,68 @@ class Booking:
 
     # ---- capacity and blackouts ------------------------------------------------------------
 
-    def set_capacity(self, resource_id: int, date_from: date | str, date_to: date | str | None,
-                     max_capacity: int) -> CapacityChange:
+    def set_capacity(
+        self, resource_id: int, date_from: date | str, date_to: date | str | None, max_capacity: int
+    ) -> CapacityChange:
         return capacity.set_capacity(self.ctx, resource_id, date_from, date_to, max_capacity)
 
-    def availability(self, date_from: date | str, date_to: date | str,
-                     resource_id: int | None = None, resource_type: str | None = None,
-                     resource_ids: Sequence[int] | None = None) -> list[Cell]:
-        return capacity.availability(self.ctx, date_from, date_to, resource_id, resource_type,
-                                     resource_ids)
+    def availability(
+        self,
+        date_from: date | str,
+        date_to: date | str,
+        resource_id: int | None = None,
+        resource_type: str | None = None,
+        resource_ids: Sequence[int] | None = None,
+    ) -> list[Cell]:
+        return capacity.availability(
+            self.ctx, date_from, date_to, resource_id, resource_type, resource_ids
+        )
 
-    def add_blackout(self, resource_id: int, date_from: date | str, date_to: date | str | None,
-                     reason: str) -> BlackoutResult:
+    def add_blackout(
+        self, resource_id: int, date_from: date | str, date_to: date | str | None, reason: str
+    ) -> BlackoutResult:
         return blackouts.add_blackout(self.ctx, resource_id, date_from, date_to, reason)
 
     def remove_blackout(self, blackout_id: int) -> Blackout:
         return blackouts.remove_blackout(self.ctx, blackout_id)
 
-    def list_blackouts(self, resource_id: int | None = None, date_from: date | None = None,
-                       date_to: date | None = None) -> list[Blackout]:
+    def list_blackouts(
+        self,
+        resource_id: int | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+    ) -> list[Blackout]:
         return blackouts.list_blackouts(self.ctx, resource_id, date_from, date_to)
 
     # ---- holds and allocations ------------------------------------------------------------
 
-    def create_hold(self, resource_id: int, date: date | str, quantity: int, email: str,
-                    token: str | None = None, ttl_minutes: int | None = None) -> Hold:
-        return holds.create_holds(self.ctx, resource_id, date, None, quantity, email, token,
-                                  ttl_minutes)[0]
+    def create_hold(
+        self,
+        resource_id: int,
+        date: date | str,
+        quantity: int,
+        email: str,
+        token: str | None = None,
+        ttl_minutes: int | None = None,
+    ) -> Hold:
+        return holds.create_holds(
+            self.ctx, resource_id, date, None, quantity, email, token, ttl_minutes
+        )[0]
 
-    def create_holds(self, resource_id: int, date_from: date | str, date_to: date | str,
-                     quantity: int, email: str, token: str | None = None,
-                     ttl_minutes: int | None = None) -> list[Hold]:
+    def create_holds(
+        self,
+        resource_id: int,
+        date_from: date | str,
+        date_to: date | str,
+        quantity: int,
+        email: str,
+        token: str | None = None,
+        ttl_minutes: int | None = None,
+    ) -> list[Hold]:
         """One hold per date of the range, all or nothing."""
-        return holds.create_holds(self.ctx, resource_id, date_from, date_to, quantity, email,
-                                  token, ttl_minutes)
+        return holds.create_holds(
+            self.ctx, resource_id, date_from, date_to, quantity, email, token, ttl_minutes
+        )
 
     def confirm_hold(self, hold_id: int, order_id: str, line_item_id: str) -> Allocation:
         return holds.confirm_hold(self.ctx, hold_id, order_id, line_item_id)
@@ -151,9 +195,15 @@ class Booking:
     def get_hold(self, hold_id: int) -> Hold:
         return holds.get_hold(self.ctx, hold_id)
 
-    def list_holds(self, email: str | None = None, status: str | None = None,
-                   resource_id: int | None = None, date_from: date | None = None,
-                   date_to: date | None = None, limit: int | None = None) -> list[Hold]:
+    def list_holds(
+        self,
+        email: str | None = None,
+        status: str | None = None,
+        resource_id: int | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
+        limit: int | None = None,
+    ) -> list[Hold]:
         return holds.list_holds(self.ctx, email, status, resource_id, date_from, date_to, limit)
 
     def cancel_allocation(self, allocation_id: int) -> Allocation:
@@ -162,8 +212,13 @@ class Booking:
     def get_allocation(self, allocation_id: int) -> Allocation:
         return allocations.get_allocation(self.ctx, allocation_id)
 
-    def list_allocations(self, order_id: str | None = None, resource_id: int | None = None,
-                         email: str | None = None, limit: int | None = None) -> list[Allocation]:
+    def list_allocations(
+        self,
+        order_id: str | None = None,
+        resource_id: int | None = None,
+        email: str | None = None,
+        limit: int | None = None,
+    ) -> list[Allocation]:
         return allocations.list_allocations(self.ctx, order_id, resource_id, email, limit)
 
     # ---- sweep and audit --------------------------------------------------------------------
@@ -171,12 +226,19 @@ class Booking:
     def sweep(self, batch_size: int = sweep.DEFAULT_BATCH, dry_run: bool = False) -> SweepResult:
         return sweep.sweep(self.ctx, batch_size, dry_run)
 
-    def events(self, resource_id: int | None = None, email: str | None = None,
-               action: str | None = None, entity: str | None = None,
-               entity_id: int | None = None, after_id: int = 0,
-               limit: int | None = 200) -> list[Event]:
-        return events.list_events(self.ctx, resource_id, email, action, entity, entity_id,
-                                  after_id, limit)
+    def events(
+        self,
+        resource_id: int | None = None,
+        email: str | None = None,
+        action: str | None = None,
+        entity: str | None = None,
+        entity_id: int | None = None,
+        after_id: int = 0,
+        limit: int | None = 200,
+    ) -> list[Event]:
+        return events.list_events(
+            self.ctx, resource_id, email, action, entity, entity_id, after_id, limit
+        )
 
     def hold_history(self, hold_id: int) -> list[Event]:
         """Every event about one hold, oldest first."""
