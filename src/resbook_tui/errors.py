@@ -16,15 +16,18 @@ class ResbookError(Exception):
     """Base of every error resbook reports to a person as one line."""
 
     exit_code = EXIT_REFUSED
+    code = "refused"
 
 
 class DatabaseError(ResbookError):
     """The database cannot be reached, refused us, or has no resbook schema."""
 
     exit_code = EXIT_DATABASE
+    code = "database_error"
 
 
 class ConfigError(ResbookError):
     """A setting (such as the database URL) is malformed."""
 
     exit_code = EXIT_DATABASE
+    code = "config_error"

@@ -26,6 +26,7 @@ _SEED_LOCK_KEY = 0x7265_7362_6F6F6C  # serialises concurrent seeds on PostgreSQL
 
 class SeedError(ResbookError):
     exit_code = 2
+    code = "invalid_input"
 
 
 @dataclass(frozen=True)

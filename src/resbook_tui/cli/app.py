@@ -8,7 +8,7 @@ import typer
 
 from .. import __version__
 from ..config import ENV_DATABASE_URL
-from . import schema
+from . import holds, operations, resources, schema
 from .support import Settings
 
 app = typer.Typer(
@@ -50,3 +50,6 @@ def root(
 
 
 schema.register(app)
+resources.register(app)
+holds.register(app)
+operations.register(app)

@@ -44,6 +44,13 @@ class Settings:
         return self._db
 
 
+def booking(ctx: typer.Context, read_only: bool = False):  # noqa: ANN201 - avoids an import cycle
+    """The Booking facade over the database the root options name."""
+    from ..booking import Booking
+
+    return Booking(settings(ctx).database(read_only=read_only))
+
+
 def settings(ctx: typer.Context) -> Settings:
     obj = ctx.find_root().obj
     if not isinstance(obj, Settings):
@@ -69,12 +76,21 @@ def reported() -> Iterator[None]:
 
 
 def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorator for a command: no tracebacks for user mistakes or database trouble."""
+    """Decorator for a command: no tracebacks for user mistakes or database trouble.
+
+    With ``--json`` a refusal is also printed to stdout as ``{"error": code, "message": ...}``
+    so scripts can read it; the one-line message always goes to stderr.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         with reported():
-            return fn(*args, **kwargs)
+            try:
+                return fn(*args, **kwargs)
+            except ResbookError as exc:
+                if kwargs.get("json"):
+                    print_json({"error": exc.code, "message": str(exc)})
+                raise
 
     return wrapper
 

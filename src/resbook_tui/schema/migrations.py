@@ -30,6 +30,8 @@ _FILE_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.(up|down)\.sql$")
 class MigrationError(ResbookError):
     """A migration cannot be applied or reverted as asked (exit 1)."""
 
+    code = "migration_error"
+
 
 @dataclass(frozen=True)
 class Migration:
