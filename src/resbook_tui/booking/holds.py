@@ -81,31 +81,19 @@ def create_holds(
     tokens = _row_tokens(token, days)
     try:
         with ctx.write():
-            # Lock the cells first, in (resource_id, date) order like every writer, so the
-            # conditional UPDATEs below decide on a view taken after any racing blackout
-            # or capacity change has committed.
-            ctx.lock_cells(resource_id, first, last)
             holds = [
-                _insert_and_take(ctx, resource_id, day, quantity, email, row_token, ttl)
-                for day, row_token in zip(days, tokens, strict=True)
-            ]
-            for hold in holds:
-                events.record(
+                _hold_one(
                     ctx,
-                    "hold.create",
-                    "hold",
-                    hold.id,
                     resource_id,
-                    hold.date,
-                    None,
+                    day,
+                    quantity,
                     email,
-                    {
-                        "quantity": quantity,
-                        "ttl_minutes": ttl,
-                        "token": hold.token,
-                        "expires_at": hold.expires_at.isoformat(),
-                    },
+                    row_token,
+                    ttl,
+                    lock_until=last if n == 0 else None,
                 )
+                for n, (day, row_token) in enumerate(zip(days, tokens, strict=True))
+            ]
             return holds
     except _TokenTaken:
         # This attempt was rolled back whole; the earlier request with the token stands.
@@ -116,9 +104,20 @@ class _TokenTaken(Exception):
     """The idempotency token already names a committed hold."""
 
 
-def _insert_and_take(
-    ctx: Context, resource_id: int, day: date, quantity: int, email: str, token: str, ttl: int
+def _hold_one(
+    ctx: Context,
+    resource_id: int,
+    day: date,
+    quantity: int,
+    email: str,
+    token: str,
+    ttl: int,
+    lock_until: date | None,
 ) -> Hold:
+    """Insert one hold, take its units and log it; ``lock_until`` first locks the cells
+    from ``day`` to that date (the whole request's range), in (resource_id, date) order."""
+    if ctx.is_pg:
+        return _hold_one_pg(ctx, resource_id, day, quantity, email, token, ttl, lock_until)
     row = ctx.one(
         f"INSERT INTO resource_hold (resource_id, date, quantity, customer_email, "
         f"idempotency_token, status, expires_at) "
@@ -129,6 +128,97 @@ def _insert_and_take(
     if row is None:
         raise _TokenTaken
     _take_capacity(ctx, resource_id, day, quantity)
+    hold = hold_from_row(row)
+    events.record(
+        ctx,
+        "hold.create",
+        "hold",
+        hold.id,
+        resource_id,
+        day,
+        None,
+        email,
+        {
+            "quantity": quantity,
+            "ttl_minutes": ttl,
+            "token": token,
+            "expires_at": hold.expires_at.isoformat(),
+        },
+    )
+    return hold
+
+
+# The same rule as the SQLite path, in one round trip: the hold row, the conditional
+# capacity UPDATE (which only runs if the hold row was inserted), the event and the
+# notification. Holds are the hot path of the shop, and round trips are what cost.
+_PG_HOLD = f"""
+WITH h AS (
+    INSERT INTO resource_hold (resource_id, date, quantity, customer_email, idempotency_token,
+                               status, expires_at)
+    VALUES (%(r)s, %(d)s, %(q)s, %(e)s, %(t)s, 'ACTIVE', now() + make_interval(mins => %(ttl)s))
+    ON CONFLICT (idempotency_token) DO NOTHING
+    RETURNING {HOLD_COLUMNS}
+), c AS (
+    UPDATE resource_capacity SET available_capacity = available_capacity - %(q)s
+    WHERE resource_id = %(r)s AND date = %(d)s AND available_capacity >= %(q)s
+      AND date >= CURRENT_DATE
+      AND EXISTS (SELECT 1 FROM h)
+      AND EXISTS (SELECT 1 FROM resource r WHERE r.id = %(r)s AND r.is_active
+                  AND r.deleted_at IS NULL)
+      AND NOT EXISTS (SELECT 1 FROM resource_blackout b WHERE b.resource_id = %(r)s
+                      AND b.start_date <= %(d)s AND b.end_date >= %(d)s)
+    RETURNING resource_id
+), e AS (
+    INSERT INTO booking_event (actor, action, entity, entity_id, resource_id, date_from,
+                               date_to, customer_email, details)
+    SELECT %(actor)s, 'hold.create', 'hold', h.id, h.resource_id, h.date, h.date,
+           h.customer_email, jsonb_build_object('quantity', h.quantity, 'ttl_minutes',
+           %(ttl)s, 'token', h.idempotency_token, 'expires_at', h.expires_at)
+    FROM h JOIN c ON TRUE
+    RETURNING id
+)
+SELECT h.*, e.id,
+       CASE WHEN e.id IS NOT NULL THEN pg_notify('{events.CHANNEL}', json_build_object(
+           'event', e.id, 'action', 'hold.create', 'entity', 'hold', 'id', h.id,
+           'resource_id', h.resource_id, 'from', h.date, 'to', h.date)::text) END
+FROM h LEFT JOIN e ON TRUE
+"""
+
+# Sent in the same round trip, before _PG_HOLD: its own statement, so the hold statement
+# takes its snapshot after the lock is granted and sees any blackout or capacity change
+# that committed while it waited.
+_PG_LOCK = (
+    "SELECT 1 FROM resource_capacity WHERE resource_id = %(r)s "
+    "AND date BETWEEN %(d)s AND %(until)s ORDER BY resource_id, date FOR UPDATE;\n"
+)
+
+
+def _hold_one_pg(
+    ctx: Context,
+    resource_id: int,
+    day: date,
+    quantity: int,
+    email: str,
+    token: str,
+    ttl: int,
+    lock_until: date | None,
+) -> Hold:
+    params = {
+        "r": resource_id,
+        "d": day,
+        "q": quantity,
+        "e": email,
+        "t": token,
+        "ttl": ttl,
+        "actor": ctx.actor,
+        "until": lock_until,
+    }
+    sql = (_PG_LOCK + _PG_HOLD) if lock_until is not None else _PG_HOLD
+    row = ctx.db.execute_sql(sql, params).fetchone()
+    if row is None:
+        raise _TokenTaken
+    if row[10] is None:
+        raise _refusal(ctx, resource_id, day, quantity)
     return hold_from_row(row)
 
 
