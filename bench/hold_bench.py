@@ -23,7 +23,6 @@ import psycopg2
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import throwaway_postgres  # noqa: E402
-
 from resbook_tui.booking import Booking  # noqa: E402
 from resbook_tui.db import open_database  # noqa: E402
 from resbook_tui.schema.migrations import Migrator  # noqa: E402
@@ -86,12 +85,16 @@ def main() -> None:
             k = args.holds / booking_loop(url, cells)
             bare_rates.append(b)
             booking_rates.append(k)
-            print(f"round {n + 1}: bare psycopg2 {b:,.0f} commits/s, "
-                  f"Booking.create_hold {k:,.0f} holds/s, ratio {k / b:.2f}")
+            print(
+                f"round {n + 1}: bare psycopg2 {b:,.0f} commits/s, "
+                f"Booking.create_hold {k:,.0f} holds/s, ratio {k / b:.2f}"
+            )
         bare, booking = sum(bare_rates) / len(bare_rates), sum(booking_rates) / len(booking_rates)
-        print(f"PostgreSQL, {args.holds} holds x {args.rounds} rounds on random cells: "
-              f"bare {bare:,.0f}/s, Booking {booking:,.0f}/s, ratio {booking / bare:.2f} "
-              "(target >= 0.80)")
+        print(
+            f"PostgreSQL, {args.holds} holds x {args.rounds} rounds on random cells: "
+            f"bare {bare:,.0f}/s, Booking {booking:,.0f}/s, ratio {booking / bare:.2f} "
+            "(target >= 0.80)"
+        )
 
 
 if __name__ == "__main__":
