@@ -124,10 +124,12 @@ def follow_events(
     feed = ChangeFeed(url)
     try:
         while True:
-            feed.wait(timeout)
+            # Look first, then wait: nothing committed before the feed existed is missed,
+            # and the timeout bounds the delay if a notification never comes.
             new = bk.events(after_id=after_id, limit=None, **filters)
             if new:
                 after_id = new[-1].id
                 yield new
+            feed.wait(timeout)
     finally:
         feed.close()

@@ -13,6 +13,8 @@ import uuid
 from dataclasses import replace
 from datetime import date, timedelta
 
+import peewee
+
 from . import events, validate
 from .context import Context, as_date, as_time
 from .errors import BookingError, not_found
@@ -98,6 +100,12 @@ def create_holds(
     except _TokenTaken:
         # This attempt was rolled back whole; the earlier request with the token stands.
         return _replay(ctx, resource_id, days, tokens, quantity, email, token)
+    except peewee.IntegrityError:
+        # The hold row's foreign key: the resource does not exist (rolled back already).
+        with ctx.read():
+            if ctx.one("SELECT 1 FROM resource WHERE id = ?", (resource_id,)) is None:
+                raise not_found("resource", resource_id) from None
+        raise
 
 
 class _TokenTaken(Exception):
