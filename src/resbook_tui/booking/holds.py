@@ -78,7 +78,10 @@ def create_holds(
     quantity = validate.quantity(quantity)
     email = validate.email(email)
     token = validate.token(token)
-    ttl = validate.minutes(ttl_minutes or ctx.default_ttl_minutes, "TTL minutes")
+    # `is None`, not `or`: an explicit 0 is bad input to refuse, not "use the default".
+    ttl = validate.minutes(
+        ctx.default_ttl_minutes if ttl_minutes is None else ttl_minutes, "TTL minutes"
+    )
     days = [first + timedelta(n) for n in range((last - first).days + 1)]
     tokens = _row_tokens(token, days)
     try:
@@ -239,7 +242,10 @@ def _replay(
     email: str,
     token: str | None,
 ) -> list[Hold]:
-    existing = _holds_by_tokens(ctx, tokens)
+    # The holds this token made, plus the row the next date would have if the earlier
+    # request's range went on further: any difference in the range is a conflict.
+    probe = tokens if token is None else [*tokens, _date_token(token, days[-1] + timedelta(1))]
+    existing = _holds_by_tokens(ctx, probe)
     wanted = set(zip(tokens, days, strict=True))
     same = len(existing) == len(tokens) and all(
         (h.token, h.date) in wanted
@@ -257,12 +263,19 @@ def _replay(
 
 
 def _row_tokens(token: str | None, days: list[date]) -> list[str]:
-    """One token per hold row: the caller's own for one date, suffixed by date for a range."""
+    """One token per hold row: the caller's own on the first date, suffixed by date after.
+
+    Every request with the token thus inserts a row carrying exactly that token, so any
+    two of them meet on the unique index, whatever their dates: a single date and a range,
+    or two ranges starting on different dates, cannot both take units under one token.
+    """
     if token is None:
         return [uuid.uuid4().hex for _ in days]
-    if len(days) == 1:
-        return [token]
-    return [f"{token}@{day.isoformat()}" for day in days]
+    return [token] + [_date_token(token, day) for day in days[1:]]
+
+
+def _date_token(token: str, day: date) -> str:
+    return f"{token}@{day.isoformat()}"
 
 
 def _holds_by_tokens(ctx: Context, tokens: list[str]) -> list[Hold]:
