@@ -37,7 +37,7 @@ WITH due AS (
 ), returned AS (
     UPDATE resource_capacity c SET available_capacity = c.available_capacity + locked.units
     FROM locked WHERE c.id = locked.id
-    RETURNING c.resource_id
+    RETURNING c.resource_id, c.date
 ), logged AS (
     INSERT INTO booking_event (actor, action, entity, entity_id, resource_id, date_from,
                                date_to, customer_email, details)
@@ -47,7 +47,8 @@ WITH due AS (
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM expired), (SELECT COALESCE(SUM(units), 0) FROM per_cell),
-       (SELECT count(*) FROM returned), (SELECT count(*) FROM logged),
+       (SELECT COALESCE(array_agg(resource_id || '/' || date), '{}') FROM returned),
+       (SELECT count(*) FROM logged),
        (SELECT COALESCE(array_agg(DISTINCT resource_id), '{}') FROM returned)
 """
 
@@ -74,28 +75,32 @@ _SQLITE_STEPS = (
 def sweep(ctx: Context, batch_size: int = DEFAULT_BATCH, dry_run: bool = False) -> SweepResult:
     if dry_run:
         return _preview(ctx)
-    expired = units = cells = batches = 0
+    expired = units = batches = 0
+    # Cells as "resource_id/date" keys: a cell given units back in several batches is
+    # still one cell, as the dry run counts it.
+    cells: set[str] = set()
     while True:
         n, u, c = _pg_batch(ctx, batch_size) if ctx.is_pg else _sqlite_batch(ctx, batch_size)
         if n == 0:
             break
-        expired, units, cells, batches = expired + n, units + u, cells + c, batches + 1
+        expired, units, batches = expired + n, units + u, batches + 1
+        cells |= c
         if n < batch_size:
             break
-    return SweepResult(expired, units, cells, batches)
+    return SweepResult(expired, units, len(cells), batches)
 
 
-def _pg_batch(ctx: Context, batch_size: int) -> tuple[int, int, int]:
+def _pg_batch(ctx: Context, batch_size: int) -> tuple[int, int, set[str]]:
     with ctx.write():
         n, units, cells, _logged, resource_ids = ctx.db.execute_sql(
             _PG_BATCH, (batch_size, ctx.actor)
         ).fetchone()
         # One notification per batch, however many holds it expired.
         events.notify_batch(ctx, "hold.expire", n, resource_ids)
-    return n, int(units), cells
+    return n, int(units), set(cells)
 
 
-def _sqlite_batch(ctx: Context, batch_size: int) -> tuple[int, int, int]:
+def _sqlite_batch(ctx: Context, batch_size: int) -> tuple[int, int, set[str]]:
     with ctx.write():
         ctx.execute(
             "CREATE TEMP TABLE IF NOT EXISTS sweep_batch (id INTEGER PRIMARY KEY, "
@@ -106,9 +111,16 @@ def _sqlite_batch(ctx: Context, batch_size: int) -> tuple[int, int, int]:
         ctx.execute(clear)
         n = ctx.execute(stage, (batch_size,)).rowcount
         if n == 0:
-            return 0, 0, 0
+            return 0, 0, set()
         ctx.execute(expire)
-        cells = ctx.execute(give_back).rowcount
+        ctx.execute(give_back)
+        cells = {
+            key
+            for (key,) in ctx.all(
+                "SELECT DISTINCT b.resource_id || '/' || b.date FROM temp.sweep_batch b "
+                "JOIN resource_capacity c ON c.resource_id = b.resource_id AND c.date = b.date"
+            )
+        }
         ctx.execute(log, (ctx.actor,))
         units = ctx.one("SELECT COALESCE(SUM(quantity), 0) FROM temp.sweep_batch")[0]
         ctx.execute(clear)
