@@ -16,13 +16,7 @@ from resbook_tui.schema.migrations import (
     migrations_root,
 )
 
-SEED_TABLES = {
-    "resource",
-    "resource_capacity",
-    "resource_blackout",
-    "resource_hold",
-    "resource_allocation",
-}
+from .seed_schema import SEED_INDEXES, SEED_TABLES, SEED_TRIGGERS
 
 
 def _object_names(db: peewee.Database) -> set[str]:
@@ -57,21 +51,8 @@ def test_migration_0001_alone_is_the_seed_schema(empty_db):
     Migrator(empty_db).up(target=1)
     catalog = read_catalog(empty_db, count_rows=False)
     assert set(catalog.tables) == SEED_TABLES
-    assert set(catalog.indexes) == {
-        "idx_resource_type",
-        "idx_resource_active",
-        "idx_capacity_date",
-        "idx_capacity_resource_date",
-        "idx_blackout_resource_dates",
-        "idx_hold_idempotency",
-        "idx_hold_resource_date_status",
-        "idx_hold_expires",
-        "idx_hold_customer",
-        "idx_allocation_resource_date",
-        "idx_allocation_order",
-        "idx_allocation_line_item",
-    }
-    assert len(catalog.triggers) == 4
+    assert set(catalog.indexes) == set(SEED_INDEXES)
+    assert set(catalog.triggers) == set(SEED_TRIGGERS)
     assert "WHERE" in catalog.indexes["idx_hold_expires"].definition
     assert "UNIQUE" in catalog.indexes["idx_hold_idempotency"].definition
     fks = [c for c in catalog.constraints.values() if c.kind == "FOREIGN KEY"]

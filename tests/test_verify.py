@@ -6,26 +6,7 @@ from resbook_tui.db import POSTGRESQL, dialect
 from resbook_tui.errors import DatabaseError
 from resbook_tui.schema.verify import verify
 
-SEED_INDEXES = [
-    "idx_resource_type",
-    "idx_resource_active",
-    "idx_capacity_date",
-    "idx_capacity_resource_date",
-    "idx_blackout_resource_dates",
-    "idx_hold_idempotency",
-    "idx_hold_resource_date_status",
-    "idx_hold_expires",
-    "idx_hold_customer",
-    "idx_allocation_resource_date",
-    "idx_allocation_order",
-    "idx_allocation_line_item",
-]
-TRIGGERS = [
-    "update_resource_updated_at",
-    "update_resource_capacity_updated_at",
-    "update_resource_blackout_updated_at",
-    "update_resource_hold_updated_at",
-]
+from .seed_schema import SEED_INDEXES, SEED_TRIGGERS
 
 
 def _drift(db) -> set[tuple[str, str, str]]:
@@ -86,7 +67,7 @@ def test_partial_index_that_lost_its_where_is_changed(db):
     assert report.counts["indexes"]["found"] == report.counts["indexes"]["expected"] - 1
 
 
-@pytest.mark.parametrize("trigger", TRIGGERS)
+@pytest.mark.parametrize("trigger", SEED_TRIGGERS)
 def test_dropped_trigger_is_named(db, trigger):
     table = trigger.removeprefix("update_").removesuffix("_updated_at")
     on = f" ON {table}" if dialect(db) == POSTGRESQL else ""
