@@ -15,8 +15,7 @@ from resbook_tui.schema.migrations import (
     Migrator,
     migrations_root,
 )
-
-from .seed_schema import SEED_INDEXES, SEED_TABLES, SEED_TRIGGERS
+from seed_schema import SEED_INDEXES, SEED_TABLES, SEED_TRIGGERS
 
 
 def _object_names(db: peewee.Database) -> set[str]:

@@ -5,8 +5,7 @@ import pytest
 from resbook_tui.db import POSTGRESQL, dialect
 from resbook_tui.errors import DatabaseError
 from resbook_tui.schema.verify import verify
-
-from .seed_schema import SEED_INDEXES, SEED_TRIGGERS
+from seed_schema import SEED_INDEXES, SEED_TRIGGERS
 
 
 def _drift(db) -> set[tuple[str, str, str]]:
