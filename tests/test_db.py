@@ -76,3 +76,16 @@ def test_read_only_sqlite_refuses_writes(sqlite_url):
     ro = open_database(sqlite_url, read_only=True)
     with pytest.raises(Exception, match="readonly|read-only|query_only"):
         ro.execute_sql("INSERT INTO t VALUES (1)")
+
+
+def test_a_dropped_postgres_connection_is_replaced_on_the_next_call(pg_db, pg_url):
+    from resbook_tui.booking import Booking
+
+    bk = Booking(pg_db)
+    pid = pg_db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+    killer = open_database(pg_url)
+    killer.execute_sql("SELECT pg_terminate_backend(%s)", (pid,))
+    with pytest.raises(DatabaseError, match="database error"):
+        bk.list_resources()
+    assert bk.list_resources() == []  # reconnected by itself
+    assert pg_db.execute_sql("SELECT pg_backend_pid()").fetchone()[0] != pid

@@ -211,4 +211,20 @@ def database_errors(db: peewee.Database) -> Iterator[None]:
     try:
         yield
     except (peewee.OperationalError, peewee.InterfaceError) as exc:
+        drop_if_broken(db)
         raise DatabaseError(f"database error on {describe(db)}: {first_line(exc)}") from None
+
+
+def drop_if_broken(db: peewee.Database) -> None:
+    """Forget a connection the server has dropped, so the next call connects afresh.
+
+    Peewee would otherwise keep handing out the dead connection (psycopg2 marks it closed).
+    """
+    if db.in_transaction():
+        return  # whoever owns the transaction sees the error and unwinds first
+    conn = db._state.conn  # noqa: SLF001 - Peewee exposes no public "current connection"
+    if conn is not None and getattr(conn, "closed", 0):
+        try:
+            db.close()
+        except Exception:  # noqa: BLE001 - closing a dead connection may fail; forget it
+            db.dispose()
