@@ -32,13 +32,21 @@ def set_capacity(
             is None
         ):
             raise not_found("resource", resource_id)
+        # Missing dates first: a concurrent call creating the same date waits here for us
+        # to commit and then finds the row below, instead of inserting nothing after its
+        # UPDATE already missed the row (and reporting a change that never landed).
+        created = _create_missing_cells(ctx, resource_id, first, last, new_max)
         ctx.lock_cells(resource_id, first, last)
-        updated = ctx.execute(
-            "UPDATE resource_capacity SET available_capacity = available_capacity + (? - "
-            "max_capacity), max_capacity = ? WHERE resource_id = ? AND date BETWEEN ? AND ? "
-            "AND available_capacity + (? - max_capacity) >= 0",
-            (new_max, new_max, resource_id, first, last, new_max),
-        ).rowcount
+        # The rows just created already hold new_max; the UPDATE leaves them as they are.
+        updated = (
+            ctx.execute(
+                "UPDATE resource_capacity SET available_capacity = available_capacity + (? - "
+                "max_capacity), max_capacity = ? WHERE resource_id = ? AND date BETWEEN ? AND ? "
+                "AND available_capacity + (? - max_capacity) >= 0",
+                (new_max, new_max, resource_id, first, last, new_max),
+            ).rowcount
+            - created
+        )
         short = ctx.one(
             "SELECT date, max_capacity - available_capacity FROM resource_capacity "
             "WHERE resource_id = ? AND date BETWEEN ? AND ? AND max_capacity <> ? "
@@ -51,7 +59,6 @@ def set_capacity(
                 f"cannot set max {new_max} on {as_date(short[0])}: {short[1]} unit(s) are "
                 "already held or allocated there",
             )
-        created = _create_missing_cells(ctx, resource_id, first, last, new_max)
         events.record(
             ctx,
             "capacity.set",
