@@ -8,7 +8,7 @@ import typer
 
 from .. import __version__
 from ..config import ENV_DATABASE_URL
-from . import holds, operations, resources, schema
+from . import holds, operations, resources, schema, tui
 from .support import Settings
 
 app = typer.Typer(
@@ -53,3 +53,4 @@ schema.register(app)
 resources.register(app)
 holds.register(app)
 operations.register(app)
+tui.register(app)

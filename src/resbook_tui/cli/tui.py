@@ -1,0 +1,65 @@
+"""``resbook tui`` and ``resbook demo``: the operator TUI, on your database or a demo one.
+
+Textual is imported inside the commands so the rest of the CLI starts fast.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from .support import handles_errors, settings, stderr
+
+
+def register(app: typer.Typer) -> None:
+    app.command("tui")(tui_command)
+    app.command("demo")(demo_command)
+
+
+@handles_errors
+def tui_command(
+    ctx: typer.Context,
+    read_only: Annotated[
+        bool,
+        typer.Option(
+            "--read-only",
+            help="Open a read-only session (support staff): mutating keys are hidden.",
+        ),
+    ] = False,
+) -> None:
+    """Open the operator TUI: heatmap, resources and the hold queue."""
+    from ..booking import Booking
+
+    booking = Booking.connect(settings(ctx).url, read_only=read_only)
+    _run(booking, read_only)
+
+
+@handles_errors
+def demo_command(
+    ctx: typer.Context,
+    fresh: Annotated[
+        bool, typer.Option("--fresh", help="Throw the demo database away and build it anew.")
+    ] = False,
+    read_only: Annotated[
+        bool, typer.Option("--read-only", help="Open the demo as support staff would.")
+    ] = False,
+) -> None:
+    """Build (or reuse) a SQLite demo database with a realistic fleet and open the TUI.
+
+    The demo lives in your app directory unless --db names a SQLite file.
+    """
+    from ..booking import Booking
+    from ..tui.demo import open_demo
+
+    url = open_demo(settings(ctx).db_flag, fresh, lambda message: stderr.print(message))
+    _run(Booking.connect(url, read_only=read_only), read_only)
+
+
+def _run(booking, read_only: bool) -> None:  # noqa: ANN001 - Booking, imported lazily
+    from ..tui import ResbookApp
+
+    try:
+        ResbookApp(booking, read_only=read_only).run()
+    finally:
+        booking.close()

@@ -1,0 +1,282 @@
+"""Forms, confirmations and one-line prompts, as modal screens.
+
+A form is a list of ``Field``s, each with a parser that turns its text into a value or
+raises ``ValueError`` with a short reason. Fields are checked as you type and the reason
+shows beside the field; submitting a form with a bad field is refused there, so only
+well-formed requests ever reach the engine (which may still refuse them on the rules,
+and that refusal becomes a notification).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, Static
+
+from ..booking import validate
+from ..booking.errors import BookingError
+
+Parser = Callable[[str], Any]
+
+
+@dataclass(frozen=True)
+class Field:
+    name: str
+    label: str
+    parse: Parser
+    value: str = ""
+    placeholder: str = ""
+    choices: Sequence[str] | None = None  # a fixed list: shown as a Select
+
+
+# ---- parsers: text -> value, or ValueError(reason) -----------------------------------------
+
+
+def integer(low: int, high: int) -> Parser:
+    def parse(text: str) -> int:
+        cleaned = text.strip()
+        if not cleaned:
+            raise ValueError("required")
+        if not re.fullmatch(r"[+-]?\d+", cleaned):
+            raise ValueError("a whole number")
+        value = int(cleaned)
+        if not low <= value <= high:
+            raise ValueError(f"from {low} to {high}")
+        return value
+
+    return parse
+
+
+def email(text: str) -> str:
+    if not text.strip():
+        raise ValueError("required")
+    try:
+        return validate.email(text)  # the engine's own rule, so form and engine agree
+    except BookingError:
+        raise ValueError("not an email address") from None
+
+
+def required_text(max_length: int = 200) -> Parser:
+    def parse(text: str) -> str:
+        cleaned = text.strip()
+        if not cleaned:
+            raise ValueError("required")
+        if len(cleaned) > max_length:
+            raise ValueError(f"at most {max_length} characters")
+        return cleaned
+
+    return parse
+
+
+def optional_text(max_length: int = 500) -> Parser:
+    def parse(text: str) -> str | None:
+        cleaned = text.strip()
+        if len(cleaned) > max_length:
+            raise ValueError(f"at most {max_length} characters")
+        return cleaned or None
+
+    return parse
+
+
+def a_date(not_before: date | None = None, within_days: int | None = None) -> Parser:
+    def parse(text: str) -> date:
+        cleaned = text.strip()
+        if not cleaned:
+            raise ValueError("required")
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):
+            raise ValueError("YYYY-MM-DD")
+        try:
+            value = date.fromisoformat(cleaned)
+        except ValueError:
+            raise ValueError("no such date") from None
+        if not_before is not None and value < not_before:
+            raise ValueError(f"not before {not_before}")
+        if (
+            not_before is not None
+            and within_days is not None
+            and value > not_before + timedelta(within_days - 1)
+        ):
+            raise ValueError(f"at most {within_days} days")
+        return value
+
+    return parse
+
+
+def choice(options: Sequence[str]) -> Parser:
+    def parse(text: str) -> str:
+        if text not in options:
+            raise ValueError("pick one")
+        return text
+
+    return parse
+
+
+# ---- screens --------------------------------------------------------------------------------
+
+
+class FormModal(ModalScreen[dict[str, Any] | None]):
+    """A form: dismisses with {field name: parsed value}, or None when cancelled."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel"),
+        Binding("ctrl+s", "submit", "Save"),
+    ]
+
+    def __init__(
+        self,
+        title: str,
+        fields: Sequence[Field],
+        *,
+        submit_label: str = "Save",
+        note: str = "",
+    ) -> None:
+        super().__init__()
+        self.form_title = title
+        self.fields = list(fields)
+        self.submit_label = submit_label
+        self.note = note
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="form", classes="modal-box") as box:
+            box.border_title = self.form_title
+            if self.note:
+                yield Static(self.note, classes="note", markup=False)
+            for field in self.fields:
+                with Horizontal(classes="field-row"):
+                    yield Label(field.label, classes="field-label")
+                    if field.choices is not None:
+                        yield Select(
+                            [(c.title(), c) for c in field.choices],
+                            value=field.value or field.choices[0],
+                            allow_blank=False,
+                            id=f"field-{field.name}",
+                            classes="field-input",
+                        )
+                    else:
+                        yield Input(
+                            field.value,
+                            placeholder=field.placeholder,
+                            id=f"field-{field.name}",
+                            classes="field-input",
+                        )
+                    yield Label("", id=f"message-{field.name}", classes="field-message")
+            with Horizontal(classes="buttons"):
+                yield Button(self.submit_label, variant="primary", id="submit")
+                yield Button("Cancel", id="cancel")
+
+    def _text(self, field: Field) -> str:
+        widget = self.query_one(f"#field-{field.name}")
+        if isinstance(widget, Select):
+            return "" if widget.value is Select.NULL else str(widget.value)
+        assert isinstance(widget, Input)
+        return widget.value
+
+    def _check(self, field: Field) -> tuple[bool, Any]:
+        """Parse one field and show its verdict beside it."""
+        message = self.query_one(f"#message-{field.name}", Label)
+        widget = self.query_one(f"#field-{field.name}")
+        try:
+            value = field.parse(self._text(field))
+        except ValueError as exc:
+            message.update(f"✗ {exc}")
+            message.add_class("-invalid")
+            widget.add_class("-invalid")
+            return False, None
+        message.update("✓")
+        message.remove_class("-invalid")
+        widget.remove_class("-invalid")
+        return True, value
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        name = (event.input.id or "").removeprefix("field-")
+        for field in self.fields:
+            if field.name == name:
+                self._check(field)
+
+    @on(Select.Changed)
+    def _selected(self, event: Select.Changed) -> None:
+        name = (event.select.id or "").removeprefix("field-")
+        for field in self.fields:
+            if field.name == name:
+                self._check(field)
+
+    @on(Input.Submitted)
+    def _enter(self, event: Input.Submitted) -> None:
+        event.stop()
+        self.action_submit()
+
+    @on(Button.Pressed, "#submit")
+    def _submit_pressed(self) -> None:
+        self.action_submit()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_submit(self) -> None:
+        values: dict[str, Any] = {}
+        first_bad = None
+        for field in self.fields:
+            ok, value = self._check(field)
+            if ok:
+                values[field.name] = value
+            elif first_bad is None:
+                first_bad = field
+        if first_bad is not None:
+            self.query_one(f"#field-{first_bad.name}").focus()
+            return
+        self.dismiss(values)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """A yes/no question; y or enter confirms, n or escape declines."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("y", "answer(True)", "Yes"),
+        Binding("n", "answer(False)", "No"),
+        Binding("escape", "answer(False)", "Cancel"),
+    ]
+
+    def __init__(self, question: str, *, confirm_label: str = "Yes", title: str = "Confirm"):
+        super().__init__()
+        self.question = question
+        self.confirm_label = confirm_label
+        self.box_title = title
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="modal-box confirm") as box:
+            box.border_title = self.box_title
+            yield Static(self.question, classes="question", markup=False)
+            with Horizontal(classes="buttons"):
+                yield Button(f"{self.confirm_label} (y)", variant="error", id="yes")
+                yield Button("No (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, answer: bool) -> None:
+        self.dismiss(answer)
+
+
+def prompt(
+    title: str, label: str, parse: Parser, value: str = "", placeholder: str = ""
+) -> FormModal:
+    """A one-field form (find holds by email, go to a date, extend by minutes)."""
+    return FormModal(title, [Field("value", label, parse, value, placeholder)], submit_label="Go")

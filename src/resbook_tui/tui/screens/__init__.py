@@ -1,0 +1,1 @@
+"""One module per screen; ``base`` holds what every screen shares."""

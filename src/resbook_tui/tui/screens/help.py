@@ -1,0 +1,105 @@
+"""``?``: every key of every screen, built from the bindings themselves so it cannot lie.
+
+In read-only mode the keys that change data are left out, as they are from the footers.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+if TYPE_CHECKING:
+    from ..app import ResbookApp
+
+EXTRA_GLOBAL = [
+    ("ctrl+p  :", "Command palette"),
+    ("r", "Refresh this screen"),
+]
+FORM_KEYS = [
+    ("tab  shift+tab", "Next / previous field"),
+    ("enter  ctrl+s", "Submit"),
+    ("escape", "Cancel"),
+    ("y  n", "Answer a confirmation"),
+]
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("question_mark", "dismiss", "Close", key_display="?"),
+        Binding("q", "dismiss", "Close"),
+    ]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="help", classes="modal-box") as box:
+            box.border_title = "Keys"
+            box.border_subtitle = "escape closes"
+            with Grid(id="help-grid"):
+                for title, rows in self.sections():
+                    yield Static(section_text(title, rows), classes="help-section")
+
+    def sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
+        from ..widgets.heatmap_grid import HeatmapGrid
+        from ..widgets.keyed_table import KeyedTable
+        from .day import DayScreen
+        from .heatmap import HeatmapScreen
+        from .hold_detail import HoldDetailScreen
+        from .holds import HoldsScreen
+        from .resources import ResourcesScreen
+
+        app: ResbookApp = self.app  # type: ignore[assignment]
+        read_only = app.read_only
+
+        def keys(*owners: type, skip: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
+            rows: list[tuple[str, str]] = []
+            seen: set[str] = set()
+            for owner in owners:
+                mutating: frozenset[str] = getattr(owner, "MUTATING", frozenset())
+                for binding in _own_bindings(owner):
+                    action = binding.action.split("(")[0]
+                    if action in skip or binding.key in seen:
+                        continue
+                    if read_only and action in mutating:
+                        continue
+                    seen.add(binding.key)
+                    rows.append((app.get_key_display(binding), binding.description))
+            return rows
+
+        everywhere = keys(type(app), skip=frozenset({"command_palette"})) + EXTRA_GLOBAL
+        return [
+            ("Everywhere", everywhere),
+            ("1 Resources", keys(ResourcesScreen)),
+            ("2 Heatmap", keys(HeatmapScreen, HeatmapGrid, skip=frozenset({"reload"}))),
+            ("Day detail (enter on a cell)", keys(DayScreen, skip=frozenset({"reload"}))),
+            ("3 Holds", keys(HoldsScreen, skip=frozenset({"reload"}))),
+            ("Hold detail (enter on a hold)", keys(HoldDetailScreen, skip=frozenset({"reload"}))),
+            ("Tables", keys(KeyedTable, skip=frozenset({"scroll_left", "scroll_right"}))),
+            ("Forms and questions", FORM_KEYS),
+        ]
+
+
+def _own_bindings(owner: type) -> list[Binding]:
+    """The bindings a class declares itself (not those it inherits)."""
+    found: list[Binding] = []
+    for item in owner.__dict__.get("BINDINGS", []):
+        if isinstance(item, Binding):
+            found.append(item)
+        else:
+            found.append(Binding(*item))
+    return found
+
+
+def section_text(title: str, rows: list[tuple[str, str]]) -> Text:
+    text = Text()
+    text.append(f"{title}\n", "bold underline")
+    width = max((len(k) for k, _ in rows), default=0)
+    for key, description in rows:
+        text.append(f"{key:>{width}}", "bold")
+        text.append(f"  {description}\n")
+    return text

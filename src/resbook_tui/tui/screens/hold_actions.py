@@ -1,0 +1,119 @@
+"""Confirm, release and extend the selected hold: shared by the queue, the hold detail
+and the day detail, so the keys behave the same wherever a hold is selected."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+from ...booking.records import Allocation, Hold
+from ..modals import ConfirmModal, Field, FormModal, integer, prompt, required_text
+from .base import ResbookScreen
+
+EXTEND_DEFAULT_MINUTES = 15
+
+
+class HoldActions(ResbookScreen):
+    HOLD_ACTIONS: ClassVar[frozenset[str]] = frozenset(
+        {"confirm_hold", "release_hold", "extend_hold"}
+    )
+
+    def selected_hold_id(self) -> int | None:
+        raise NotImplementedError
+
+    def hold_changed(self) -> None:
+        """After a successful change: reload what this screen shows."""
+        self.request_reload()
+
+    def _hold_or_tell(self) -> int | None:
+        hold_id = self.selected_hold_id()
+        if hold_id is None:
+            self.notify("Select a hold first.", severity="warning")
+        return hold_id
+
+    def action_confirm_hold(self) -> None:
+        hold_id = self._hold_or_tell()
+        if hold_id is None:
+            return
+        form = FormModal(
+            f"Confirm hold #{hold_id}",
+            [
+                Field("order_id", "Order id", required_text(200), placeholder="order_1001"),
+                Field("line_item_id", "Line item id", required_text(200), placeholder="li_1"),
+            ],
+            submit_label="Confirm",
+            note="The held units become an allocation for this order line.",
+        )
+
+        def submitted(values: dict[str, Any] | None) -> None:
+            if values is None:
+                return
+            self.change(
+                lambda bk: bk.confirm_hold(hold_id, values["order_id"], values["line_item_id"]),
+                self._confirmed,
+            )
+
+        self.app.push_screen(form, submitted)
+
+    def _confirmed(self, allocation: Allocation) -> None:
+        self.notify(
+            f"Hold #{allocation.hold_id} confirmed: allocation #{allocation.id} for order "
+            f"{allocation.order_id}.",
+            title="Confirmed",
+            markup=False,
+        )
+        self.hold_changed()
+
+    def action_release_hold(self) -> None:
+        hold_id = self._hold_or_tell()
+        if hold_id is None:
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change(lambda bk: bk.release_hold(hold_id), self._released)
+
+        self.app.push_screen(
+            ConfirmModal(
+                f"Release hold #{hold_id}? Its units go back on sale.",
+                confirm_label="Release",
+                title="Release hold",
+            ),
+            answered,
+        )
+
+    def _released(self, hold: Hold) -> None:
+        self.notify(
+            f"Hold #{hold.id} released: {hold.quantity} unit(s) back on {hold.date}.",
+            title="Released",
+            markup=False,
+        )
+        self.hold_changed()
+
+    def action_extend_hold(self) -> None:
+        hold_id = self._hold_or_tell()
+        if hold_id is None:
+            return
+
+        def submitted(values: dict[str, Any] | None) -> None:
+            if values is None:
+                return
+            minutes = values["value"]
+            self.change(lambda bk: bk.extend_hold(hold_id, minutes), self._extended)
+
+        self.app.push_screen(
+            prompt(
+                f"Extend hold #{hold_id}",
+                "Minutes",
+                integer(1, 7 * 24 * 60),
+                value=str(EXTEND_DEFAULT_MINUTES),
+            ),
+            submitted,
+        )
+
+    def _extended(self, hold: Hold) -> None:
+        self.notify(
+            f"Hold #{hold.id} now expires at {hold.expires_at:%H:%M:%S} UTC.",
+            title="Extended",
+            markup=False,
+        )
+        self.hold_changed()

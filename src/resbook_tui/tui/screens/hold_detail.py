@@ -1,0 +1,134 @@
+"""One hold: its fields, a live countdown while ACTIVE, and its event history."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import ClassVar
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.widgets import Label, Static
+
+from ...booking import Booking
+from ...booking.records import Event, Hold
+from ..format import day_text, time_text
+from ..widgets.countdown import Countdown
+from ..widgets.keyed_table import Column, KeyedTable, Tag
+from .hold_actions import HoldActions
+
+HISTORY_COLUMNS = [
+    Column("when", "When (UTC)", width=19),
+    Column("action", "Action", max_width=16),
+    Column("actor", "Actor", max_width=16),
+    Column("details", "Details", max_width=70),
+]
+ACTION_ROLES = {
+    "hold.create": "accent",
+    "hold.confirm": "success",
+    "hold.release": "muted",
+    "hold.expire": "warning",
+    "hold.extend": "accent",
+}
+
+
+@dataclass(frozen=True)
+class HoldData:
+    hold: Hold
+    history: list[Event]
+    resource_name: str
+
+
+def load_hold(bk: Booking, hold_id: int) -> HoldData:
+    hold = bk.get_hold(hold_id)
+    history = bk.hold_history(hold_id)
+    return HoldData(hold, history, bk.get_resource(hold.resource_id).name)
+
+
+def details_text(details: dict) -> str:
+    shown = {k: v for k, v in details.items() if k not in ("token",)}
+    return ", ".join(
+        f"{k}={v if not isinstance(v, dict | list) else json.dumps(v)}" for k, v in shown.items()
+    )
+
+
+class HoldDetailScreen(HoldActions):
+    SCREEN_TITLE = "Hold detail"
+    MUTATING = HoldActions.HOLD_ACTIONS
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "app.pop_screen", "Back"),
+        Binding("c", "confirm_hold", "Confirm"),
+        Binding("x", "release_hold", "Release"),
+        Binding("plus", "extend_hold", "Extend", key_display="+"),
+    ]
+
+    def __init__(self, hold_id: int) -> None:
+        super().__init__()
+        self.hold_id = hold_id
+        self.data: HoldData | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield Static(f" Hold #{self.hold_id}", id="hold-title")
+        with Horizontal(id="hold-summary"):
+            yield Static("loading…", id="hold-fields")
+            with Horizontal(id="hold-countdown-box"):
+                yield Label("Expires in ", classes="dim")
+                yield Countdown(self.rb.clock, id="hold-countdown")
+        yield Label("History", classes="section")
+        yield KeyedTable(HISTORY_COLUMNS, empty_text="No events.", id="hold-history")
+
+    def on_mount(self) -> None:
+        self.query_one("#hold-history", KeyedTable).focus()
+
+    def reload(self) -> None:
+        hold_id = self.hold_id
+        self.load(lambda bk: load_hold(bk, hold_id), self._loaded)
+
+    def _loaded(self, data: HoldData) -> None:
+        self.data = data
+        hold = data.hold
+        title = Text()
+        title.append(f" Hold #{hold.id}", "bold")
+        title.append(f"  {hold.status}", "bold")
+        title.append(f"   {data.resource_name} · {day_text(hold.date)}", "")
+        self.query_one("#hold-title", Static).update(title)
+        self.query_one("#hold-fields", Static).update(hold_fields(hold, data.resource_name))
+        box = self.query_one("#hold-countdown-box")
+        box.display = hold.status == "ACTIVE"
+        self.query_one("#hold-countdown", Countdown).expires_at = hold.expires_at
+        self.query_one("#hold-history", KeyedTable).sync(
+            (
+                str(event.id),
+                [
+                    time_text(event.occurred_at),
+                    Tag(event.action, ACTION_ROLES.get(event.action, "")),
+                    event.actor,
+                    details_text(event.details),
+                ],
+            )
+            for event in data.history
+        )
+
+    def selected_hold_id(self) -> int | None:
+        return self.hold_id
+
+
+def hold_fields(hold: Hold, resource_name: str) -> Text:
+    text = Text()
+    rows = (
+        ("Resource", f"{resource_name} (#{hold.resource_id})"),
+        ("Date", day_text(hold.date)),
+        ("Quantity", str(hold.quantity)),
+        ("Customer", hold.customer_email),
+        ("Status", hold.status),
+        ("Expires at", f"{time_text(hold.expires_at)} UTC"),
+        ("Created", f"{time_text(hold.created_at)} UTC"),
+        ("Token", hold.token),
+    )
+    for label, value in rows:
+        text.append(f" {label:<11}", "dim")
+        text.append(f"{value}\n")
+    return text

@@ -1,0 +1,70 @@
+"""The top bar: where you are, which database (masked URL and dialect), READ-ONLY, the time.
+
+The time comes from the app's injected clock, so snapshots never depend on the real one;
+a spinner shows while booking calls are in flight, so a slow database looks busy, not dead.
+"""
+
+from __future__ import annotations
+
+from textual.app import RenderResult
+from textual.content import Content
+from textual.reactive import reactive
+from textual.widget import Widget
+
+SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class StatusBar(Widget):
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: top;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    title: reactive[str] = reactive("")
+    busy: reactive[int] = reactive(0)
+
+    def __init__(self, title: str = "", **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self.title = title
+        self._frame = 0
+
+    def on_mount(self) -> None:
+        self.set_interval(1, self.refresh)
+        self.watch(self.app, "busy", self._busy_changed, init=True)
+
+    def _busy_changed(self, busy: int) -> None:
+        self.busy = busy
+
+    def render(self) -> RenderResult:
+        app = self.app
+        now = app.clock()  # type: ignore[attr-defined]
+        left = Content.assemble(
+            (" resbook ", "bold $text-accent"),
+            ("▸ ", "$text-muted"),
+            (self.title, "bold"),
+        )
+        busy: list[tuple[str, str] | str] = []
+        if self.busy:
+            self._frame = (self._frame + 1) % len(SPINNER)
+            busy = [(f"{SPINNER[self._frame]} working", "$text-warning"), "  "]
+        tail: list[tuple[str, str] | str] = [
+            "  ",
+            (app.booking.dialect, "$text-secondary"),  # type: ignore[attr-defined]
+            "  ",
+        ]
+        if app.read_only:  # type: ignore[attr-defined]
+            tail += [(" READ-ONLY ", "bold $text on $error"), "  "]
+        tail += [(f"{now:%Y-%m-%d %H:%M:%S} UTC ", "bold")]
+        fixed = left.cell_length + Content.assemble(*busy, *tail).cell_length + 1
+        # A narrow terminal shortens the database URL, never the badge or the time.
+        room = max(self.size.width - fixed, 0)
+        url = app.booking.description  # type: ignore[attr-defined]
+        if len(url) > room:
+            url = (url[: room - 1] + "…") if room > 1 else ""
+        right = Content.assemble(*busy, (url, "$text-muted"), *tail)
+        gap = max(self.size.width - left.cell_length - right.cell_length, 1)
+        return Content.assemble(left, " " * gap, right)
