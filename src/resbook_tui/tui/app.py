@@ -51,6 +51,8 @@ class ResbookApp(App[None]):
         Binding("2", "switch_mode('heatmap')", "Heatmap"),
         Binding("3", "switch_mode('holds')", "Holds"),
         Binding("question_mark", "help", "Help", key_display="?"),
+        # Declaring any palette binding stops Textual adding ctrl+p itself: declare both.
+        Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
         Binding("colon", "command_palette", "Commands", show=False, key_display=":"),
         Binding("q", "quit", "Quit"),
     ]

@@ -37,6 +37,7 @@ class HeatmapScreen(ResbookScreen):
         self._generation = 0  # bumped by each reload: older window answers are dropped
         self._fetching = False
         self._wanted: tuple[tuple[int, ...], date, date, int] | None = None
+        self._in_flight: tuple[tuple[int, ...], date, date, int] | None = None
         self._pending_resource: int | None = None
         self.loaded_resources = False
 
@@ -64,15 +65,16 @@ class HeatmapScreen(ResbookScreen):
 
     def _resources_loaded(self, resources: list[Resource]) -> None:
         self.rb.remember_resources(resources)
-        grid = self.grid
-        grid.set_resources(resources)
+        self.grid.set_resources(resources, reload=True)
         self.loaded_resources = True
         if self._pending_resource is not None:
             self.focus_resource(self._pending_resource)
-        grid.invalidate()
 
     def on_heatmap_grid_window_needed(self, message: HeatmapGrid.WindowNeeded) -> None:
-        self._wanted = (message.resource_ids, message.date_from, message.date_to, self._generation)
+        wanted = (message.resource_ids, message.date_from, message.date_to, self._generation)
+        if wanted == self._in_flight:
+            return
+        self._wanted = wanted
         if not self._fetching:
             self._fetch_next()
 
@@ -80,12 +82,13 @@ class HeatmapScreen(ResbookScreen):
         """One window query at a time; while it runs only the latest wish is kept."""
         if self._wanted is None:
             return
-        ids, first, last, generation = self._wanted
+        ids, first, last, generation = self._in_flight = self._wanted
         self._wanted = None
         self._fetching = True
 
         def done(cells: list[Cell]) -> None:
             self._fetching = False
+            self._in_flight = None
             if generation == self._generation:
                 self.grid.set_cells(cells, ids, first, last)
             else:
@@ -94,6 +97,7 @@ class HeatmapScreen(ResbookScreen):
 
         def failed(_problem: Any) -> None:
             self._fetching = False
+            self._in_flight = None
 
         self.load(
             lambda bk: bk.availability(first, last, resource_ids=ids),

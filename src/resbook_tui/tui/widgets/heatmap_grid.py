@@ -196,9 +196,15 @@ class HeatmapGrid(ScrollView, can_focus=True):
     def cell(self, resource_id: int, day: date) -> Cell | None:
         return self._cells.get((resource_id, day))
 
-    def set_resources(self, resources: Sequence[Resource]) -> None:
-        """Show these resources (grouped by type); the cursor stays on its resource."""
+    def set_resources(self, resources: Sequence[Resource], reload: bool = False) -> None:
+        """Show these resources (grouped by type); the cursor stays on its resource.
+
+        ``reload`` also forgets what is loaded, so the one window request that follows
+        fetches fresh values (old ones stay on screen until then)."""
         self._resources = list(resources)
+        if reload:
+            self._known.clear()
+            self._last_request = None
         self._rebuild_rows()
 
     def set_type_filter(self, resource_type: str | None) -> None:
