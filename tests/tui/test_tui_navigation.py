@@ -58,7 +58,7 @@ async def test_help_lists_keys_and_closes(make_app):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         sections = dict(app.screen.sections())
-        assert ("n", "New hold") in sections["Day detail (enter on a cell)"]
+        assert ("n", "New hold") in sections["Day detail"]
         assert ("c", "Confirm") in sections["3 Holds"]
         assert any(desc == "Go to date" or desc == "Date" for _, desc in sections["2 Heatmap"])
         await pilot.press("escape")

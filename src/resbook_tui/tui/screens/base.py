@@ -40,7 +40,7 @@ class ResbookScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.SCREEN_TITLE)
         yield from self.compose_body()
-        yield Footer()
+        yield Footer(compact=True)
 
     def compose_body(self) -> ComposeResult:
         yield from ()

@@ -19,13 +19,15 @@ if TYPE_CHECKING:
 
 EXTRA_GLOBAL = [
     ("ctrl+p  :", "Command palette"),
-    ("r", "Refresh this screen"),
+    ("r", "Refresh"),
 ]
 FORM_KEYS = [
-    ("tab  shift+tab", "Next / previous field"),
-    ("enter  ctrl+s", "Submit"),
-    ("escape", "Cancel"),
-    ("y  n", "Answer a confirmation"),
+    ("tab", "Next field"),
+    ("shift+tab", "Previous field"),
+    ("enter", "Submit"),
+    ("ctrl+s", "Submit"),
+    ("esc", "Cancel"),
+    ("y / n", "Yes / no"),
 ]
 
 
@@ -76,9 +78,9 @@ class HelpScreen(ModalScreen[None]):
             ("Everywhere", everywhere),
             ("1 Resources", keys(ResourcesScreen)),
             ("2 Heatmap", keys(HeatmapScreen, HeatmapGrid, skip=frozenset({"reload"}))),
-            ("Day detail (enter on a cell)", keys(DayScreen, skip=frozenset({"reload"}))),
+            ("Day detail", keys(DayScreen, skip=frozenset({"reload"}))),
             ("3 Holds", keys(HoldsScreen, skip=frozenset({"reload"}))),
-            ("Hold detail (enter on a hold)", keys(HoldDetailScreen, skip=frozenset({"reload"}))),
+            ("Hold detail", keys(HoldDetailScreen, skip=frozenset({"reload"}))),
             ("Tables", keys(KeyedTable, skip=frozenset({"scroll_left", "scroll_right"}))),
             ("Forms and questions", FORM_KEYS),
         ]

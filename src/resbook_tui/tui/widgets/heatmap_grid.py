@@ -77,7 +77,7 @@ class HeatmapGrid(ScrollView, can_focus=True):
         & > .heatmap--today { color: $text; background: $accent; text-style: bold; }
         & > .heatmap--today-cell { text-style: bold underline; }
         & > .heatmap--cursor-date { color: $text; background: $primary-muted; text-style: bold; }
-        & > .heatmap--group { color: $text-primary; text-style: bold; background: $boost; }
+        & > .heatmap--group { color: $text-primary; text-style: bold; background: $panel; }
         & > .heatmap--label { color: $foreground; }
         & > .heatmap--inactive { color: $text-muted; text-style: italic; }
         & > .heatmap--label-cursor { background: $primary-muted; text-style: bold; }
@@ -86,7 +86,7 @@ class HeatmapGrid(ScrollView, can_focus=True):
         & > .heatmap--empty { color: $text-muted; }
         & > .heatmap--loading { color: $text-disabled; }
         & > .heatmap--blackout { background: #6b2d82; color: #f4d7ff; text-style: bold; }
-        & > .heatmap--u0 { background: #1f4e3d; color: #d8f3e6; }
+        & > .heatmap--u0 { background: #23392f; color: #b9d8c8; }
         & > .heatmap--u1 { background: #2e7d4f; color: #ffffff; }
         & > .heatmap--u2 { background: #7b8f1f; color: #ffffff; }
         & > .heatmap--u3 { background: #c58a00; color: #1a1a1a; }
@@ -488,9 +488,7 @@ class HeatmapGrid(ScrollView, can_focus=True):
                         if pos < len(chars):
                             chars[pos] = ch
             for n, day in enumerate(days):
-                text = "".join(chars[n * CELL_W : (n + 1) * CELL_W])
-                style = header + self._style("today") if day == self.today else header
-                segments.append(Segment(text, style))
+                segments.append(Segment("".join(chars[n * CELL_W : (n + 1) * CELL_W]), header))
             return segments
         segments = [Segment(_fit(" Resource", LABEL_W), header)]
         cursor_day = self.cursor_date
