@@ -121,6 +121,13 @@ def seed_world(bk: Booking) -> dict[str, int]:
     )
     _sql(bk.db, "UPDATE resource_allocation SET created_at = ?", (created,))
     _sql(bk.db, "UPDATE booking_event SET occurred_at = ?", (created,))
+    if dialect(bk.db) != POSTGRESQL:  # event details carry real expiry times too
+        _sql(
+            bk.db,
+            "UPDATE booking_event SET details = json_set(details, '$.expires_at', ?) "
+            "WHERE json_extract(details, '$.expires_at') IS NOT NULL",
+            (NOW.isoformat(),),
+        )
     return ids
 
 

@@ -62,7 +62,8 @@ async def settle(pilot: Pilot, rounds: int = 50) -> None:
                 return
         else:
             quiet = 0
-    raise AssertionError("the app did not settle")
+    running = [w for w in app.workers if w.is_running]
+    raise AssertionError(f"the app did not settle: busy={app.busy}, running={running}")
 
 
 def text_of(app: ResbookApp, selector: str) -> str:

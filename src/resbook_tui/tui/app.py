@@ -16,6 +16,7 @@ from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
+from textual.worker import Worker, WorkerState
 
 from ..booking import Booking
 from ..booking.records import Resource, SweepResult
@@ -27,6 +28,8 @@ from .screens.holds import HoldsScreen
 from .screens.resources import ResourcesScreen
 
 Clock = Callable[[], datetime]
+
+_IN_FLIGHT = (WorkerState.PENDING, WorkerState.RUNNING)
 
 # App-wide keys that must not fire inside a form or a confirmation.
 _NOT_IN_MODALS = frozenset({"switch_mode", "help", "quit", "command_palette", "sweep"})
@@ -75,6 +78,7 @@ class ResbookApp(App[None]):
         self.read_only = booking.read_only or bool(read_only)
         self.resource_names: dict[int, str] = {}
         self._mode_screens: dict[str, Screen[Any]] = {}
+        self._calls: set[Worker[Any]] = set()
         super().__init__()
         for mode, screen_type in self.SCREENS_BY_MODE.items():
             self.add_mode(mode, self._screen_factory(mode, screen_type))
@@ -89,6 +93,7 @@ class ResbookApp(App[None]):
         return make
 
     def on_mount(self) -> None:
+        self.set_interval(0.5, self._count_calls)
         if self.read_only:
             self.sub_title = "read-only"
         if not self._today_injected:
@@ -103,11 +108,19 @@ class ResbookApp(App[None]):
 
     # ---- the call ledger -------------------------------------------------------------------
 
-    def calls_started(self) -> None:
-        self.busy += 1
+    def call_started(self, worker: Worker[Any]) -> None:
+        self._calls.add(worker)
+        self.busy = len(self._calls)
+
+    def _count_calls(self) -> None:
+        # A load replaced by a newer one may be cancelled before it ever runs, and then
+        # sends nothing back: count what is still pending or running, not what was sent.
+        self._calls = {w for w in self._calls if w.state in _IN_FLIGHT}
+        self.busy = len(self._calls)
 
     def on_call_finished(self, message: CallFinished) -> None:
-        self.busy = max(self.busy - 1, 0)
+        self._calls.discard(message.worker)  # type: ignore[arg-type]
+        self._count_calls()
         if message.worker is not None and message.worker.is_cancelled:
             return
         if message.problem is not None:

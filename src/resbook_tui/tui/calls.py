@@ -109,8 +109,7 @@ def run_booking(
         else:
             app.post_message(CallFinished(worker, done, result))
 
-    app.calls_started()  # type: ignore[attr-defined]
-    return node.run_worker(
+    worker = node.run_worker(
         work,
         thread=True,
         group=group,
@@ -118,6 +117,8 @@ def run_booking(
         exit_on_error=False,
         description=description or getattr(call, "__name__", "booking call"),
     )
+    app.call_started(worker)  # type: ignore[attr-defined]
+    return worker
 
 
 def _reset_connection(booking: Booking) -> None:

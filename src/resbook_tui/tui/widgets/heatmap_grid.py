@@ -487,7 +487,7 @@ class HeatmapGrid(ScrollView, can_focus=True):
                         pos = n * CELL_W + i
                         if pos < len(chars):
                             chars[pos] = ch
-            for n, day in enumerate(days):
+            for n in range(len(days)):
                 segments.append(Segment("".join(chars[n * CELL_W : (n + 1) * CELL_W]), header))
             return segments
         segments = [Segment(_fit(" Resource", LABEL_W), header)]
