@@ -47,6 +47,9 @@ BUCKETS = (
 BUCKET_LABELS = {"u0": "0%", "u1": "≤25%", "u2": "≤50%", "u3": "≤75%", "u4": "<100%", "u5": "full"}
 
 
+_PLAIN = Style()
+
+
 def bucket(utilisation: float) -> str:
     for bound, name in BUCKETS:
         if utilisation <= bound:
@@ -172,6 +175,13 @@ class HeatmapGrid(ScrollView, can_focus=True):
         self._cells: dict[tuple[int, date], Cell] = {}
         self._known: set[tuple[int, date]] = set()
         self._styles: dict[str, Style] = {}
+        self._combined: dict[tuple[str, bool, bool], Style] = {}
+        self._base = Style()
+        # Rendered resource lines, keyed by everything that shows in them: a cursor move
+        # repaints two lines, not the screen. Cleared whenever the data or styles change.
+        self._lines: dict[tuple, list[Segment]] = {}
+        self._version = 0
+        self._styles_stale = True
         self.cursor_row = 0
         self.cursor_day = 0
         self._last_request: tuple[tuple[int, ...], date, date] | None = None
@@ -205,10 +215,12 @@ class HeatmapGrid(ScrollView, can_focus=True):
         if reload:
             self._known.clear()
             self._last_request = None
+        self._version += 1
         self._rebuild_rows()
 
     def set_type_filter(self, resource_type: str | None) -> None:
         self.type_filter = resource_type
+        self._version += 1
         self._rebuild_rows()
 
     def set_today(self, today: date) -> None:
@@ -233,6 +245,7 @@ class HeatmapGrid(ScrollView, can_focus=True):
                 self._cells.pop(key, None)
         for cell in cells:
             self._cells[(cell.resource_id, cell.date)] = cell
+        self._version += 1
         self._last_request = None
         self.refresh()
         self._post_cursor()
@@ -241,6 +254,7 @@ class HeatmapGrid(ScrollView, can_focus=True):
     def invalidate(self) -> None:
         """Forget what is loaded (keeping it on screen until fresh values arrive)."""
         self._known.clear()
+        self._version += 1
         self._last_request = None
         self._check_window()
 
@@ -450,18 +464,44 @@ class HeatmapGrid(ScrollView, can_focus=True):
     # ---- drawing ------------------------------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
+        # Styles are looked up (and combined) when the CSS changes, not on every paint:
+        # refresh() drops Textual's own component-style cache, and 20 lookups cost ~10 ms.
+        if self._styles_stale:
+            self._load_styles()
+        return super().render_lines(crop)
+
+    def _load_styles(self) -> None:
         self._styles = {
             name.removeprefix("heatmap--"): self.get_component_rich_style(name, partial=True)
             for name in self.COMPONENT_CLASSES
         }
-        return super().render_lines(crop)
+        self._base = self.rich_style
+        self._combined.clear()
+        self._lines.clear()
+        self._styles_stale = False
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles_stale = True
 
     def _style(self, name: str) -> Style:
-        return self._styles.get(name, Style())
+        return self._styles.get(name, _PLAIN)
+
+    def _cell_style(self, name: str, today: bool, cursor: bool) -> Style:
+        key = (name, today, cursor)
+        style = self._combined.get(key)
+        if style is None:
+            style = self._base + self._style(name)
+            if today:
+                style += self._style("today-cell")
+            if cursor:
+                style += self._style("cursor")
+            self._combined[key] = style
+        return style
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base = self._base
         first_day = self._first_day()
         count = min(self._visible_days(), max(self.days - first_day, 0))
         days = [self.origin + timedelta(first_day + n) for n in range(count)]
@@ -471,7 +511,20 @@ class HeatmapGrid(ScrollView, can_focus=True):
             row = self._first_row() + y - HEADER_H
             if row >= len(self._rows):
                 return Strip.blank(width, base)
-            segments = self._row_line(row, days, base)
+            key = (
+                row,
+                first_day,
+                count,
+                self.cursor_day if row == self.cursor_row else -1,
+                self._version,
+                self.today,
+                self.origin,
+            )
+            segments = self._lines.get(key)
+            if segments is None:
+                if len(self._lines) > 4000:
+                    self._lines.clear()
+                segments = self._lines[key] = self._row_line(row, days, base)
         return Strip(segments).crop_extend(0, width, base)
 
     def _header_line(self, y: int, days: list[date], base: Style) -> list[Segment]:
@@ -520,37 +573,30 @@ class HeatmapGrid(ScrollView, can_focus=True):
         cells, known = self._cells, self._known
         rid = resource.id
         cursor_day = self.cursor_date
+        today = self.today
+        cell_style = self._cell_style
         for day in days:
             key = (rid, day)
             cell = cells.get(key)
             if cell is None:
-                if key in known:
-                    text, style = " · ", base + self._style("empty")
-                else:
-                    text, style = " ░ ", base + self._style("loading")
+                text, name = (" · ", "empty") if key in known else (" ░ ", "loading")
             elif cell.blackout is not None:
-                text, style = "╱╱╱", base + self._style("blackout")
+                text, name = "╱╱╱", "blackout"
             elif cell.max_capacity <= 0:
-                text, style = " · ", base + self._style("empty")
+                text, name = " · ", "empty"
             else:
                 available = cell.available
                 text = f"{available:>2} " if 0 <= available < 100 else "99+"
-                style = base + self._style(bucket(cell.utilisation))
-            if day == self.today:
-                style += self._style("today-cell")
-            if is_cursor_row and day == cursor_day:
-                style += self._style("cursor")
+                name = bucket(cell.utilisation)
+            style = cell_style(name, day == today, is_cursor_row and day == cursor_day)
             segments.append(Segment(text, style))
         return segments
 
     def legend(self) -> list[tuple[str, Style]]:
         """(text, style) pairs for a legend drawn with the grid's own styles."""
-        if not self._styles:
-            self._styles = {
-                name.removeprefix("heatmap--"): self.get_component_rich_style(name, partial=True)
-                for name in self.COMPONENT_CLASSES
-            }
-        base = self.rich_style
+        if self._styles_stale:
+            self._load_styles()
+        base = self._base
         parts: list[tuple[str, Style]] = [(" used ", Style())]
         for _, name in BUCKETS:
             parts.append((f" {BUCKET_LABELS[name]} ", base + self._style(name)))

@@ -160,6 +160,8 @@ class KeyedTable(ScrollView, can_focus=True):
         self._rows: dict[str, tuple[Any, ...]] = {}
         self._widths = [self._label_width(c) for c in self.columns]
         self._styles: dict[str, Style] = {}
+        self._styles_stale = True
+        self._base = Style()
         self._last_key: str | None = None
         self._update_virtual_size()
 
@@ -324,16 +326,24 @@ class KeyedTable(ScrollView, can_focus=True):
     # ---- drawing ------------------------------------------------------------------------
 
     def render_lines(self, crop: Region) -> list[Strip]:
-        # Component styles are looked up once per paint, not once per cell.
-        self._styles = {
-            name: self.get_component_rich_style(f"keyed-table--{name}", partial=True)
-            for name in ("header", "even", "cursor", "empty", *ROLES)
-        }
+        # Component styles are looked up when the CSS changes (focus, theme), not on
+        # every paint: refresh() drops Textual's own cache and a countdown tick refreshes.
+        if self._styles_stale:
+            self._styles = {
+                name: self.get_component_rich_style(f"keyed-table--{name}", partial=True)
+                for name in ("header", "even", "cursor", "empty", *ROLES)
+            }
+            self._base = self.rich_style
+            self._styles_stale = False
         return super().render_lines(crop)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles_stale = True
 
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self.rich_style
+        base = self._base
         if y == 0:
             return self._header_line(base, width)
         index = int(self.scroll_y) + y - 1
