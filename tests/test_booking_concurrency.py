@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -349,6 +350,74 @@ def test_two_capacity_settings_for_a_new_date_both_land(pg_url, w):
         assert units(w.bk, w.rid, day) == (second.max_capacity,) * 2 + (0, 0)
 
     run_rounds(pg_url, 2, 20, lambda r: w.day(w.days + r), work, check)
+
+
+def _wait_until(db, sql: str, what: str) -> None:  # noqa: ANN001
+    """Poll the server until ``sql`` returns a row: a condition, not a clock. The deadline
+    only turns a hang into a failure."""
+    deadline = time.monotonic() + BARRIER_TIMEOUT_S
+    while db.execute_sql(sql).fetchone() is None:
+        assert time.monotonic() < deadline, f"never saw: {what}"
+
+
+def test_replay_racing_a_release_of_the_same_hold_does_not_deadlock(pg_url, w):
+    """A retried request (same token) arrives while the original hold is being released.
+
+    The release is parked right after its hold UPDATE (a trigger waits on an advisory lock
+    the test holds), so the replay meets the updated hold row on the token's unique index;
+    once it waits there, the release goes on to give its units back. Taking the cell lock
+    before the hold row would deadlock here (release holds the hold row and wants the cell,
+    the replay holds the cell and waits for the release).
+    """
+    hold = w.bk.create_hold(w.rid, w.day(0), 2, EMAIL, token="cart-retry")
+    db = w.bk.db
+    db.execute_sql(
+        "CREATE FUNCTION park_release() RETURNS trigger LANGUAGE plpgsql AS "
+        "$$ BEGIN PERFORM pg_advisory_xact_lock(4242); RETURN NEW; END; $$"
+    )
+    db.execute_sql(
+        "CREATE TRIGGER park_release AFTER UPDATE ON resource_hold "
+        "FOR EACH ROW EXECUTE FUNCTION park_release()"
+    )
+    db.execute_sql("SELECT pg_advisory_lock(4242)")
+    outcomes: dict[str, Any] = {}
+
+    def run(name: str, call: Callable[[Booking], Any]) -> None:
+        own = open_database(pg_url)
+        try:
+            outcomes[name] = attempt(call, Booking(own, actor=name))
+        except BaseException as exc:
+            outcomes[name] = exc
+        finally:
+            own.close()
+
+    release = threading.Thread(target=run, args=("release", lambda b: b.release_hold(hold.id)))
+    replay = threading.Thread(
+        target=run,
+        args=("replay", lambda b: b.create_hold(w.rid, w.day(0), 2, EMAIL, token="cart-retry")),
+    )
+    try:
+        release.start()
+        _wait_until(
+            db,
+            "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND objid = 4242 AND NOT granted",
+            "the release parked after its hold update",
+        )
+        replay.start()
+        _wait_until(
+            db,
+            "SELECT 1 FROM pg_locks WHERE locktype = 'transactionid' AND NOT granted",
+            "the replay waiting for the release's transaction",
+        )
+    finally:
+        db.execute_sql("SELECT pg_advisory_unlock(4242)")
+        release.join(BARRIER_TIMEOUT_S)
+        replay.join(BARRIER_TIMEOUT_S)
+    assert isinstance(outcomes["release"], Hold), outcomes["release"]
+    assert isinstance(outcomes["replay"], Hold), outcomes["replay"]
+    assert outcomes["replay"].id == hold.id and outcomes["replay"].replay
+    assert outcomes["replay"].status == "RELEASED"
+    assert units(w.bk, w.rid, w.day(0)) == (5, 5, 0, 0)
 
 
 # ---- everything at once -------------------------------------------------------------------

@@ -159,16 +159,31 @@ def _hold_one(
     return hold
 
 
-# The same rule as the SQLite path, in one round trip: the hold row, the conditional
-# capacity UPDATE (which only runs if the hold row was inserted), the event and the
-# notification. Holds are the hot path of the shop, and round trips are what cost.
-_PG_HOLD = f"""
+# The same rule as the SQLite path, in one round trip of up to three statements: the hold
+# row (_PG_INSERT), the cell locks (_PG_LOCK), then the conditional capacity UPDATE (which
+# only runs if the hold row was inserted), the event and the notification (_PG_TAKE).
+# Holds are the hot path of the shop, and round trips are what cost.
+#
+# The hold row comes before the cell locks, as in release and sweep (hold row, then cell):
+# a retried request whose token row is being released or expired waits on that row while
+# holding no cell, instead of holding the cell the release or sweep needs next (deadlock).
+# The row's id is passed on in a transaction-local setting, since only the last
+# statement's rows come back.
+_PG_INSERT = """
 WITH h AS (
     INSERT INTO resource_hold (resource_id, date, quantity, customer_email, idempotency_token,
                                status, expires_at)
     VALUES (%(r)s, %(d)s, %(q)s, %(e)s, %(t)s, 'ACTIVE', now() + make_interval(mins => %(ttl)s))
     ON CONFLICT (idempotency_token) DO NOTHING
-    RETURNING {HOLD_COLUMNS}
+    RETURNING id
+)
+SELECT set_config('resbook.new_hold', COALESCE((SELECT id FROM h)::text, ''), true);
+"""
+
+_PG_TAKE = f"""
+WITH h AS (
+    SELECT {HOLD_COLUMNS} FROM resource_hold
+    WHERE id = NULLIF(current_setting('resbook.new_hold', true), '')::bigint
 ), c AS (
     UPDATE resource_capacity SET available_capacity = available_capacity - %(q)s
     WHERE resource_id = %(r)s AND date = %(d)s AND available_capacity >= %(q)s
@@ -195,7 +210,7 @@ SELECT h.*, e.id,
 FROM h LEFT JOIN e ON TRUE
 """
 
-# Sent in the same round trip, before _PG_HOLD: its own statement, so the hold statement
+# Sent in the same round trip, before _PG_TAKE: its own statement, so the capacity statement
 # takes its snapshot after the lock is granted and sees any blackout or capacity change
 # that committed while it waited.
 _PG_LOCK = (
@@ -224,7 +239,7 @@ def _hold_one_pg(
         "actor": ctx.actor,
         "until": lock_until,
     }
-    sql = (_PG_LOCK + _PG_HOLD) if lock_until is not None else _PG_HOLD
+    sql = _PG_INSERT + (_PG_LOCK if lock_until is not None else "") + _PG_TAKE
     row = ctx.db.execute_sql(sql, params).fetchone()
     if row is None:
         raise _TokenTaken
