@@ -83,6 +83,14 @@ CUSTOMERS = (
 )
 
 
+# Walk-in and online guests for the bulk of the bookings: a few each, as in real life.
+GUESTS = tuple(
+    f"{first}.{last}@example.com"
+    for first in ("amir", "bea", "carlos", "dina", "emma", "femi", "gus", "hana", "ivan", "jade")
+    for last in ("adams", "brown", "costa", "dubois", "evans", "fong", "gray", "horvat")
+)
+
+
 def default_demo_path() -> Path:
     return app_dir() / "demo.db"
 
@@ -178,7 +186,7 @@ def build(bk: Booking, say: Progress, seed: int = 7) -> None:
             target = round(spec.capacity * min(max(rng.gauss(demand, 0.18), 0.0), 1.0))
             while target > 0:
                 quantity = 1 if spec.capacity == 1 else min(target, rng.randint(1, 4))
-                email = rng.choice(CUSTOMERS)
+                email = rng.choice(GUESTS)
                 order += 1
                 try:
                     hold = bk.create_hold(resource.id, day, quantity, email, ttl_minutes=30)
@@ -192,6 +200,10 @@ def build(bk: Booking, say: Progress, seed: int = 7) -> None:
     active_ttls = (2, 4, 7, 12, 18, 25, 30, 30, 45, 60, 90, 120, 240, 1440)
     for n, ttl in enumerate(active_ttls):
         pick.hold(ttl, CUSTOMERS[n % len(CUSTOMERS)])
+    for n in range(8):  # the named customers have confirmed bookings too
+        hold = pick.hold(30, CUSTOMERS[n % 4])
+        if hold is not None:
+            bk.confirm_hold(hold.id, f"ORD-{20_000 + n}", "LI-1")
     for n in range(5):
         hold = pick.hold(30, CUSTOMERS[n])
         if hold is not None:

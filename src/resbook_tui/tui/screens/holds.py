@@ -36,6 +36,7 @@ HOLD_COLUMNS = [
     Column("status", "Status", width=9),
     Column("expires", "Expires (UTC)", width=14),
 ]
+STATUS_ORDER = {"ACTIVE": 0, "CONFIRMED": 1, "RELEASED": 2, "EXPIRED": 3}
 ALLOCATION_COLUMNS = [
     Column("id", "Alloc", width=7, align="right"),
     Column("resource", "Resource", max_width=28),
@@ -150,7 +151,9 @@ class HoldsScreen(HoldActions):
             return
         self.rb.remember_resources(customer.resources)
         self.table.empty_text = f"No holds for {customer.email}."
-        self.table.sync((str(h.id), self._row(h)) for h in customer.holds)
+        # 'Where is my booking?': what is still open first, then by date.
+        holds = sorted(customer.holds, key=lambda h: (STATUS_ORDER.get(h.status, 9), h.date))
+        self.table.sync((str(h.id), self._row(h)) for h in holds)
         names = self.rb.resource_names
         self.query_one("#allocations", KeyedTable).sync(
             (
@@ -186,7 +189,7 @@ class HoldsScreen(HoldActions):
             str(hold.quantity),
             hold.customer_email,
             Tag(hold.status, STATUS_ROLES.get(hold.status, "")),
-            f"{hold.expires_at:%m-%d %H:%M:%S}",
+            f"{hold.expires_at:%m-%d %H:%M:%S}" if hold.status == "ACTIVE" else "",
         ]
 
     # ---- filter --------------------------------------------------------------------------
