@@ -209,3 +209,28 @@ def test_a_change_whose_event_fails_is_rolled_back(w, mutation):
     with pytest.raises(peewee.DatabaseError, match="audit trail unavailable"):
         MUTATIONS[mutation](w, hold.id, alloc.id, blackout.id)
     assert state(w.bk.db) == before
+
+
+def test_hold_history_includes_the_cancellation_of_its_allocation(db):
+    from resbook_tui.booking import Booking
+    from resbook_tui.seed import SeedPlan, seed
+
+    seed(db, SeedPlan(vehicles=1, days=2))
+    bk = Booking(db, actor="test")
+    hold = bk.create_hold(1, bk.today(), 1, "a@x.io")
+    allocation = bk.confirm_hold(hold.id, "o-1", "li-1")
+    bk.cancel_allocation(allocation.id)
+    assert [e.action for e in bk.hold_history(hold.id)] == [
+        "hold.create",
+        "hold.confirm",
+        "allocation.cancel",
+    ]
+
+
+def test_a_zero_default_ttl_is_refused(db):
+    import pytest
+
+    from resbook_tui.booking import Booking, BookingError
+
+    with pytest.raises(BookingError, match="TTL minutes"):
+        Booking(db, ttl_minutes=0)

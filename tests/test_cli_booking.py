@@ -58,7 +58,12 @@ def test_hold_lifecycle_through_the_cli(seeded):
     assert [a["id"] for a in allocations] == [alloc["id"]]
     assert run(seeded, "allocations", "cancel", str(alloc["id"])).exit_code == 0
     code, shown = run_json(seeded, "holds", "show", str(hold["id"]))
-    assert [e["action"] for e in shown["events"]] == ["hold.create", "hold.extend", "hold.confirm"]
+    assert [e["action"] for e in shown["events"]] == [
+        "hold.create",
+        "hold.extend",
+        "hold.confirm",
+        "allocation.cancel",
+    ]
 
 
 @pytest.mark.parametrize(

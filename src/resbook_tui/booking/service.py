@@ -21,7 +21,7 @@ from ..db import database_errors, describe, dialect, open_database
 from ..errors import DatabaseError
 from ..models import bind
 from ..schema.migrations import Migrator
-from . import allocations, blackouts, capacity, events, holds, resources, sweep
+from . import allocations, blackouts, capacity, events, holds, resources, sweep, validate
 from .context import Context, as_date
 from .records import (
     Allocation,
@@ -45,7 +45,8 @@ class Booking:
         check_schema: bool = True,
     ) -> None:
         self.db = db
-        self.ctx = Context(db, actor or default_actor(), ttl_minutes or default_hold_ttl_minutes())
+        ttl = default_hold_ttl_minutes() if ttl_minutes is None else ttl_minutes
+        self.ctx = Context(db, actor or default_actor(), validate.minutes(ttl, "TTL minutes"))
         if check_schema:
             _require_current_schema(db)
         bind(db)
@@ -241,9 +242,18 @@ class Booking:
         )
 
     def hold_history(self, hold_id: int) -> list[Event]:
-        """Every event about one hold, oldest first."""
+        """Every event about one hold, oldest first, with those of the allocation it became
+        (so a cancelled booking's cancellation shows in its hold's history)."""
         self.get_hold(hold_id)
-        return events.list_events(self.ctx, entity="hold", entity_id=hold_id, limit=None)
+        history = events.list_events(self.ctx, entity="hold", entity_id=hold_id, limit=None)
+        allocation_ids = {
+            e.details["allocation_id"] for e in history if "allocation_id" in e.details
+        }
+        for allocation_id in sorted(allocation_ids):
+            history += events.list_events(
+                self.ctx, entity="allocation", entity_id=allocation_id, limit=None
+            )
+        return sorted(history, key=lambda e: e.id)
 
 
 def _require_current_schema(db: peewee.Database) -> None:
