@@ -270,3 +270,21 @@ def test_resources_add_edit_activate(db):
         bk.add_resource("Boat", "BOAT")
     with refused(bk, "invalid_input"):
         bk.edit_resource(r.id, name="  ")
+
+
+def test_allocations_by_date_window_and_database_now(db):
+    from datetime import UTC, datetime, timedelta
+
+    from resbook_tui.booking import Booking
+    from resbook_tui.seed import SeedPlan, seed
+
+    seed(db, SeedPlan(vehicles=1, days=5))
+    bk = Booking(db, actor="test")
+    today = bk.today()
+    for offset in (0, 2, 4):
+        hold = bk.create_hold(1, today + timedelta(offset), 1, "a@x.io")
+        bk.confirm_hold(hold.id, f"o-{offset}", "li")
+    window = bk.list_allocations(date_from=today + timedelta(1), date_to=today + timedelta(3))
+    assert [a.order_id for a in window] == ["o-2"]
+    assert abs(bk.now() - datetime.now(UTC)) < timedelta(minutes=5)
+    assert bk.now().tzinfo is not None

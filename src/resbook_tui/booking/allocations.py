@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from . import events
 from .context import Context
 from .errors import not_found
@@ -51,9 +53,17 @@ def list_allocations(
     resource_id: int | None = None,
     email: str | None = None,
     limit: int | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
 ) -> list[Allocation]:
     """Allocations by date; ``email`` finds those confirmed from that customer's holds."""
     where, params = ["1 = 1"], []
+    if date_from is not None:
+        where.append("a.date >= ?")
+        params.append(date_from)
+    if date_to is not None:
+        where.append("a.date <= ?")
+        params.append(date_to)
     if order_id:
         where.append("a.order_id = ?")
         params.append(order_id.strip())

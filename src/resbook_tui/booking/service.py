@@ -11,7 +11,7 @@ raises BookingError with a ``code`` and changes nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import peewee
@@ -22,7 +22,7 @@ from ..errors import DatabaseError
 from ..models import bind
 from ..schema.migrations import Migrator
 from . import allocations, blackouts, capacity, events, holds, resources, sweep, validate
-from .context import Context, as_date
+from .context import Context, as_date, as_time
 from .records import (
     Allocation,
     Blackout,
@@ -81,6 +81,11 @@ class Booking:
         """Today by the database clock (UTC)."""
         with self.ctx.read():
             return as_date(self.ctx.one(f"SELECT {self.ctx.today}")[0])
+
+    def now(self) -> datetime:
+        """Now by the database clock, aware UTC: what hold expiry is measured against."""
+        with self.ctx.read():
+            return as_time(self.ctx.one(f"SELECT {self.ctx.now}")[0])
 
     # ---- resources ----------------------------------------------------------------------
 
@@ -219,8 +224,12 @@ class Booking:
         resource_id: int | None = None,
         email: str | None = None,
         limit: int | None = None,
+        date_from: date | None = None,
+        date_to: date | None = None,
     ) -> list[Allocation]:
-        return allocations.list_allocations(self.ctx, order_id, resource_id, email, limit)
+        return allocations.list_allocations(
+            self.ctx, order_id, resource_id, email, limit, date_from, date_to
+        )
 
     # ---- sweep and audit --------------------------------------------------------------------
 
