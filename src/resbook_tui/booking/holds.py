@@ -18,6 +18,7 @@ import peewee
 from . import events, validate
 from .context import Context, as_date, as_time
 from .errors import BookingError, not_found
+from .prepared import PreparedGroup
 from .records import Allocation, Hold
 
 HOLD_COLUMNS = (
@@ -173,11 +174,12 @@ _PG_INSERT = """
 WITH h AS (
     INSERT INTO resource_hold (resource_id, date, quantity, customer_email, idempotency_token,
                                status, expires_at)
-    VALUES (%(r)s, %(d)s, %(q)s, %(e)s, %(t)s, 'ACTIVE', now() + make_interval(mins => %(ttl)s))
+    VALUES (%(r)s, %(d)s, %(q)s, %(e)s, %(t)s, 'ACTIVE',
+            now() + make_interval(mins => %(ttl)s::int))
     ON CONFLICT (idempotency_token) DO NOTHING
     RETURNING id
 )
-SELECT set_config('resbook.new_hold', COALESCE((SELECT id FROM h)::text, ''), true);
+SELECT set_config('resbook.new_hold', COALESCE((SELECT id FROM h)::text, ''), true)
 """
 
 _PG_TAKE = f"""
@@ -197,9 +199,9 @@ WITH h AS (
 ), e AS (
     INSERT INTO booking_event (actor, action, entity, entity_id, resource_id, date_from,
                                date_to, customer_email, details)
-    SELECT %(actor)s, 'hold.create', 'hold', h.id, h.resource_id, h.date, h.date,
+    SELECT %(actor)s::text, 'hold.create', 'hold', h.id, h.resource_id, h.date, h.date,
            h.customer_email, jsonb_build_object('quantity', h.quantity, 'ttl_minutes',
-           %(ttl)s, 'token', h.idempotency_token, 'expires_at', h.expires_at)
+           %(ttl)s::int, 'token', h.idempotency_token, 'expires_at', h.expires_at)
     FROM h JOIN c ON TRUE
     RETURNING id
 )
@@ -215,7 +217,11 @@ FROM h LEFT JOIN e ON TRUE
 # that committed while it waited.
 _PG_LOCK = (
     "SELECT 1 FROM resource_capacity WHERE resource_id = %(r)s "
-    "AND date BETWEEN %(d)s AND %(until)s ORDER BY resource_id, date FOR UPDATE;\n"
+    "AND date BETWEEN %(d)s::date AND %(until)s::date ORDER BY resource_id, date FOR UPDATE"
+)
+
+_PG_STATEMENTS = PreparedGroup(
+    "resbook_hold", {"insert": _PG_INSERT, "lock": _PG_LOCK, "take": _PG_TAKE}
 )
 
 
@@ -239,8 +245,8 @@ def _hold_one_pg(
         "actor": ctx.actor,
         "until": lock_until,
     }
-    sql = _PG_INSERT + (_PG_LOCK if lock_until is not None else "") + _PG_TAKE
-    row = ctx.db.execute_sql(sql, params).fetchone()
+    keys = ("insert", "lock", "take") if lock_until is not None else ("insert", "take")
+    row = _PG_STATEMENTS.run(ctx.db, keys, params).fetchone()
     if row is None:
         raise _TokenTaken
     if row[10] is None:
