@@ -7,8 +7,9 @@ from datetime import date
 from . import events
 from .context import Context
 from .errors import not_found
-from .holds import ALLOCATION_COLUMNS, allocation_from_row, give_back
+from .lifecycle import give_back
 from .records import Allocation
+from .rows import ALLOCATION_COLUMNS, allocation_from_row
 
 
 def cancel_allocation(ctx: Context, allocation_id: int) -> Allocation:

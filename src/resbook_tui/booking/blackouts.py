@@ -7,8 +7,8 @@ from datetime import date
 from . import events, validate
 from .context import Context, as_date, as_time
 from .errors import not_found
-from .holds import ALLOCATION_COLUMNS, HOLD_COLUMNS, allocation_from_row, hold_from_row
 from .records import Blackout, BlackoutResult
+from .rows import ALLOCATION_COLUMNS, HOLD_COLUMNS, allocation_from_row, hold_from_row
 
 _COLUMNS = "id, resource_id, start_date, end_date, reason, created_at"
 

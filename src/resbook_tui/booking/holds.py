@@ -1,10 +1,10 @@
-"""Holds: units of one resource on one date taken for a while, then confirmed or given back.
+"""Holds: units of one resource on one date taken for a while.
 
 Every capacity change is one conditional UPDATE whose WHERE carries the whole rule
 (enough available, active resource, no blackout, not in the past); a zero row count is
 the refusal. The unique index on idempotency_token decides replays: the hold row is
 inserted first, so a racing duplicate waits on it and then finds it, instead of
-competing for capacity.
+competing for capacity. What happens to a hold afterwards is in lifecycle.py.
 """
 
 from __future__ import annotations
@@ -16,46 +16,11 @@ from datetime import date, timedelta
 import peewee
 
 from . import events, validate
-from .context import Context, as_date, as_time
+from .context import Context, as_date
 from .errors import BookingError, not_found
 from .prepared import PreparedGroup
-from .records import Allocation, Hold
-
-HOLD_COLUMNS = (
-    "id, resource_id, date, quantity, customer_email, idempotency_token, status, expires_at, "
-    "created_at, updated_at"
-)
-ALLOCATION_COLUMNS = "id, resource_id, date, quantity, order_id, line_item_id, hold_id, created_at"
-
-
-def hold_from_row(row: tuple, replay: bool = False) -> Hold:
-    return Hold(
-        id=row[0],
-        resource_id=row[1],
-        date=as_date(row[2]),
-        quantity=row[3],
-        customer_email=row[4],
-        token=row[5],
-        status=row[6],
-        expires_at=as_time(row[7]),
-        created_at=as_time(row[8]),
-        updated_at=as_time(row[9]),
-        replay=replay,
-    )
-
-
-def allocation_from_row(row: tuple) -> Allocation:
-    return Allocation(
-        id=row[0],
-        resource_id=row[1],
-        date=as_date(row[2]),
-        quantity=row[3],
-        order_id=row[4],
-        line_item_id=row[5],
-        hold_id=row[6],
-        created_at=as_time(row[7]),
-    )
-
+from .records import Hold
+from .rows import HOLD_COLUMNS, hold_from_row
 
 # ---- creating -------------------------------------------------------------------------------
 
@@ -352,126 +317,6 @@ def _refusal(ctx: Context, resource_id: int, day: date, quantity: int) -> Bookin
         "no_capacity",
         f"resource {resource_id} has {cell[0]} available on {day}, {quantity} requested",
     )
-
-
-# ---- moving through the lifecycle -------------------------------------------------------
-
-
-def confirm_hold(ctx: Context, hold_id: int, order_id: str, line_item_id: str) -> Allocation:
-    """ACTIVE and unexpired -> CONFIRMED, creating its allocation. Capacity is unchanged:
-    the units move from held to allocated."""
-    order_id = validate.text(order_id, "order id")
-    line_item_id = validate.text(line_item_id, "line item id")
-    with ctx.write():
-        row = ctx.one(
-            f"UPDATE resource_hold SET status = 'CONFIRMED' WHERE id = ? AND status = 'ACTIVE' "
-            f"AND expires_at > {ctx.now} RETURNING resource_id, date, quantity, customer_email",
-            (hold_id,),
-        )
-        if row is None:
-            raise _transition_refusal(ctx, hold_id, "confirm")
-        resource_id, day, quantity, email = row
-        alloc = ctx.one(
-            f"INSERT INTO resource_allocation (resource_id, date, quantity, order_id, "
-            f"line_item_id, hold_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING {ALLOCATION_COLUMNS}",
-            (resource_id, day, quantity, order_id, line_item_id, hold_id),
-        )
-        allocation = allocation_from_row(alloc)
-        events.record(
-            ctx,
-            "hold.confirm",
-            "hold",
-            hold_id,
-            resource_id,
-            as_date(day),
-            None,
-            email,
-            {
-                "allocation_id": allocation.id,
-                "order_id": order_id,
-                "line_item_id": line_item_id,
-                "quantity": quantity,
-            },
-        )
-    return allocation
-
-
-def release_hold(ctx: Context, hold_id: int) -> Hold:
-    """ACTIVE -> RELEASED, giving its units back."""
-    with ctx.write():
-        row = ctx.one(
-            f"UPDATE resource_hold SET status = 'RELEASED' WHERE id = ? AND status = 'ACTIVE' "
-            f"RETURNING {HOLD_COLUMNS}",
-            (hold_id,),
-        )
-        if row is None:
-            raise _transition_refusal(ctx, hold_id, "release")
-        hold = hold_from_row(row)
-        give_back(ctx, hold.resource_id, hold.date, hold.quantity)
-        events.record(
-            ctx,
-            "hold.release",
-            "hold",
-            hold.id,
-            hold.resource_id,
-            hold.date,
-            None,
-            hold.customer_email,
-            {"quantity": hold.quantity},
-        )
-    return hold
-
-
-def extend_hold(ctx: Context, hold_id: int, minutes: int) -> Hold:
-    """Push an ACTIVE, unexpired hold's expiry back by ``minutes``."""
-    minutes = validate.minutes(minutes)
-    with ctx.write():
-        row = ctx.one(
-            f"UPDATE resource_hold SET expires_at = {ctx.plus_minutes('expires_at')} "
-            f"WHERE id = ? AND status = 'ACTIVE' AND expires_at > {ctx.now} "
-            f"RETURNING {HOLD_COLUMNS}",
-            (minutes, hold_id),
-        )
-        if row is None:
-            raise _transition_refusal(ctx, hold_id, "extend")
-        hold = hold_from_row(row)
-        events.record(
-            ctx,
-            "hold.extend",
-            "hold",
-            hold.id,
-            hold.resource_id,
-            hold.date,
-            None,
-            hold.customer_email,
-            {"minutes": minutes, "expires_at": hold.expires_at.isoformat()},
-        )
-    return hold
-
-
-def give_back(ctx: Context, resource_id: int, day: date, quantity: int) -> None:
-    ctx.execute(
-        "UPDATE resource_capacity SET available_capacity = available_capacity + ? "
-        "WHERE resource_id = ? AND date = ?",
-        (quantity, resource_id, day),
-    )
-
-
-def _transition_refusal(ctx: Context, hold_id: int, verb: str) -> BookingError:
-    row = ctx.one(
-        f"SELECT status, expires_at <= {ctx.now} FROM resource_hold WHERE id = ?", (hold_id,)
-    )
-    if row is None:
-        return not_found("hold", hold_id)
-    status, expired = row
-    if status == "ACTIVE" and expired:
-        return BookingError("expired", f"hold {hold_id} has expired; it cannot be {_DONE[verb]}")
-    return BookingError(
-        "invalid_state", f"hold {hold_id} is {status}; only an ACTIVE hold can be {_DONE[verb]}"
-    )
-
-
-_DONE = {"confirm": "confirmed", "release": "released", "extend": "extended"}
 
 
 # ---- reading ------------------------------------------------------------------------------

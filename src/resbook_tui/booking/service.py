@@ -21,7 +21,17 @@ from ..db import database_errors, describe, dialect, open_database
 from ..errors import DatabaseError
 from ..models import bind
 from ..schema.migrations import Migrator
-from . import allocations, blackouts, capacity, events, holds, resources, sweep, validate
+from . import (
+    allocations,
+    blackouts,
+    capacity,
+    events,
+    holds,
+    lifecycle,
+    resources,
+    sweep,
+    validate,
+)
 from .context import Context, as_date, as_time
 from .records import (
     Allocation,
@@ -190,13 +200,13 @@ class Booking:
         )
 
     def confirm_hold(self, hold_id: int, order_id: str, line_item_id: str) -> Allocation:
-        return holds.confirm_hold(self.ctx, hold_id, order_id, line_item_id)
+        return lifecycle.confirm_hold(self.ctx, hold_id, order_id, line_item_id)
 
     def release_hold(self, hold_id: int) -> Hold:
-        return holds.release_hold(self.ctx, hold_id)
+        return lifecycle.release_hold(self.ctx, hold_id)
 
     def extend_hold(self, hold_id: int, minutes: int) -> Hold:
-        return holds.extend_hold(self.ctx, hold_id, minutes)
+        return lifecycle.extend_hold(self.ctx, hold_id, minutes)
 
     def get_hold(self, hold_id: int) -> Hold:
         return holds.get_hold(self.ctx, hold_id)
