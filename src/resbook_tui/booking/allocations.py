@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from . import events
-from .context import Context
+from .context import Context, Where
 from .errors import not_found
 from .lifecycle import give_back
 from .records import Allocation
@@ -58,32 +58,24 @@ def list_allocations(
     date_to: date | None = None,
 ) -> list[Allocation]:
     """Allocations by date; ``email`` finds those confirmed from that customer's holds."""
-    where, params = ["1 = 1"], []
-    if date_from is not None:
-        where.append("a.date >= ?")
-        params.append(date_from)
-    if date_to is not None:
-        where.append("a.date <= ?")
-        params.append(date_to)
-    if order_id:
-        where.append("a.order_id = ?")
-        params.append(order_id.strip())
-    if resource_id is not None:
-        where.append("a.resource_id = ?")
-        params.append(resource_id)
-    if email:
-        where.append("h.customer_email = ?")
-        params.append(email.strip().lower())
+    where = (
+        Where()
+        .add("a.date >= ?", date_from)
+        .add("a.date <= ?", date_to)
+        .add("a.order_id = ?", order_id.strip() if order_id else None)
+        .add("a.resource_id = ?", resource_id)
+        .add("h.customer_email = ?", email.strip().lower() if email else None)
+    )
     columns = ", ".join(f"a.{c.strip()}" for c in ALLOCATION_COLUMNS.split(","))
     sql = (
         f"SELECT {columns} FROM resource_allocation a "
-        f"LEFT JOIN resource_hold h ON h.id = a.hold_id WHERE {' AND '.join(where)} "
+        f"LEFT JOIN resource_hold h ON h.id = a.hold_id WHERE {where.sql} "
         "ORDER BY a.date, a.id"
     )
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     with ctx.read():
-        return [allocation_from_row(r) for r in ctx.all(sql, params)]
+        return [allocation_from_row(r) for r in ctx.all(sql, where.params)]
 
 
 def get_allocation(ctx: Context, allocation_id: int) -> Allocation:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from . import events, validate
-from .context import Context, as_date, as_time
+from .context import Context, Where, as_date, as_time
 from .errors import not_found
 from .records import Blackout, BlackoutResult
 from .rows import ALLOCATION_COLUMNS, HOLD_COLUMNS, allocation_from_row, hold_from_row
@@ -100,20 +100,15 @@ def list_blackouts(
     date_to: date | None = None,
 ) -> list[Blackout]:
     """Blackouts overlapping the window (all when no window is given)."""
-    where, params = ["1 = 1"], []
-    if resource_id is not None:
-        where.append("resource_id = ?")
-        params.append(resource_id)
-    if date_from is not None:
-        where.append("end_date >= ?")
-        params.append(date_from)
-    if date_to is not None:
-        where.append("start_date <= ?")
-        params.append(date_to)
+    where = (
+        Where()
+        .add("resource_id = ?", resource_id)
+        .add("end_date >= ?", date_from)
+        .add("start_date <= ?", date_to)
+    )
     with ctx.read():
         rows = ctx.all(
-            f"SELECT {_COLUMNS} FROM resource_blackout WHERE {' AND '.join(where)} "
-            "ORDER BY start_date, id",
-            params,
+            f"SELECT {_COLUMNS} FROM resource_blackout WHERE {where.sql} ORDER BY start_date, id",
+            where.params,
         )
     return [_blackout(r) for r in rows]

@@ -98,6 +98,26 @@ class Context:
             )
 
 
+class Where:
+    """A WHERE clause built from optional filters: a filter whose value is None (or empty)
+    adds nothing."""
+
+    def __init__(self, *fixed: str) -> None:
+        self.clauses: list[str] = list(fixed)
+        self.params: list[Any] = []
+
+    def add(self, clause: str, value: Any, *more: Any) -> Where:
+        """``clause`` holds one ``?`` per value (``more`` repeats for further ``?``)."""
+        if value is not None and value != "":
+            self.clauses.append(clause)
+            self.params += [value, *more]
+        return self
+
+    @property
+    def sql(self) -> str:
+        return " AND ".join(self.clauses) or "1 = 1"
+
+
 def as_date(value: date | str | None) -> date | None:
     if value is None or isinstance(value, date):
         return value

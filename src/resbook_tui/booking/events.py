@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from .context import Context, as_date, as_time
+from .context import Context, Where, as_date, as_time
 from .records import Event
 
 CHANNEL = "resbook_changes"
@@ -86,25 +86,23 @@ def list_events(
     limit: int | None = 200,
 ) -> list[Event]:
     """Events oldest first; ``after_id`` and ``limit`` page through (or follow) the trail."""
-    where, params = ["id > ?"], [after_id]
-    for column, value in (
-        ("resource_id", resource_id),
-        ("customer_email", email.strip().lower() if email else None),
-        ("action", action),
-        ("entity", entity),
-        ("entity_id", entity_id),
-    ):
-        if value is not None:
-            where.append(f"{column} = ?")
-            params.append(value)
-    sql = f"SELECT {_EVENT_COLUMNS} FROM booking_event WHERE {' AND '.join(where)}"
+    where = (
+        Where()
+        .add("id > ?", after_id)
+        .add("resource_id = ?", resource_id)
+        .add("customer_email = ?", email.strip().lower() if email else None)
+        .add("action = ?", action)
+        .add("entity = ?", entity)
+        .add("entity_id = ?", entity_id)
+    )
+    sql = f"SELECT {_EVENT_COLUMNS} FROM booking_event WHERE {where.sql}"
     if limit is not None and after_id == 0:
         # The newest `limit` events, printed oldest first.
         sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT {int(limit)}) t ORDER BY id"
     else:
         sql += " ORDER BY id" + (f" LIMIT {int(limit)}" if limit is not None else "")
     with ctx.read():
-        return [_event(row) for row in ctx.all(sql, params)]
+        return [_event(row) for row in ctx.all(sql, where.params)]
 
 
 def _event(row: tuple) -> Event:

@@ -16,7 +16,7 @@ from datetime import date, timedelta
 import peewee
 
 from . import events, validate
-from .context import Context, as_date
+from .context import Context, Where, as_date
 from .errors import BookingError, not_found
 from .prepared import PreparedGroup
 from .records import Hold
@@ -340,27 +340,16 @@ def list_holds(
     limit: int | None = None,
 ) -> list[Hold]:
     """Holds, soonest expiry first. Emails match case-insensitively."""
-    where, params = ["1 = 1"], []
-    if email:
-        where.append("customer_email = ?")
-        params.append(email.strip().lower())
-    if status:
-        where.append("status = ?")
-        params.append(validate.hold_status(status))
-    if resource_id is not None:
-        where.append("resource_id = ?")
-        params.append(resource_id)
-    if date_from is not None:
-        where.append("date >= ?")
-        params.append(date_from)
-    if date_to is not None:
-        where.append("date <= ?")
-        params.append(date_to)
-    sql = (
-        f"SELECT {HOLD_COLUMNS} FROM resource_hold WHERE {' AND '.join(where)} "
-        "ORDER BY expires_at, id"
+    where = (
+        Where()
+        .add("customer_email = ?", email.strip().lower() if email else None)
+        .add("status = ?", validate.hold_status(status) if status else None)
+        .add("resource_id = ?", resource_id)
+        .add("date >= ?", date_from)
+        .add("date <= ?", date_to)
     )
+    sql = f"SELECT {HOLD_COLUMNS} FROM resource_hold WHERE {where.sql} ORDER BY expires_at, id"
     if limit is not None:
         sql += f" LIMIT {int(limit)}"
     with ctx.read():
-        return [hold_from_row(r) for r in ctx.all(sql, params)]
+        return [hold_from_row(r) for r in ctx.all(sql, where.params)]

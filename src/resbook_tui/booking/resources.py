@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from . import events, validate
-from .context import Context, as_time
+from .context import Context, Where, as_time
 from .errors import not_found
 from .records import Resource
 
@@ -36,22 +36,17 @@ def list_resources(
     search: str | None = None,
 ) -> list[Resource]:
     """Resources not deleted, by type then name. ``search`` matches name or type."""
-    where, params = ["deleted_at IS NULL"], []
-    if resource_type:
-        where.append("type = ?")
-        params.append(validate.resource_type(resource_type))
-    if active is not None:
-        where.append("is_active = ?")
-        params.append(active)
-    if search:
-        where.append("(lower(name) LIKE ? OR lower(type) LIKE ?)")
-        pattern = f"%{search.strip().lower()}%"
-        params += [pattern, pattern]
+    pattern = f"%{search.strip().lower()}%" if search and search.strip() else None
+    where = (
+        Where("deleted_at IS NULL")
+        .add("type = ?", validate.resource_type(resource_type) if resource_type else None)
+        .add("is_active = ?", active)
+        .add("(lower(name) LIKE ? OR lower(type) LIKE ?)", pattern, pattern)
+    )
     with ctx.read():
         rows = ctx.all(
-            f"SELECT {_COLUMNS} FROM resource WHERE {' AND '.join(where)} ORDER BY type DESC, "
-            "name, id",
-            params,
+            f"SELECT {_COLUMNS} FROM resource WHERE {where.sql} ORDER BY type DESC, name, id",
+            where.params,
         )
     return [_resource(r) for r in rows]
 
