@@ -105,7 +105,7 @@ async def test_new_hold_from_the_day_detail(make_app, booking, world_ids):
 
 
 @asynctest
-async def test_a_refused_hold_is_a_notification_and_the_screen_stays_usable(make_app):
+async def test_a_refused_hold_keeps_the_form_open_with_the_values(make_app, booking):
     app = make_app()
     notes = record_notifications(app)
     async with app.run_test(size=(120, 36)) as pilot:
@@ -118,9 +118,21 @@ async def test_a_refused_hold_is_a_notification_and_the_screen_stays_usable(make
         assert notes[-1].title == "Refused: no capacity"
         assert notes[-1].severity == "warning"
         assert "1 available" in notes[-1].message
+        # The form is still open, with what was typed and the refusal under it.
+        form = app.screen
+        assert isinstance(form, FormModal)
+        assert form.query_one("#field-email").value == "zoe@example.com"
+        assert "1 available" in str(form.query_one("#form-error").content)
+        assert form.query_one("#form-error").display
+        assert not form.working
+        await fill(pilot, {"quantity": "1"})  # correct one field, submit again
+        await pilot.press("ctrl+s")
+        await settle(pilot)
         assert isinstance(app.screen, DayScreen)
-        await pilot.press("escape")
-        await pilot.press("right", "enter")  # still driving the app
+        assert notes[-1].title == "Hold created"
+        [hold] = booking.list_holds(email="zoe@example.com")
+        assert hold.quantity == 1 and hold.token.startswith("tui-")
+        await pilot.press("escape", "right", "enter")  # still driving the app
         await settle(pilot)
         assert isinstance(app.screen, DayScreen)
 

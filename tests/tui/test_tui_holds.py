@@ -165,7 +165,8 @@ async def test_refusal_from_the_engine_is_a_notification(make_app, booking):
         assert notes[-1].severity == "warning"
         assert notes[-1].title == "Refused: invalid state"
         assert "RELEASED" in notes[-1].message
-        await pilot.press("r")  # the screen is still usable
+        assert "RELEASED" in str(app.screen.query_one("#form-error").content)  # form kept
+        await pilot.press("escape", "r")  # the screen is still usable
         await settle(pilot)
         assert str(hold_id) not in [r[0] for r in table_rows(app, "#holds")]
 

@@ -48,15 +48,17 @@ def record_notifications(app: ResbookApp) -> list[Note]:
 
 
 async def settle(pilot: Pilot, rounds: int = 50) -> None:
-    """Wait until no booking call is in flight and every result has been handled."""
+    """Wait until the listener has reported, no booking call is in flight and every result
+    has been handled."""
     app = pilot.app
     quiet = 0
     for _ in range(rounds):
         for worker in list(app.workers):
             with contextlib.suppress(WorkerCancelled, WorkerFailed):
                 await worker.wait()
-        await pilot.pause()
-        if app.busy == 0 and not any(w.is_running for w in app.workers):  # type: ignore[attr-defined]
+        await pilot.pause(0.01 if app.link == "connecting" else None)  # type: ignore[attr-defined]
+        idle = app.busy == 0 and not any(w.is_running for w in app.workers)  # type: ignore[attr-defined]
+        if idle and app.link != "connecting":  # type: ignore[attr-defined]
             quiet += 1
             if quiet >= 2:
                 return

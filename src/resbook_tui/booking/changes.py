@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import select
+import sqlite3
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -21,7 +22,8 @@ from typing import Any
 
 import peewee
 
-from ..db import POSTGRESQL, dialect, open_database
+from ..db import POSTGRESQL, describe, dialect, first_line, open_database
+from ..errors import DatabaseError
 from .events import CHANNEL
 from .records import Event
 
@@ -65,22 +67,42 @@ class Change:
 
 
 class ChangeFeed:
+    """Raises DatabaseError (one line) when its connection cannot be opened or is lost."""
+
     def __init__(self, url: str) -> None:
         self.db: peewee.Database = open_database(url, read_only=True)
         self.is_pg = dialect(self.db) == POSTGRESQL
-        if self.is_pg:
-            self.db.execute_sql(f"LISTEN {CHANNEL}")
-            self._data_version = None
-        else:
-            self._data_version = self._read_data_version()
+        with self._lost_is_an_error():
+            if self.is_pg:
+                self.db.execute_sql(f"LISTEN {CHANNEL}")
+                self._data_version = None
+            else:
+                self._data_version = self._read_data_version()
+
+    @contextlib.contextmanager
+    def _lost_is_an_error(self) -> Iterator[None]:
+        """Driver errors (psycopg2's own from ``poll``, too) become one-line DatabaseErrors."""
+        try:
+            yield
+        except Exception as exc:
+            if not _driver_error(exc):
+                raise
+            self.close()
+            raise DatabaseError(
+                f"change feed lost on {describe(self.db)}: {first_line(exc)}"
+            ) from None
 
     def _read_data_version(self) -> int:
         return self.db.execute_sql("PRAGMA data_version").fetchone()[0]
 
     def wait(self, timeout: float = 1.0) -> list[Change]:
         """Block up to ``timeout`` seconds; return the changes committed meanwhile (maybe [])."""
-        if self.is_pg:
-            return self._wait_pg(timeout)
+        with self._lost_is_an_error():
+            if self.is_pg:
+                return self._wait_pg(timeout)
+            return self._wait_sqlite(timeout)
+
+    def _wait_sqlite(self, timeout: float) -> list[Change]:
         deadline = time.monotonic() + timeout
         while True:
             version = self._read_data_version()
@@ -107,6 +129,12 @@ class ChangeFeed:
     def close(self) -> None:
         with contextlib.suppress(Exception):
             self.db.close()
+
+
+def _driver_error(exc: BaseException) -> bool:
+    return isinstance(exc, peewee.PeeweeException | sqlite3.Error) or type(
+        exc
+    ).__module__.startswith("psycopg2")
 
 
 def last_event_id(db: peewee.Database) -> int:

@@ -84,6 +84,11 @@ class Booking:
         return describe(self.db)
 
     @property
+    def actor(self) -> str:
+        """Who this session's audit events are attributed to."""
+        return self.ctx.actor
+
+    @property
     def read_only(self) -> bool:
         return bool(getattr(self.db, "resbook_read_only", False))
 

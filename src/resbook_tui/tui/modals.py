@@ -3,8 +3,9 @@
 A form is a list of ``Field``s, each with a parser that turns its text into a value or
 raises ``ValueError`` with a short reason. Fields are checked as you type and the reason
 shows beside the field; submitting a form with a bad field is refused there, so only
-well-formed requests ever reach the engine (which may still refuse them on the rules,
-and that refusal becomes a notification).
+well-formed requests ever reach the engine. A form given ``on_submit`` stays open while
+its change runs: the engine's refusal then shows in the form, under the values, so the
+operator corrects them instead of typing them again.
 """
 
 from __future__ import annotations
@@ -144,6 +145,9 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
         self.fields = list(fields)
         self.submit_label = submit_label
         self.note = note
+        # Called with the values instead of dismissing; the caller dismisses on success.
+        self.on_submit: Callable[[dict[str, Any]], Any] | None = None
+        self.working = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form", classes="modal-box") as box:
@@ -169,9 +173,25 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
                             classes="field-input",
                         )
                     yield Label("", id=f"message-{field.name}", classes="field-message")
+            yield Static("", id="form-error", classes="form-error", markup=False)
             with Horizontal(classes="buttons"):
                 yield Button(self.submit_label, variant="primary", id="submit")
                 yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#form-error").display = False
+
+    def show_error(self, message: str) -> None:
+        """A refusal (or trouble) under the fields; the values stay as typed."""
+        box = self.query_one("#form-error", Static)
+        box.update(message)
+        box.display = bool(message)
+
+    def set_working(self, working: bool) -> None:
+        self.working = working
+        button = self.query_one("#submit", Button)
+        button.disabled = working
+        button.label = "Working…" if working else self.submit_label
 
     def _text(self, field: Field) -> str:
         widget = self.query_one(f"#field-{field.name}")
@@ -235,7 +255,13 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
         if first_bad is not None:
             self.query_one(f"#field-{first_bad.name}").focus()
             return
-        self.dismiss(values)
+        if self.on_submit is None:
+            self.dismiss(values)
+            return
+        if self.working:
+            return  # one submission at a time
+        self.show_error("")
+        self.on_submit(values)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,5 +1,6 @@
 """What every screen shares: the status bar, the footer, refresh on focus and with ``r``,
-and hiding mutating keys in read-only mode."""
+live refreshes when other connections commit, and mutating keys hidden in read-only mode
+and disabled while the database is unreachable."""
 
 from __future__ import annotations
 
@@ -18,13 +19,21 @@ from ..widgets.status_bar import StatusBar
 if TYPE_CHECKING:
     from ...booking import Booking
     from ..app import ResbookApp
+    from ..live import ChangeSet
+    from ..modals import FormModal
+    from ..outcome import Expect
+
+Call = Callable[["Booking"], Any]
+Query = tuple[Call, Callable[[Any], Any]]  # a read and what to do with its result
+
+NOT_CONNECTED = Problem("Database", "not connected", "error", "disconnected")
 
 
 class ResbookScreen(Screen[None]):
     """A screen with data from the booking API that reloads when it comes into view."""
 
     SCREEN_TITLE: ClassVar[str] = ""
-    # Actions that change data: hidden (and refused) when the app is read-only.
+    # Actions that change data: hidden when the app is read-only, greyed while disconnected.
     MUTATING: ClassVar[frozenset[str]] = frozenset()
 
     BINDINGS: ClassVar[list[BindingType]] = [Binding("r", "reload", "Refresh")]
@@ -32,6 +41,11 @@ class ResbookScreen(Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._reload_pending = False
+        self.stale = False  # data may be out of date: reloaded when shown
+        self._seq = 0  # each data load's number, in the order they were sent
+        self._shown_seq = 0  # the newest load whose result is on screen
+        self._live_busy = False
+        self._live_again = False
 
     @property
     def rb(self) -> ResbookApp:
@@ -46,7 +60,12 @@ class ResbookScreen(Screen[None]):
         yield from ()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        return not (action in self.MUTATING and self.rb.read_only)
+        if action in self.MUTATING:
+            if self.rb.read_only:
+                return False
+            if not self.rb.connected:
+                return None  # shown, greyed out, until the database is back
+        return True
 
     # ---- loading --------------------------------------------------------------------------
 
@@ -66,10 +85,35 @@ class ResbookScreen(Screen[None]):
             self.reload()
 
     def action_reload(self) -> None:
+        if not self.rb.connected and self.rb.listener is not None:
+            self.rb.retry_now()
+            self.notify("Not connected: trying to reconnect now.", timeout=3)
+            return
         self.reload()
 
     def reload(self) -> None:
         """Fetch this screen's data (in a worker)."""
+        query = self.query_data()
+        if query is not None:
+            call, done = query
+            seq = self._next_seq()
+            self.load(call, lambda result: self._show_if_newest(seq, done, result))
+
+    def query_data(self) -> Query | None:
+        """The read that fetches what this screen shows, and what to do with its answer."""
+        return None
+
+    def _next_seq(self) -> int:
+        self._seq += 1
+        return self._seq
+
+    def _show_if_newest(self, seq: int, done: Callable[[Any], Any], result: Any) -> None:
+        # A load sent before the one on screen answers late: its data is older, drop it.
+        if seq < self._shown_seq:
+            return
+        self._shown_seq = seq
+        self.stale = False
+        done(result)
 
     def load(
         self,
@@ -78,21 +122,149 @@ class ResbookScreen(Screen[None]):
         *,
         group: str = "load",
         failed: Callable[[Problem], Any] | None = None,
-    ) -> Worker:
-        """A read for this screen: a newer load of the same group replaces an older one."""
-        return run_booking(self, call, done, group=group, exclusive=True, failed=failed)
+        exclusive: bool = True,
+    ) -> Worker | None:
+        """A read for this screen: a newer load of the same group replaces an older one.
+
+        While the database is unreachable nothing is sent: the screen keeps what it shows,
+        is marked stale, and reloads on reconnect."""
+        if not self.rb.connected:
+            self.stale = True
+            if failed is not None:
+                failed(NOT_CONNECTED)
+            return None
+        return run_booking(self, call, done, group=group, exclusive=exclusive, failed=failed)
+
+    # ---- live ------------------------------------------------------------------------------
+
+    def live_update(self, changes: ChangeSet) -> None:
+        """Another connection committed ``changes``: re-query what this screen shows if they
+        may concern it. The cursor, filter and scroll position stay where they are."""
+        if self.concerns(changes):
+            self.refresh_live()
+
+    def concerns(self, changes: ChangeSet) -> bool:
+        return True
+
+    def live_query(self) -> Query | None:
+        return self.query_data()
+
+    def refresh_live(self) -> None:
+        """One live load at a time; changes meanwhile make exactly one more afterwards."""
+        if self._live_busy:
+            self._live_again = True
+            return
+        query = self.live_query()
+        if query is None:
+            return
+        call, done = query
+        seq = self._next_seq()
+        self._live_busy = True
+        self._live_again = False
+
+        def finished(result: Any) -> None:
+            self._live_busy = False
+            self._show_if_newest(seq, done, result)
+            self._again()
+
+        def failed(_problem: Problem) -> None:
+            self._live_busy = False
+            self._live_again = False  # a reconnect refreshes everything
+
+        self.load(call, finished, group="live", exclusive=False, failed=failed)
+
+    def _again(self) -> None:
+        if self._live_again and self.is_mounted:
+            self._live_again = False
+            self.refresh_live()
+
+    # ---- changes ---------------------------------------------------------------------------
 
     def change(
         self,
         call: Callable[[Booking], Any],
         done: Callable[[Any], Any] | None = None,
         *,
+        expect: Expect,
         failed: Callable[[Problem], Any] | None = None,
-    ) -> Worker:
-        """A mutation: owned by the app so its outcome is reported even if we move on."""
+        settled: Callable[[bool], Any] | None = None,
+    ) -> Worker | None:
+        """A mutation: owned by the app so its outcome is reported even if we move on.
+
+        ``expect`` names the audit event it writes, so that if the connection breaks while
+        it is in flight the app can tell whether it committed (``settled`` hears which)."""
+        if not self.rb.connected:
+            self.notify(
+                f"{expect.label}: not sent, the database is not connected.",
+                title="Not connected",
+                severity="error",
+            )
+            if failed is not None:
+                failed(NOT_CONNECTED)
+            return None
 
         def finished(result: Any) -> None:
             if done is not None and self.is_mounted:
                 done(result)
 
-        return run_booking(self.app, call, finished, failed=failed, group="change")
+        return run_booking(
+            self.app,
+            call,
+            finished,
+            failed=failed,
+            group="change",
+            expect=expect,
+            settled=settled,
+        )
+
+    def submit_form(
+        self,
+        form: FormModal,
+        call: Callable[[dict[str, Any]], Callable[[Booking], Any]],
+        done: Callable[[Any], Any],
+        expect: Callable[[dict[str, Any]], Expect],
+    ) -> None:
+        """Show ``form``; on submit run the change it describes with the form still open.
+
+        Success closes the form and runs ``done``. A refusal from the engine stays in the
+        form beside the values, so the operator corrects them instead of typing them again.
+        If the connection breaks while the change is in flight the form waits for the
+        verdict: committed closes it, not committed leaves it ready to submit again."""
+
+        def submitted(values: dict[str, Any]) -> None:
+            if not self.rb.connected:
+                form.show_error("Not connected: wait for the database, then submit again.")
+                return
+            form.set_working(True)
+            wanted = expect(values)
+
+            def succeeded(result: Any) -> None:
+                form.dismiss(values)
+                done(result)
+
+            def failed(problem: Problem) -> None:
+                if problem.code == "unsure":  # wait for the verdict, then settled()
+                    form.show_error(problem.message)
+                    return
+                form.set_working(False)
+                if problem.code == "disconnected":
+                    form.show_error("Not connected: wait for the database, then submit again.")
+                elif problem.severity == "warning":
+                    form.show_error(f"{problem.title}. {problem.message}")
+                else:
+                    form.show_error(problem.message)
+
+            def settled(committed: bool) -> None:
+                if form not in self.app.screen_stack:
+                    return  # closed meanwhile: the notification says it all
+                if committed:
+                    form.dismiss(values)
+                    self.request_reload()
+                else:
+                    form.set_working(False)
+                    form.show_error("That did not commit: nothing changed. Submit again.")
+
+            self.change(call(values), succeeded, expect=wanted, failed=failed, settled=settled)
+
+        form.on_submit = submitted
+        self.app.push_screen(form)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import uuid
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -19,9 +20,14 @@ from ...config import default_hold_ttl_minutes
 from ...errors import ResbookError
 from ..format import day_text, plural, time_text
 from ..modals import Field, FormModal, a_date, email, integer, required_text
+from ..outcome import Expect
 from ..widgets.countdown import countdown
 from ..widgets.keyed_table import Column, KeyedTable, Tag
+from .base import Query
 from .hold_actions import HoldActions
+
+if TYPE_CHECKING:
+    from ..live import ChangeSet
 
 HOLD_COLUMNS = [
     Column("id", "Hold", width=6, align="right"),
@@ -49,6 +55,7 @@ class DayData:
     holds: list[Hold]
     allocations: list[Allocation]
     blackouts: list[Blackout]
+    clock_offset: timedelta | None = None
 
 
 def load_day(bk: Booking, resource_id: int, day: date) -> DayData:
@@ -134,11 +141,20 @@ class DayScreen(HoldActions):
         if self.is_current:
             self.query_one("#day-holds", KeyedTable).tick()
 
-    def reload(self) -> None:
-        rid, day = self.resource.id, self.day
-        self.load(lambda bk: load_day(bk, rid, day), self._loaded)
+    def query_data(self) -> Query:
+        rid, day, app = self.resource.id, self.day, self.rb
+
+        def call(bk: Booking) -> DayData:
+            data = load_day(bk, rid, day)
+            return replace(data, clock_offset=app.sample_clock(bk))
+
+        return call, self._loaded
+
+    def concerns(self, changes: ChangeSet) -> bool:
+        return changes.resources_changed or changes.touches([self.resource.id], self.day, self.day)
 
     def _loaded(self, data: DayData) -> None:
+        self.rb.note_clock(data.clock_offset)
         self.data = data
         self.resource = data.resource
         self.query_one("#day-title", Static).update(self._title())
@@ -172,15 +188,18 @@ class DayScreen(HoldActions):
             note=f"From {day_text(self.day)}; a range sets every date in it.",
         )
         rid, day = self.resource.id, self.day
-
-        def submitted(values: dict[str, Any] | None) -> None:
-            if values:
-                self.change(
-                    lambda bk: bk.set_capacity(rid, day, values["through"], values["max"]),
-                    self._capacity_set,
-                )
-
-        self.app.push_screen(form, submitted)
+        self.submit_form(
+            form,
+            lambda values: lambda bk: bk.set_capacity(rid, day, values["through"], values["max"]),
+            self._capacity_set,
+            lambda values: Expect(
+                f"Set capacity of {self.resource.name} to {values['max']} from {day}",
+                "capacity.set",
+                "capacity",
+                resource_id=rid,
+                details={"max_capacity": values["max"]},
+            ),
+        )
 
     def _capacity_set(self, change: CapacityChange) -> None:
         days = (change.date_to - change.date_from).days + 1
@@ -203,15 +222,20 @@ class DayScreen(HoldActions):
             note=f"From {day_text(self.day)}. New holds are refused on blacked-out dates.",
         )
         rid, day = self.resource.id, self.day
-
-        def submitted(values: dict[str, Any] | None) -> None:
-            if values:
-                self.change(
-                    lambda bk: bk.add_blackout(rid, day, values["through"], values["reason"]),
-                    self._blackout_added,
-                )
-
-        self.app.push_screen(form, submitted)
+        self.submit_form(
+            form,
+            lambda values: (
+                lambda bk: bk.add_blackout(rid, day, values["through"], values["reason"])
+            ),
+            self._blackout_added,
+            lambda values: Expect(
+                f"Blackout {self.resource.name} from {day}",
+                "blackout.add",
+                "blackout",
+                resource_id=rid,
+                details={"reason": values["reason"]},
+            ),
+        )
 
     def _blackout_added(self, result: BlackoutResult) -> None:
         blackout = result.blackout
@@ -253,17 +277,36 @@ class DayScreen(HoldActions):
             note=note,
         )
         rid, day = self.resource.id, self.day
+        # The TUI's own idempotency token: a retry cannot take units twice, and if the
+        # connection breaks in flight the hold is found (or not) by it.
+        tokens: dict[tuple, str] = {}
 
-        def submitted(values: dict[str, Any] | None) -> None:
-            if values:
-                self.change(
-                    lambda bk: bk.create_hold(
-                        rid, day, values["quantity"], values["email"], ttl_minutes=values["ttl"]
-                    ),
-                    self._hold_created,
+        def token(values: dict[str, Any]) -> str:
+            key = (values["quantity"], values["email"], values["ttl"])
+            return tokens.setdefault(key, f"tui-{uuid.uuid4()}")
+
+        self.submit_form(
+            form,
+            lambda values: (
+                lambda bk: bk.create_hold(
+                    rid,
+                    day,
+                    values["quantity"],
+                    values["email"],
+                    token=token(values),
+                    ttl_minutes=values["ttl"],
                 )
-
-        self.app.push_screen(form, submitted)
+            ),
+            self._hold_created,
+            lambda values: Expect(
+                f"New hold of {values['quantity']} on {self.resource.name} {day} for "
+                f"{values['email']}",
+                "hold.create",
+                "hold",
+                resource_id=rid,
+                details={"token": token(values)},
+            ),
+        )
 
     def _hold_created(self, hold: Hold) -> None:
         self.notify(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -16,6 +16,9 @@ from ..modals import a_date, prompt
 from ..widgets.heatmap_grid import TYPE_TITLES, HeatmapGrid
 from .base import ResbookScreen
 from .day import DayScreen
+
+if TYPE_CHECKING:
+    from ..live import ChangeSet
 
 TYPE_CYCLE: tuple[str | None, ...] = (None, *RESOURCE_TYPES)
 
@@ -62,6 +65,19 @@ class HeatmapScreen(ResbookScreen):
     def reload(self) -> None:
         self._generation += 1
         self.load(lambda bk: bk.list_resources(), self._resources_loaded, group="resources")
+
+    def live_update(self, changes: ChangeSet) -> None:
+        """Re-query the visible window (one availability query) only if the changes touch
+        it; other resources' cells are marked stale and fetched when scrolled into view."""
+        if changes.resources_changed:
+            self.reload()  # rows may differ: names, activity, new resources
+            return
+        ids, first, last = self.grid.visible_window()
+        if changes.touches(ids, first, last):
+            self._generation += 1  # an answer to a query sent before the change is dropped
+            self.grid.invalidate()
+        else:
+            self.grid.forget(changes.resource_ids)
 
     def _resources_loaded(self, resources: list[Resource]) -> None:
         self.rb.remember_resources(resources)

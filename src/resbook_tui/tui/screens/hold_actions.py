@@ -3,10 +3,11 @@ and the day detail, so the keys behave the same wherever a hold is selected."""
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from ...booking.records import Allocation, Hold
 from ..modals import ConfirmModal, Field, FormModal, integer, prompt, required_text
+from ..outcome import Expect
 from .base import ResbookScreen
 
 EXTEND_DEFAULT_MINUTES = 15
@@ -44,15 +45,21 @@ class HoldActions(ResbookScreen):
             note="The held units become an allocation for this order line.",
         )
 
-        def submitted(values: dict[str, Any] | None) -> None:
-            if values is None:
-                return
-            self.change(
-                lambda bk: bk.confirm_hold(hold_id, values["order_id"], values["line_item_id"]),
-                self._confirmed,
-            )
-
-        self.app.push_screen(form, submitted)
+        self.rb.own_holds.add(hold_id)
+        self.submit_form(
+            form,
+            lambda values: (
+                lambda bk: bk.confirm_hold(hold_id, values["order_id"], values["line_item_id"])
+            ),
+            self._confirmed,
+            lambda values: Expect(
+                f"Confirm hold #{hold_id}",
+                "hold.confirm",
+                "hold",
+                hold_id,
+                details={"order_id": values["order_id"], "line_item_id": values["line_item_id"]},
+            ),
+        )
 
     def _confirmed(self, allocation: Allocation) -> None:
         self.notify(
@@ -70,7 +77,12 @@ class HoldActions(ResbookScreen):
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.change(lambda bk: bk.release_hold(hold_id), self._released)
+                self.rb.own_holds.add(hold_id)
+                self.change(
+                    lambda bk: bk.release_hold(hold_id),
+                    self._released,
+                    expect=Expect(f"Release hold #{hold_id}", "hold.release", "hold", hold_id),
+                )
 
         self.app.push_screen(
             ConfirmModal(
@@ -94,20 +106,22 @@ class HoldActions(ResbookScreen):
         if hold_id is None:
             return
 
-        def submitted(values: dict[str, Any] | None) -> None:
-            if values is None:
-                return
-            minutes = values["value"]
-            self.change(lambda bk: bk.extend_hold(hold_id, minutes), self._extended)
-
-        self.app.push_screen(
+        self.submit_form(
             prompt(
                 f"Extend hold #{hold_id}",
                 "Minutes",
                 integer(1, 7 * 24 * 60),
                 value=str(EXTEND_DEFAULT_MINUTES),
             ),
-            submitted,
+            lambda values: lambda bk: bk.extend_hold(hold_id, values["value"]),
+            self._extended,
+            lambda values: Expect(
+                f"Extend hold #{hold_id} by {values['value']} min",
+                "hold.extend",
+                "hold",
+                hold_id,
+                details={"minutes": values["value"]},
+            ),
         )
 
     def _extended(self, hold: Hold) -> None:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from typing import ClassVar
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -17,7 +18,11 @@ from ...booking.records import Event, Hold
 from ..format import day_text, time_text
 from ..widgets.countdown import Countdown
 from ..widgets.keyed_table import Column, KeyedTable, Tag
+from .base import Query
 from .hold_actions import HoldActions
+
+if TYPE_CHECKING:
+    from ..live import ChangeSet
 
 HISTORY_COLUMNS = [
     Column("when", "When (UTC)", width=19),
@@ -39,6 +44,7 @@ class HoldData:
     hold: Hold
     history: list[Event]
     resource_name: str
+    clock_offset: timedelta | None = None
 
 
 def load_hold(bk: Booking, hold_id: int) -> HoldData:
@@ -83,11 +89,23 @@ class HoldDetailScreen(HoldActions):
     def on_mount(self) -> None:
         self.query_one("#hold-history", KeyedTable).focus()
 
-    def reload(self) -> None:
-        hold_id = self.hold_id
-        self.load(lambda bk: load_hold(bk, hold_id), self._loaded)
+    def query_data(self) -> Query:
+        hold_id, app = self.hold_id, self.rb
+
+        def call(bk: Booking) -> HoldData:
+            return replace(load_hold(bk, hold_id), clock_offset=app.sample_clock(bk))
+
+        return call, self._loaded
+
+    def concerns(self, changes: ChangeSet) -> bool:
+        if changes.everything or self.hold_id in changes.hold_ids:
+            return True
+        hold = self.data.hold if self.data else None
+        # Its allocation's cancellation names the allocation, not the hold.
+        return hold is None or changes.touches([hold.resource_id], hold.date, hold.date)
 
     def _loaded(self, data: HoldData) -> None:
+        self.rb.note_clock(data.clock_offset)
         self.data = data
         hold = data.hold
         title = Text()

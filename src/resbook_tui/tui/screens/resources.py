@@ -17,8 +17,9 @@ from ...booking import Booking
 from ...booking.records import RESOURCE_TYPES, Cell, Resource
 from ..format import plural, utilisation, utilisation_tag
 from ..modals import ConfirmModal, Field, FormModal, optional_text, required_text
+from ..outcome import Expect
 from ..widgets.keyed_table import Column, KeyedTable, Tag
-from .base import ResbookScreen
+from .base import Query, ResbookScreen
 
 WEEK = 7
 COLUMNS = [
@@ -83,9 +84,9 @@ class ResourcesScreen(ResbookScreen):
         self.query_one("#filter", Input).display = False
         self.table.focus()
 
-    def reload(self) -> None:
+    def query_data(self) -> Query:
         today = self.rb.today
-        self.load(lambda bk: load_fleet(bk, today), self._loaded)
+        return (lambda bk: load_fleet(bk, today)), self._loaded
 
     def _loaded(self, fleet: Fleet) -> None:
         self.fleet = fleet
@@ -164,14 +165,18 @@ class ResourcesScreen(ResbookScreen):
         self.action_open_heatmap()
 
     def action_add(self) -> None:
-        self.app.push_screen(resource_form("Add resource", None), self._add)
-
-    def _add(self, values: dict[str, Any] | None) -> None:
-        if not values:
-            return
-        self.change(
-            lambda bk: bk.add_resource(values["name"], values["type"], values["description"]),
+        self.submit_form(
+            resource_form("Add resource", None),
+            lambda values: (
+                lambda bk: bk.add_resource(values["name"], values["type"], values["description"])
+            ),
             lambda r: self._saved(r, "added"),
+            lambda values: Expect(
+                f"Add resource {values['name']}",
+                "resource.add",
+                "resource",
+                details={"name": values["name"], "type": values["type"]},
+            ),
         )
 
     def action_edit(self) -> None:
@@ -179,17 +184,16 @@ class ResourcesScreen(ResbookScreen):
         if resource is None:
             return
         rid = resource.id
-
-        def submitted(values: dict[str, Any] | None) -> None:
-            if values:
-                self.change(
-                    lambda bk: bk.edit_resource(
-                        rid, values["name"], values["type"], values["description"]
-                    ),
-                    lambda r: self._saved(r, "saved"),
+        self.submit_form(
+            resource_form(f"Edit resource #{rid}", resource),
+            lambda values: (
+                lambda bk: bk.edit_resource(
+                    rid, values["name"], values["type"], values["description"]
                 )
-
-        self.app.push_screen(resource_form(f"Edit resource #{rid}", resource), submitted)
+            ),
+            lambda r: self._saved(r, "saved"),
+            lambda values: Expect(f"Edit resource #{rid}", "resource.edit", "resource", rid),
+        )
 
     def _saved(self, resource: Resource, verb: str) -> None:
         self.notify(f"{resource.name} ({resource.type.lower()}) {verb}.", markup=False)
@@ -213,6 +217,12 @@ class ResourcesScreen(ResbookScreen):
                 self.change(
                     lambda bk: bk.deactivate(rid) if active else bk.activate(rid),
                     lambda r: self._saved(r, "deactivated" if active else "activated"),
+                    expect=Expect(
+                        f"{verb} resource #{rid}",
+                        "resource.deactivate" if active else "resource.activate",
+                        "resource",
+                        rid,
+                    ),
                 )
 
         self.app.push_screen(

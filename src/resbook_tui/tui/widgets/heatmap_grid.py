@@ -258,6 +258,14 @@ class HeatmapGrid(ScrollView, can_focus=True):
         self._last_request = None
         self._check_window()
 
+    def forget(self, resource_ids: Iterable[int]) -> None:
+        """Mark what is loaded for these resources stale, fetching nothing now: their
+        cells are fetched afresh when next in view (old values stay on screen until then)."""
+        ids = set(resource_ids)
+        if ids:
+            self._known = {key for key in self._known if key[0] not in ids}
+            self._last_request = None
+
     def goto_date(self, day: date) -> None:
         if day < self.origin:
             self.origin = day

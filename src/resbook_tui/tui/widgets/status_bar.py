@@ -2,6 +2,7 @@
 
 The time comes from the app's injected clock, so snapshots never depend on the real one;
 a spinner shows while booking calls are in flight, so a slow database looks busy, not dead.
+When the connection is lost a badge says so, with the time of the next attempt.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class StatusBar(Widget):
 
     title: reactive[str] = reactive("")
     busy: reactive[int] = reactive(0)
+    link: reactive[str] = reactive("connected")
 
     def __init__(self, title: str = "", **kwargs: object) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -35,9 +37,24 @@ class StatusBar(Widget):
     def on_mount(self) -> None:
         self.set_interval(1, self.refresh)
         self.watch(self.app, "busy", self._busy_changed, init=True)
+        self.watch(self.app, "link", self._link_changed, init=True)
+        self.watch(self.app, "retry_at", lambda _at: self.refresh(), init=False)
 
     def _busy_changed(self, busy: int) -> None:
         self.busy = busy
+
+    def _link_changed(self, link: str) -> None:
+        self.link = link
+
+    def link_badge(self) -> tuple[str, str] | None:
+        """The connection badge: None while connected."""
+        if self.link == "disconnected":
+            retry_at = getattr(self.app, "retry_at", None)
+            when = f" at {retry_at:%H:%M:%S}" if retry_at is not None else ""
+            return (f" disconnected - retrying{when} ", "bold $text on $error")
+        if self.link == "connecting":
+            return (" connecting… ", "$text-warning")
+        return None
 
     def render(self) -> RenderResult:
         app = self.app
@@ -58,6 +75,9 @@ class StatusBar(Widget):
         ]
         if app.read_only:  # type: ignore[attr-defined]
             tail += [(" READ-ONLY ", "bold $text on $error"), "  "]
+        badge = self.link_badge()
+        if badge is not None:
+            tail += [badge, "  "]
         tail += [(f"{now:%Y-%m-%d %H:%M:%S} UTC ", "bold")]
         fixed = left.cell_length + Content.assemble(*busy, *tail).cell_length + 1
         # A narrow terminal shortens the database URL, never the badge or the time.
