@@ -107,6 +107,7 @@ class ResbookApp(App[None]):
         if live and url:
             self.listener = Listener(url, self._post_from_listener, self.clock)
         self.link_error = ""
+        self.link_history: list[str] = []  # every state the link went through, in order
         self._changes = ChangeSet()
         self._apply_timer: Any = None
         self._last_apply = 0.0
@@ -216,6 +217,7 @@ class ResbookApp(App[None]):
             self._apply_timer = self.set_timer(wait, self._apply_changes)
 
     def watch_link(self, old: str, new: str) -> None:
+        self.link_history.append(new)
         if self.is_mounted:
             self.refresh_bindings()
 
