@@ -99,3 +99,22 @@ def test_sqlite_feed_ignores_its_own_reads(sqlite_url):
         assert feed.wait(2)[0].everything
     finally:
         feed.close()
+
+
+def test_a_lost_feed_connection_is_one_line_database_error(pg_db, pg_url):
+    from resbook_tui.errors import DatabaseError
+
+    feed = ChangeFeed(pg_url)
+    try:
+        pid = feed.db.execute_sql("SELECT pg_backend_pid()").fetchone()[0]
+        pg_db.execute_sql("SELECT pg_terminate_backend(%s)", (pid,))
+        with pytest.raises(DatabaseError, match="change feed lost on postgresql://") as caught:
+            for _ in range(50):  # the termination reaches the socket at once; bounded anyway
+                feed.wait(0.2)
+        assert "\n" not in str(caught.value)
+    finally:
+        feed.close()
+
+
+def test_booking_names_its_actor(db):
+    assert Booking(db, actor="dispatch-7").actor == "dispatch-7"

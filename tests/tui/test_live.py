@@ -310,3 +310,41 @@ async def test_a_change_in_flight_when_the_connection_drops_is_reported_as_not_c
         check.close()
     locker.close()
     bk.close()
+
+
+@pytest.mark.postgres
+@asynctest
+async def test_the_heatmap_queries_its_window_once_and_only_for_changes_it_shows(pg_db, pg_url):
+    seed(pg_db, SeedPlan(vehicles=40, days=10, capacity=5))
+    other = connect(pg_url, "shop")
+    today = other.today()
+    bk = connect(pg_url, "dispatch")
+    calls: list[tuple] = []
+    original = bk.availability
+
+    def counted(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+        calls.append((args, kwargs))
+        return original(*args, **kwargs)
+
+    bk.availability = counted  # type: ignore[method-assign]
+    app = ResbookApp(bk, today=today)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one(HeatmapGrid)
+        ids, _first, _last = grid.visible_window()
+        assert 1 in ids and 40 not in ids  # resource 40 is below the fold
+        before = len(calls)
+        other.create_hold(40, today, 2, "far@example.com")
+        await until(pilot, lambda: app.notifications_received == 1, "notification heard")
+        await settle(pilot)
+        assert len(calls) == before  # nothing visible changed: no query
+        other.create_hold(1, today, 1, "near@example.com")
+        await until(pilot, lambda: cell_matches(grid, other, 1, today), "visible cell updated")
+        await settle(pilot)
+        assert len(calls) == before + 1  # one availability query for the visible window
+        app.screen.focus_resource(40)  # scroll down to it: its stale cells are refetched
+        await settle(pilot)
+        assert grid.cursor_resource.id == 40
+        assert cell_matches(grid, other, 40, today) and grid.cell(40, today).held == 2
+    bk.close()
+    other.close()
