@@ -409,6 +409,11 @@ async def test_countdowns_use_the_database_clock_not_a_skewed_local_one(sqlite_u
 def test_events_follow_exits_3_with_one_line_when_the_connection_is_lost(pg_db, pg_url):
     seed(pg_db, SeedPlan(vehicles=1, days=2, capacity=5))
     env = {**os.environ, "RESBOOK_DATABASE_URL": pg_url}
+    admin = psycopg2.connect(pg_url.split("?")[0], application_name="resbook-test-admin")
+    admin.autocommit = True
+    with admin.cursor() as cur:
+        cur.execute("SELECT now()")
+        (started,) = cur.fetchone()
     proc = subprocess.Popen(
         [sys.executable, "-m", "resbook_tui", "events", "--follow"],
         env=env,
@@ -416,15 +421,17 @@ def test_events_follow_exits_3_with_one_line_when_the_connection_is_lost(pg_db, 
         stderr=subprocess.PIPE,
         text=True,
     )
-    admin = psycopg2.connect(pg_url.split("?")[0], application_name="resbook-test-admin")
-    admin.autocommit = True
     try:
         deadline = time.monotonic() + 15
         while True:  # until the follower is listening (its LISTEN was its last query)
             with admin.cursor() as cur:
+                # Only this database and sessions begun since the follower started: other
+                # listeners on the shared server must not be taken for it.
                 cur.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'resbook' "
-                    "AND query LIKE 'LISTEN%%'"
+                    "AND datname = current_database() AND backend_start >= %s "
+                    "AND query LIKE 'LISTEN%%'",
+                    (started,),
                 )
                 if cur.fetchone()[0]:
                     break
