@@ -295,7 +295,19 @@ async def test_a_change_in_flight_when_the_connection_drops_is_reported_as_not_c
             cur.execute(f'SET search_path = "{search_path}"')
             cur.execute("SELECT id FROM resource_hold WHERE id = %s FOR UPDATE", (hold.id,))
         await pilot.press("x", "y")  # the release now waits on the lock
-        await until(pilot, lambda: app.busy >= 1, "release in flight")
+        admin = psycopg2.connect(pg_url.split("?")[0], application_name="resbook-test-admin")
+        admin.autocommit = True
+
+        def release_waits_on_the_lock() -> bool:
+            with admin.cursor() as cur:
+                cur.execute(
+                    "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'resbook' "
+                    "AND wait_event_type = 'Lock' AND query LIKE 'UPDATE resource_hold%%'"
+                )
+                return cur.fetchone()[0] == 1
+
+        await until(pilot, release_waits_on_the_lock, "release in flight, waiting on the lock")
+        admin.close()
         terminate_resbook_backends(pg_url)
         await until(
             pilot, lambda: any(n.title == "Did not commit" for n in notes), "outcome settled"

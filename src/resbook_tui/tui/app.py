@@ -340,6 +340,8 @@ class ResbookApp(App[None]):
             self._track_unsure(message.unsure)  # even if its screen has gone
         if message.worker is not None and message.worker.is_cancelled:
             return
+        if not self.screen_stack:
+            return  # the app is exiting: nothing left to show it on
         if message.problem is not None:
             problem = message.problem
             if message.trouble and self.listener is not None and message.unsure is None:

@@ -48,6 +48,11 @@ class ResbookScreen(Screen[None]):
         self._live_again = False
 
     @property
+    def alive(self) -> bool:
+        """Mounted and not being taken down (an answer that arrives later is dropped)."""
+        return self.is_mounted and self.is_running and self.is_attached
+
+    @property
     def rb(self) -> ResbookApp:
         return self.app  # type: ignore[return-value]
 
@@ -109,7 +114,8 @@ class ResbookScreen(Screen[None]):
 
     def _show_if_newest(self, seq: int, done: Callable[[Any], Any], result: Any) -> None:
         # A load sent before the one on screen answers late: its data is older, drop it.
-        if seq < self._shown_seq:
+        # So is an answer to a screen being taken down (the app is exiting).
+        if seq < self._shown_seq or not self.alive:
             return
         self._shown_seq = seq
         self.stale = False
@@ -133,7 +139,16 @@ class ResbookScreen(Screen[None]):
             if failed is not None:
                 failed(NOT_CONNECTED)
             return None
-        return run_booking(self, call, done, group=group, exclusive=exclusive, failed=failed)
+
+        def answered(result: Any) -> None:
+            if self.alive:
+                done(result)
+
+        def refused(problem: Problem) -> None:
+            if failed is not None and self.alive:
+                failed(problem)
+
+        return run_booking(self, call, answered, group=group, exclusive=exclusive, failed=refused)
 
     # ---- live ------------------------------------------------------------------------------
 
@@ -204,7 +219,7 @@ class ResbookScreen(Screen[None]):
             return None
 
         def finished(result: Any) -> None:
-            if done is not None and self.is_mounted:
+            if done is not None and self.alive:
                 done(result)
 
         return run_booking(
