@@ -188,7 +188,9 @@ class KeyedTable(ScrollView, can_focus=True):
         """Make the table show ``rows`` (in this order); returns whether anything changed.
 
         Rows are compared by key and value, so an unchanged refresh repaints nothing and
-        the cursor stays on its row wherever that row moved.
+        the cursor stays on its row wherever that row moved. Scrolled down, the view moves
+        with the cursor's row, so rows arriving or leaving above it do not shift what the
+        operator is looking at; at the top, the view stays at the top.
         """
         new_rows: dict[str, tuple[Any, ...]] = {}
         new_keys: list[str] = []
@@ -207,7 +209,11 @@ class KeyedTable(ScrollView, can_focus=True):
         self._widths = self._measure()
         self._update_virtual_size()
         if cursor_key is not None and cursor_key in self._index:
-            self._set_cursor(self._index[cursor_key], scroll=False)
+            new_index = self._index[cursor_key]
+            top = int(self.scroll_y)
+            if top > 0 and new_index != old_index:
+                self.scroll_to(y=max(top + new_index - old_index, 0), animate=False, immediate=True)
+            self._set_cursor(new_index, scroll=False)
         else:
             self._set_cursor(min(old_index, max(len(new_keys) - 1, 0)), scroll=False)
         self.refresh()

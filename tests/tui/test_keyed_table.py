@@ -1,0 +1,55 @@
+"""KeyedTable updates by diff: the cursor keeps its row and, scrolled down, its place."""
+
+from __future__ import annotations
+
+from textual.app import App, ComposeResult
+from tui_helpers import asynctest
+
+from resbook_tui.tui.widgets.keyed_table import Column, KeyedTable
+
+COLUMNS = [Column("id", "Id", width=6), Column("name", "Name", width=10)]
+
+
+def rows(keys: list[int]) -> list[tuple[str, list[str]]]:
+    return [(str(k), [str(k), f"row {k}"]) for k in keys]
+
+
+class TableApp(App[None]):
+    def compose(self) -> ComposeResult:
+        yield KeyedTable(COLUMNS, id="t")
+
+
+@asynctest
+async def test_rows_arriving_above_a_scrolled_view_do_not_move_what_is_seen():
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.sync(rows(list(range(100, 200))))
+        await pilot.pause()
+        table.move_cursor_to("160")
+        await pilot.pause()
+        top, line = int(table.scroll_y), table.cursor_row - int(table.scroll_y)
+        assert top > 0
+        table.sync(rows([1, 2, 3, *range(100, 200)]))  # three rows arrive above
+        await pilot.pause()
+        assert table.cursor_key == "160"
+        assert int(table.scroll_y) == top + 3  # the view followed the cursor's row...
+        assert table.cursor_row - int(table.scroll_y) == line  # ...on the same screen line
+        table.sync(rows(list(range(150, 200))))  # rows above leave: the view follows too
+        await pilot.pause()
+        assert table.cursor_key == "160"
+        assert table.cursor_row - int(table.scroll_y) == line
+
+
+@asynctest
+async def test_at_the_top_new_rows_show_and_the_cursor_keeps_its_row():
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.sync(rows([10, 20, 30]))
+        await pilot.pause()
+        table.move_cursor_to("20")
+        table.sync(rows([5, 10, 20, 30]))
+        await pilot.pause()
+        assert table.cursor_key == "20" and table.cursor_row == 2
+        assert int(table.scroll_y) == 0
