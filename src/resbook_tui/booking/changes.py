@@ -92,6 +92,11 @@ class ChangeFeed:
                 f"change feed lost on {describe(self.db)}: {first_line(exc)}"
             ) from None
 
+    def ping(self) -> None:
+        """Round-trip to the server, so a silent network cut shows as an error."""
+        with self._lost_is_an_error():
+            self.db.execute_sql("SELECT 1").fetchone()
+
     def _read_data_version(self) -> int:
         return self.db.execute_sql("PRAGMA data_version").fetchone()[0]
 

@@ -209,7 +209,7 @@ class Listener:
                     if self._check.is_set() or time.monotonic() - last_ping > PING_EVERY_S:
                         checked = self._check.is_set()
                         self._check.clear()
-                        feed.db.execute_sql("SELECT 1").fetchone()
+                        feed.ping()
                         last_ping = time.monotonic()
                         if checked:
                             self._send(LinkChecked())
