@@ -13,6 +13,9 @@ from datetime import date, timedelta
 
 import peewee
 
+from .booking import events
+from .booking.context import Context
+from .config import DEFAULT_HOLD_TTL_MINUTES, default_actor
 from .db import POSTGRESQL, database_errors, dialect
 from .errors import ResbookError
 
@@ -172,16 +175,15 @@ def _record_event(
     # The audit trail arrives with migration 0002; seeding a 0001-only schema still works.
     if "booking_event" not in db.get_tables():
         return
-    import json
-
-    from .config import default_actor
-
-    p = "%s" if dialect(db) == POSTGRESQL else "?"
-    details = json.dumps(
-        {"resources_created": created, "capacity_rows_created": rows, "days": plan.days}
-    )
-    db.execute_sql(
-        f"INSERT INTO booking_event (actor, action, entity, date_from, date_to, details) "
-        f"VALUES ({p}, 'seed', 'capacity', {p}, {p}, {p})",
-        (default_actor(), start, start + timedelta(plan.days - 1), details),
+    ctx = Context(db, default_actor(), DEFAULT_HOLD_TTL_MINUTES)
+    details = {"resources_created": created, "capacity_rows_created": rows, "days": plan.days}
+    events.record(
+        ctx,
+        "seed",
+        "capacity",
+        None,
+        None,
+        start,
+        start + timedelta(plan.days - 1),
+        details=details,
     )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json as jsonlib
 from typing import Annotated
 
 import typer
 
 from ..booking import Event
-from .support import booking, handles_errors, print_json, stdout
+from .support import booking, handles_errors, print_json, stdout, to_jsonable
 
 
 def register(app: typer.Typer) -> None:
@@ -92,9 +93,5 @@ def _emit(items: list[Event], json: bool) -> None:
     if not json:
         _print_events(items)
         return
-    import json as jsonlib
-
-    from .support import to_jsonable
-
     for e in items:
         print(jsonlib.dumps(to_jsonable(e)), flush=True)

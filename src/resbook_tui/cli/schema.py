@@ -5,14 +5,15 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
+import peewee
 import typer
 
 from ..config import default_database_path
 from ..db import dialect, parse_url
 from ..errors import EXIT_DATABASE, EXIT_REFUSED
-from ..schema.migrations import Migration, Migrator
+from ..schema.migrations import Migration, Migrator, require_migrated
 from ..schema.verify import VerifyReport, verify
-from ..seed import SeedPlan, seed
+from ..seed import SeedError, SeedPlan, SeedResult, seed
 from .support import handles_errors, print_json, print_table, settings, stderr, stdout
 
 migrate_app = typer.Typer(help="Apply, revert and list schema migrations.", no_args_is_help=True)
@@ -217,19 +218,13 @@ def seed_command(
     json: JsonOpt = False,
 ) -> None:
     """Create resources with daily capacity; running it again creates nothing twice."""
-    from ..errors import ResbookError
-
     try:
         first_day = date.fromisoformat(start) if start else None
     except ValueError:
-        err = ResbookError(f"--start must be a date as YYYY-MM-DD, not {start!r}")
-        err.exit_code = 2
-        raise err from None
+        raise SeedError(f"--start must be a date as YYYY-MM-DD, not {start!r}") from None
     plan = SeedPlan(vehicles, tours, guides, days, first_day, capacity)
     plan.validate()
     db = settings(ctx).database()
-    from ..schema.migrations import require_migrated
-
     require_migrated(db)
     result = _seed_with_progress(db, plan, show=not json and stderr.is_terminal)
     if json:
@@ -243,7 +238,7 @@ def seed_command(
     )
 
 
-def _seed_with_progress(db, plan: SeedPlan, show: bool):  # noqa: ANN001, ANN202
+def _seed_with_progress(db: peewee.Database, plan: SeedPlan, show: bool) -> SeedResult:
     if not show:
         return seed(db, plan)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
