@@ -1,0 +1,41 @@
+"""Text safety: one rule for what text may be stored, one for how stored text is shown.
+
+Every text field (emails, names, descriptions, order and line-item ids, blackout reasons,
+tokens) refuses control characters on the way in (``control_characters``), and every
+interface shows stored text through ``visible`` on the way out, so a byte that got in
+earlier, or through SQL, never reaches a terminal raw.
+
+"Control characters" here are C0 (U+0000-U+001F), DEL (U+007F), C1 (U+0080-U+009F), the
+Unicode line and paragraph separators, and the bidirectional embedding, override and
+isolate marks, which can make a terminal show text in an order other than stored.
+"""
+
+from __future__ import annotations
+
+import re
+
+_UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def control_characters(text: str) -> list[str]:
+    """The distinct control characters in ``text``, escaped for an error message."""
+    seen: list[str] = []
+    for match in _UNSAFE.finditer(text):
+        shown = _escape(match)
+        if shown not in seen:
+            seen.append(shown)
+    return seen
+
+
+def has_control_characters(text: str) -> bool:
+    return _UNSAFE.search(text) is not None
+
+
+def visible(text: str) -> str:
+    """``text`` with every control character replaced by its escape (ESC becomes ``\\x1b``)."""
+    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
