@@ -13,7 +13,7 @@ from collections.abc import Callable
 import psycopg2
 import pytest
 from textual.pilot import Pilot
-from tui_helpers import asynctest, footer_keys, record_notifications, settle, table_rows
+from tui_helpers import asynctest, column, footer_keys, record_notifications, settle
 
 from resbook_tui.booking import Booking
 from resbook_tui.db import open_database
@@ -44,7 +44,8 @@ async def until(pilot: Pilot, condition: Callable[[], bool], what: str) -> float
 
 def statuses(app: ResbookApp) -> dict[int, str]:
     """Hold id -> status as the hold table on screen shows it."""
-    return {int(row[0]): row[6] for row in table_rows(app, "#holds")}
+    ids = column(app, "#holds", "id")
+    return {int(i): status for i, status in zip(ids, column(app, "#holds", "status"), strict=True)}
 
 
 def cell_matches(grid: HeatmapGrid, bk: Booking, resource_id: int, day) -> bool:

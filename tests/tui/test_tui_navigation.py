@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui_helpers import asynctest, record_notifications, settle, table_rows, text_of
+from tui_helpers import asynctest, column, record_notifications, settle, table_rows, text_of
 
 from conftest import TODAY
 from resbook_tui.tui.screens.day import DayScreen
@@ -108,7 +108,7 @@ async def test_palette_find_holds_by_email(make_app):
         await pilot.press(*"ana@example.com", "enter")
         await settle(pilot)
         assert isinstance(app.screen, HoldsScreen)
-        statuses = {row[6] for row in table_rows(app, "#holds")}
+        statuses = set(column(app, "#holds", "status"))
         assert statuses == {"ACTIVE", "CONFIRMED", "RELEASED", "EXPIRED"}
         assert "Customer ana@example.com" in text_of(app, "#holds-title")
 

@@ -84,6 +84,13 @@ def table_rows(app: ResbookApp, selector: str) -> list[list[str]]:
     return rows
 
 
+def column(app: ResbookApp, selector: str, key: str) -> list[str]:
+    """One column of a KeyedTable (by its key), as plain text, in display order."""
+    table = app.screen.query_one(selector, KeyedTable)
+    index = [c.key for c in table.columns].index(key)
+    return [row[index] for row in table_rows(app, selector)]
+
+
 def footer_keys(app: ResbookApp) -> set[str]:
     """The actions whose keys the footer shows on the current screen."""
     return {

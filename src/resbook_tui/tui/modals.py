@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, ClassVar
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -25,6 +26,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 
 from ..booking import validate
 from ..booking.errors import BookingError
+from ..text import visible
 
 Parser = Callable[[str], Any]
 
@@ -268,7 +270,12 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
 
 
 class ConfirmModal(ModalScreen[bool]):
-    """A yes/no question; y or enter confirms, n or escape declines."""
+    """A yes/no question about a change, naming exactly what it acts on.
+
+    The safe answer is the default: the focused button is "Cancel", so ``enter`` alone
+    (typed on from a filter, say) cancels. ``y`` or pressing the confirm button confirms;
+    ``n`` and ``escape`` cancel.
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
@@ -276,22 +283,34 @@ class ConfirmModal(ModalScreen[bool]):
         Binding("escape", "answer(False)", "Cancel"),
     ]
 
-    def __init__(self, question: str, *, confirm_label: str = "Yes", title: str = "Confirm"):
+    def __init__(
+        self,
+        question: str,
+        *,
+        subject: Sequence[tuple[str, str]] = (),
+        confirm_label: str = "Yes",
+        keep_label: str = "Cancel",
+        title: str = "Confirm",
+    ) -> None:
         super().__init__()
         self.question = question
+        self.subject = list(subject)
         self.confirm_label = confirm_label
+        self.keep_label = keep_label
         self.box_title = title
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="modal-box confirm") as box:
             box.border_title = self.box_title
-            yield Static(self.question, classes="question", markup=False)
+            yield Static(visible(self.question), classes="question", markup=False)
+            if self.subject:
+                yield Static(subject_text(self.subject), classes="subject")
             with Horizontal(classes="buttons"):
+                yield Button(f"{self.keep_label} (n)", id="no")
                 yield Button(f"{self.confirm_label} (y)", variant="error", id="yes")
-                yield Button("No (n)", id="no")
 
     def on_mount(self) -> None:
-        self.query_one("#yes", Button).focus()
+        self.query_one("#no", Button).focus()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
@@ -301,8 +320,28 @@ class ConfirmModal(ModalScreen[bool]):
         self.dismiss(answer)
 
 
+def subject_text(rows: Sequence[tuple[str, str]]) -> Text:
+    """What a confirmation acts on, one labelled line each (stored text made visible)."""
+    text = Text()
+    width = max(len(label) for label, _ in rows)
+    for n, (label, value) in enumerate(rows):
+        if n:
+            text.append("\n")
+        text.append(f"{label:>{width}}  ", "dim")
+        text.append(visible(value), "bold")
+    return text
+
+
 def prompt(
-    title: str, label: str, parse: Parser, value: str = "", placeholder: str = ""
+    title: str,
+    label: str,
+    parse: Parser,
+    *,
+    value: str = "",
+    placeholder: str = "",
+    submit_label: str = "OK",
 ) -> FormModal:
     """A one-field form (find holds by email, go to a date, extend by minutes)."""
-    return FormModal(title, [Field("value", label, parse, value, placeholder)], submit_label="Go")
+    return FormModal(
+        title, [Field("value", label, parse, value, placeholder)], submit_label=submit_label
+    )

@@ -7,13 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
-from textual.widgets import Footer
 from textual.worker import Worker
 
 from ..calls import Problem, run_booking
+from ..widgets.key_bar import KeyBar
 from ..widgets.status_bar import StatusBar
 
 if TYPE_CHECKING:
@@ -59,7 +60,7 @@ class ResbookScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield StatusBar(self.SCREEN_TITLE)
         yield from self.compose_body()
-        yield Footer(compact=True)
+        yield KeyBar()
 
     def compose_body(self) -> ComposeResult:
         yield from ()
@@ -71,6 +72,32 @@ class ResbookScreen(Screen[None]):
             if not self.rb.connected:
                 return None  # shown, greyed out, until the database is back
         return True
+
+    def unavailable_reason(self, action: str) -> str | None:
+        """Why ``action`` cannot run here now, in one line (None: no reason to tell)."""
+        if action in self.MUTATING:
+            if self.rb.read_only:
+                return "This session is read-only: nothing can be changed here."
+            if not self.rb.connected:
+                return "Not connected: changes wait until the database is back."
+        return None
+
+    def on_key(self, event: events.Key) -> None:
+        """A key whose action does not apply here says why, instead of doing nothing.
+
+        Key events reach the screen before its bindings are tried, so this only speaks
+        when none of the screen's bindings for the key would run."""
+        bindings = self._bindings.key_to_bindings.get(event.key, [])
+        actions = [binding.action.split("(")[0] for binding in bindings]
+        if not actions or any(self.check_action(action, ()) for action in actions):
+            return
+        for action in actions:
+            reason = self.unavailable_reason(action)
+            if reason:
+                event.stop()
+                event.prevent_default()
+                self.notify(reason, severity="warning", timeout=4, markup=False)
+                return
 
     # ---- loading --------------------------------------------------------------------------
 
@@ -102,7 +129,14 @@ class ResbookScreen(Screen[None]):
         if query is not None:
             call, done = query
             seq = self._next_seq()
-            self.load(call, lambda result: self._show_if_newest(seq, done, result))
+            self.load(
+                call,
+                lambda result: self._show_if_newest(seq, done, result),
+                failed=self.load_failed,
+            )
+
+    def load_failed(self, problem: Problem) -> None:
+        """This screen's data could not be read (the problem is also notified)."""
 
     def query_data(self) -> Query | None:
         """The read that fetches what this screen shows, and what to do with its answer."""

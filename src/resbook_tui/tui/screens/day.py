@@ -3,105 +3,68 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, replace
-from datetime import date, timedelta
+from dataclasses import replace
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.widgets import Label, Static
 
 from ...booking import Booking
-from ...booking.records import Allocation, Blackout, BlackoutResult, CapacityChange, Cell, Hold
+from ...booking.records import Allocation, Blackout, BlackoutResult, CapacityChange, Hold
 from ...booking.records import Resource as ResourceRecord
 from ...config import default_hold_ttl_minutes
 from ...errors import ResbookError
-from ..format import day_text, plural, time_text
-from ..modals import Field, FormModal, a_date, email, integer, required_text
+from ...text import visible
+from ..calls import Problem
+from ..format import day_text, plural
+from ..modals import ConfirmModal, Field, FormModal, a_date, choice, email, integer, required_text
 from ..outcome import Expect
-from ..widgets.countdown import countdown
-from ..widgets.keyed_table import Column, KeyedTable, Tag
+from ..widgets.keyed_table import KeyedTable
 from .base import Query
+from .day_data import (
+    ALLOCATION_COLUMNS,
+    HOLD_COLUMNS,
+    DayData,
+    allocation_row,
+    blackout_text,
+    capacity_text,
+    hold_row,
+    load_day,
+)
 from .hold_actions import HoldActions
 
 if TYPE_CHECKING:
     from ..live import ChangeSet
 
-HOLD_COLUMNS = [
-    Column("id", "Hold", width=6, align="right"),
-    Column("left", "Expires in", width=10, align="right", live=countdown),
-    Column("status", "Status", width=9),
-    Column("qty", "Qty", width=3, align="right"),
-    Column("email", "Customer", max_width=34),
-    Column("created", "Created (UTC)", width=19),
-]
-ALLOCATION_COLUMNS = [
-    Column("id", "Alloc", width=6, align="right"),
-    Column("qty", "Qty", width=3, align="right"),
-    Column("order", "Order", max_width=24),
-    Column("line", "Line item", max_width=16),
-    Column("hold", "Hold", width=6, align="right"),
-    Column("created", "Created (UTC)", width=19),
-]
-STATUS_ROLES = {"ACTIVE": "accent", "CONFIRMED": "success", "RELEASED": "muted", "EXPIRED": "muted"}
-
-
-@dataclass(frozen=True)
-class DayData:
-    resource: ResourceRecord
-    cell: Cell | None
-    holds: list[Hold]
-    allocations: list[Allocation]
-    blackouts: list[Blackout]
-    clock_offset: timedelta | None = None
-
-
-def load_day(bk: Booking, resource_id: int, day: date) -> DayData:
-    resource = bk.get_resource(resource_id)
-    cells = bk.availability(day, day, resource_id=resource_id)
-    holds = bk.list_holds(resource_id=resource_id, date_from=day, date_to=day)
-    # list_allocations has no date filter; one resource's allocations are few enough.
-    allocations = [a for a in bk.list_allocations(resource_id=resource_id) if a.date == day]
-    blackouts = bk.list_blackouts(resource_id=resource_id, date_from=day, date_to=day)
-    return DayData(resource, cells[0] if cells else None, holds, allocations, blackouts)
-
-
-def hold_row(hold: Hold) -> list[Any]:
-    return [
-        str(hold.id),
-        hold.expires_at if hold.status == "ACTIVE" else None,
-        Tag(hold.status, STATUS_ROLES.get(hold.status, "")),
-        str(hold.quantity),
-        hold.customer_email,
-        time_text(hold.created_at),
-    ]
-
-
-def allocation_row(allocation: Allocation) -> list[Any]:
-    return [
-        str(allocation.id),
-        str(allocation.quantity),
-        allocation.order_id,
-        allocation.line_item_id,
-        "" if allocation.hold_id is None else str(allocation.hold_id),
-        time_text(allocation.created_at),
-    ]
-
 
 class DayScreen(HoldActions):
     SCREEN_TITLE = "Day detail"
-    MUTATING = frozenset({"set_capacity", "add_blackout", "new_hold", *HoldActions.HOLD_ACTIONS})
+    MUTATING = frozenset(
+        {
+            "set_capacity",
+            "add_blackout",
+            "remove_blackout",
+            "new_hold",
+            *HoldActions.HOLD_ACTIONS,
+            *HoldActions.ALLOCATION_ACTIONS,
+        }
+    )
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("escape", "app.pop_screen", "Back"),
-        Binding("e", "set_capacity", "Set capacity"),
-        Binding("b", "add_blackout", "Blackout"),
         Binding("n", "new_hold", "New hold"),
         Binding("c", "confirm_hold", "Confirm"),
         Binding("x", "release_hold", "Release"),
+        Binding("x", "cancel_allocation", "Cancel booking"),
         Binding("plus", "extend_hold", "Extend", key_display="+"),
+        Binding("e", "set_capacity", "Capacity"),
+        Binding("b", "add_blackout", "Blackout"),
+        Binding("B", "remove_blackout", "Lift blackout", key_display="B"),
     ]
 
     def __init__(self, resource: ResourceRecord, day: date) -> None:
@@ -116,17 +79,13 @@ class DayScreen(HoldActions):
             yield Static("loading…", id="day-capacity")
             yield Static("", id="day-blackout")
         yield Label("Holds on this date", classes="section")
-        yield KeyedTable(
-            HOLD_COLUMNS, clock=self.rb.clock, empty_text="No holds on this date.", id="day-holds"
-        )
+        yield KeyedTable(HOLD_COLUMNS, clock=self.rb.clock, empty_text="loading…", id="day-holds")
         yield Label("Allocations on this date", classes="section")
-        yield KeyedTable(
-            ALLOCATION_COLUMNS, empty_text="No allocations on this date.", id="day-allocations"
-        )
+        yield KeyedTable(ALLOCATION_COLUMNS, empty_text="loading…", id="day-allocations")
 
     def _title(self) -> Text:
         text = Text()
-        text.append(f" {self.resource.name}", "bold")
+        text.append(f" {visible(self.resource.name)}", "bold")
         text.append(f"  {self.resource.type.lower()} #{self.resource.id}", "dim")
         text.append(f"   {self.day:%A %d %B %Y}", "bold")
         if self.day == self.rb.today:
@@ -153,9 +112,21 @@ class DayScreen(HoldActions):
     def concerns(self, changes: ChangeSet) -> bool:
         return changes.resources_changed or changes.touches([self.resource.id], self.day, self.day)
 
+    def load_failed(self, problem: Problem) -> None:
+        """Nothing loaded yet: say the data is unavailable, not that there is none."""
+        if self.data is not None:
+            return  # the last data stays on screen; the status bar says what is wrong
+        reason = "not connected" if problem.code == "disconnected" else problem.message
+        self.query_one("#day-capacity", Static).update(f" Unavailable: {reason}")
+        for table in self.query(KeyedTable):
+            table.empty_text = f"Unavailable: {reason}."
+            table.refresh()
+
     def _loaded(self, data: DayData) -> None:
         self.rb.note_clock(data.clock_offset)
         self.data = data
+        self.query_one("#day-holds", KeyedTable).empty_text = "No holds on this date."
+        self.query_one("#day-allocations", KeyedTable).empty_text = "No allocations on this date."
         self.resource = data.resource
         self.query_one("#day-title", Static).update(self._title())
         self.query_one("#day-capacity", Static).update(capacity_text(data.cell))
@@ -164,10 +135,32 @@ class DayScreen(HoldActions):
         self.query_one("#day-allocations", KeyedTable).sync(
             (str(a.id), allocation_row(a)) for a in data.allocations
         )
+        self.refresh_bindings()
 
-    def selected_hold_id(self) -> int | None:
-        key = self.query_one("#day-holds", KeyedTable).cursor_key
-        return int(key) if key is not None else None
+    # ---- selection: a key acts on the focused table only -----------------------------------
+
+    def selected_hold(self) -> Hold | None:
+        table = self.query_one("#day-holds", KeyedTable)
+        if self.data is None or not table.has_focus or table.cursor_key is None:
+            return None
+        return next((h for h in self.data.holds if str(h.id) == table.cursor_key), None)
+
+    def selected_allocation(self) -> Allocation | None:
+        table = self.query_one("#day-allocations", KeyedTable)
+        if self.data is None or not table.has_focus or table.cursor_key is None:
+            return None
+        return next((a for a in self.data.allocations if str(a.id) == table.cursor_key), None)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "remove_blackout" and not (self.data and self.data.blackouts):
+            return False
+        return super().check_action(action, parameters)
+
+    def on_keyed_table_highlighted(self, message: KeyedTable.Highlighted) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.refresh_bindings()
 
     def on_keyed_table_selected(self, message: KeyedTable.Selected) -> None:
         if message.table.id == "day-holds":
@@ -257,11 +250,65 @@ class DayScreen(HoldActions):
             )
         self.request_reload()
 
+    def action_remove_blackout(self) -> None:
+        blackouts = self.data.blackouts if self.data else []
+        if not blackouts:
+            return
+        if len(blackouts) == 1:
+            self._confirm_remove(blackouts[0])
+            return
+        labels = {f"#{b.id} {b.start_date}..{b.end_date} {b.reason}"[:60]: b for b in blackouts}
+        form = FormModal(
+            f"Lift a blackout · {self.resource.name}",
+            [Field("which", "Blackout", choice(list(labels)), choices=list(labels))],
+            submit_label="Next",
+            note=f"{plural(len(blackouts), 'blackout')} cover {day_text(self.day)}.",
+        )
+        self.app.push_screen(
+            form, lambda values: values and self._confirm_remove(labels[values["which"]])
+        )
+
+    def _confirm_remove(self, blackout: Blackout) -> None:
+        blackout_id = blackout.id
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change(
+                    lambda bk: bk.remove_blackout(blackout_id),
+                    self._blackout_removed,
+                    expect=Expect(
+                        f"Lift blackout #{blackout_id}", "blackout.remove", "blackout", blackout_id
+                    ),
+                )
+
+        self.app.push_screen(
+            ConfirmModal(
+                "Lift this blackout? New holds are taken again on its dates.",
+                subject=[
+                    ("Blackout", f"#{blackout_id}"),
+                    ("Resource", self.resource.name),
+                    ("Dates", f"{blackout.start_date} to {blackout.end_date}"),
+                    ("Reason", blackout.reason),
+                ],
+                confirm_label="Lift",
+                title=f"Lift blackout #{blackout_id}",
+            ),
+            answered,
+        )
+
+    def _blackout_removed(self, blackout: Blackout) -> None:
+        self.notify(
+            f"Blackout #{blackout.id} lifted ({blackout.start_date} to {blackout.end_date}).",
+            title="Blackout lifted",
+            markup=False,
+        )
+        self.request_reload()
+
     def action_new_hold(self) -> None:
         available = self.data.cell.available if self.data and self.data.cell else None
-        note = f"{day_text(self.day)}."
+        note = f"From {day_text(self.day)}; a range holds every date, all or nothing."
         if available is not None:
-            note += f" {plural(available, 'unit')} available now."
+            note += f" {plural(available, 'unit')} available on the first date."
         try:
             ttl = default_hold_ttl_minutes()
         except ResbookError:
@@ -271,6 +318,7 @@ class DayScreen(HoldActions):
             [
                 Field("quantity", "Quantity", integer(1, 100_000), "1"),
                 Field("email", "Customer email", email, placeholder="ana@example.com"),
+                Field("through", "Through date", a_date(self.day, 366), self.day.isoformat()),
                 Field("ttl", "TTL minutes", integer(1, 7 * 24 * 60), str(ttl)),
             ],
             submit_label="Hold",
@@ -279,25 +327,16 @@ class DayScreen(HoldActions):
         rid, day = self.resource.id, self.day
         # The TUI's own idempotency token: a retry cannot take units twice, and if the
         # connection breaks in flight the hold is found (or not) by it.
-        tokens: dict[tuple, str] = {}
+        tokens: dict[tuple[Any, ...], str] = {}
 
         def token(values: dict[str, Any]) -> str:
-            key = (values["quantity"], values["email"], values["ttl"])
+            key = (values["quantity"], values["email"], values["through"], values["ttl"])
             return tokens.setdefault(key, f"tui-{uuid.uuid4()}")
 
         self.submit_form(
             form,
-            lambda values: (
-                lambda bk: bk.create_hold(
-                    rid,
-                    day,
-                    values["quantity"],
-                    values["email"],
-                    token=token(values),
-                    ttl_minutes=values["ttl"],
-                )
-            ),
-            self._hold_created,
+            lambda values: lambda bk: _create(bk, rid, day, values, token(values)),
+            self._holds_created,
             lambda values: Expect(
                 f"New hold of {values['quantity']} on {self.resource.name} {day} for "
                 f"{values['email']}",
@@ -307,6 +346,20 @@ class DayScreen(HoldActions):
                 details={"token": token(values)},
             ),
         )
+
+    def _holds_created(self, holds: list[Hold]) -> None:
+        if len(holds) == 1:
+            self._hold_created(holds[0])
+            return
+        first, last = holds[0], holds[-1]
+        self.notify(
+            f"Holds #{first.id}..#{last.id}: {first.quantity} unit(s) a day from {first.date} "
+            f"to {last.date} for {first.customer_email}, expire "
+            f"{first.expires_at:%H:%M:%S} UTC.",
+            title=f"{len(holds)} holds created",
+            markup=False,
+        )
+        self.request_reload()
 
     def _hold_created(self, hold: Hold) -> None:
         self.notify(
@@ -318,43 +371,11 @@ class DayScreen(HoldActions):
         self.request_reload()
 
 
-def capacity_text(cell: Cell | None) -> Text:
-    text = Text()
-    if cell is None:
-        text.append(" No capacity set for this date. ", "dim")
-        text.append("e", "bold")
-        text.append(" sets it.", "dim")
-        return text
-    rows = (
-        ("Max capacity", cell.max_capacity),
-        ("Available", cell.available),
-        ("Held (active)", cell.held),
-        ("Allocated", cell.allocated),
+def _create(bk: Booking, rid: int, day: date, values: dict[str, Any], token: str) -> list[Hold]:
+    """One hold, or one per date of a range (all or nothing)."""
+    quantity, email, ttl = values["quantity"], values["email"], values["ttl"]
+    if values["through"] == day:
+        return [bk.create_hold(rid, day, quantity, email, token=token, ttl_minutes=ttl)]
+    return bk.create_holds(
+        rid, day, values["through"], quantity, email, token=token, ttl_minutes=ttl
     )
-    for label, value in rows:
-        text.append(f" {label:<14}", "dim")
-        text.append(f"{value:>6}\n", "bold")
-    used = f"{cell.utilisation:.0%}" if cell.max_capacity else "—"
-    text.append(f" {'Utilisation':<14}", "dim")
-    text.append(f"{used:>6}", "bold")
-    return text
-
-
-def blackout_text(blackouts: list[Blackout]) -> Text:
-    text = Text()
-    if not blackouts:
-        text.append(" No blackout on this date.", "dim")
-        return text
-    for blackout in blackouts:
-        text.append(" ╱╱ Blacked out", "bold magenta")
-        text.append(f"  #{blackout.id}\n", "dim")
-        text.append(f" {blackout.reason}\n", "bold")
-        span = f"{blackout.start_date} to {blackout.end_date}"
-        if blackout.start_date == blackout.end_date:
-            span = str(blackout.start_date)
-        text.append(f" {span}\n", "dim")
-    return text
-
-
-def next_day(day: date) -> date:
-    return day + timedelta(1)

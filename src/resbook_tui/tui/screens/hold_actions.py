@@ -1,40 +1,81 @@
-"""Confirm, release and extend the selected hold: shared by the queue, the hold detail
-and the day detail, so the keys behave the same wherever a hold is selected."""
+"""Confirm, release and extend the selected hold, and cancel the selected allocation:
+shared by the queue, the hold detail and the day detail, so the keys behave the same
+wherever a hold or an allocation is selected.
+
+An action is offered (in the footer, and bound) only where it applies: hold actions on an
+ACTIVE hold, cancelling on an allocation. A key pressed where its action does not apply
+says why in one line instead of doing nothing.
+"""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from ...booking.records import Allocation, Hold
+from ..format import day_text
 from ..modals import ConfirmModal, Field, FormModal, integer, prompt, required_text
 from ..outcome import Expect
 from .base import ResbookScreen
 
 EXTEND_DEFAULT_MINUTES = 15
+ACTIVE = "ACTIVE"
 
 
 class HoldActions(ResbookScreen):
     HOLD_ACTIONS: ClassVar[frozenset[str]] = frozenset(
         {"confirm_hold", "release_hold", "extend_hold"}
     )
+    ALLOCATION_ACTIONS: ClassVar[frozenset[str]] = frozenset({"cancel_allocation"})
 
-    def selected_hold_id(self) -> int | None:
-        raise NotImplementedError
+    def selected_hold(self) -> Hold | None:
+        """The hold the hold keys act on (with the status shown on screen), if any."""
+        return None
+
+    def selected_allocation(self) -> Allocation | None:
+        """The allocation ``x`` cancels, if one is selected in a focused table."""
+        return None
 
     def hold_changed(self) -> None:
         """After a successful change: reload what this screen shows."""
         self.request_reload()
 
-    def _hold_or_tell(self) -> int | None:
-        hold_id = self.selected_hold_id()
-        if hold_id is None:
-            self.notify("Select a hold first.", severity="warning")
-        return hold_id
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.HOLD_ACTIONS:
+            hold = self.selected_hold()
+            if hold is None or hold.status != ACTIVE:
+                return False
+        if action in self.ALLOCATION_ACTIONS and self.selected_allocation() is None:
+            return False
+        return super().check_action(action, parameters)
+
+    def unavailable_reason(self, action: str) -> str | None:
+        if action in self.HOLD_ACTIONS and not self.rb.read_only:
+            hold = self.selected_hold()
+            if hold is None:
+                return "Select a hold first."
+            if hold.status != ACTIVE:
+                return f"Hold #{hold.id} is {hold.status}: only ACTIVE holds can change."
+        return super().unavailable_reason(action)
+
+    def resource_name(self, resource_id: int) -> str:
+        return self.rb.resource_names.get(resource_id, f"#{resource_id}")
+
+    def hold_subject(self, hold: Hold) -> list[tuple[str, str]]:
+        return [
+            ("Hold", f"#{hold.id}"),
+            ("Customer", hold.customer_email),
+            ("Resource", self.resource_name(hold.resource_id)),
+            ("Date", day_text(hold.date)),
+            ("Quantity", str(hold.quantity)),
+        ]
+
+    # ---- confirm ---------------------------------------------------------------------------
 
     def action_confirm_hold(self) -> None:
-        hold_id = self._hold_or_tell()
-        if hold_id is None:
+        hold = self.selected_hold()
+        if hold is None:
             return
+        hold_id = hold.id
         form = FormModal(
             f"Confirm hold #{hold_id}",
             [
@@ -42,9 +83,11 @@ class HoldActions(ResbookScreen):
                 Field("line_item_id", "Line item id", required_text(200), placeholder="li_1"),
             ],
             submit_label="Confirm",
-            note="The held units become an allocation for this order line.",
+            note=(
+                f"{hold.quantity} × {self.resource_name(hold.resource_id)} on "
+                f"{day_text(hold.date)} for {hold.customer_email} become an allocation."
+            ),
         )
-
         self.rb.own_holds.add(hold_id)
         self.submit_form(
             form,
@@ -70,10 +113,13 @@ class HoldActions(ResbookScreen):
         )
         self.hold_changed()
 
+    # ---- release ---------------------------------------------------------------------------
+
     def action_release_hold(self) -> None:
-        hold_id = self._hold_or_tell()
-        if hold_id is None:
+        hold = self.selected_hold()
+        if hold is None:
             return
+        hold_id = hold.id
 
         def answered(yes: bool | None) -> None:
             if yes:
@@ -86,9 +132,10 @@ class HoldActions(ResbookScreen):
 
         self.app.push_screen(
             ConfirmModal(
-                f"Release hold #{hold_id}? Its units go back on sale.",
+                "Release this hold? Its units go back on sale.",
+                subject=self.hold_subject(hold),
                 confirm_label="Release",
-                title="Release hold",
+                title=f"Release hold #{hold_id}",
             ),
             answered,
         )
@@ -101,17 +148,20 @@ class HoldActions(ResbookScreen):
         )
         self.hold_changed()
 
-    def action_extend_hold(self) -> None:
-        hold_id = self._hold_or_tell()
-        if hold_id is None:
-            return
+    # ---- extend ----------------------------------------------------------------------------
 
+    def action_extend_hold(self) -> None:
+        hold = self.selected_hold()
+        if hold is None:
+            return
+        hold_id = hold.id
         self.submit_form(
             prompt(
                 f"Extend hold #{hold_id}",
                 "Minutes",
                 integer(1, 7 * 24 * 60),
                 value=str(EXTEND_DEFAULT_MINUTES),
+                submit_label="Extend",
             ),
             lambda values: lambda bk: bk.extend_hold(hold_id, values["value"]),
             self._extended,
@@ -128,6 +178,54 @@ class HoldActions(ResbookScreen):
         self.notify(
             f"Hold #{hold.id} now expires at {hold.expires_at:%H:%M:%S} UTC.",
             title="Extended",
+            markup=False,
+        )
+        self.hold_changed()
+
+    # ---- cancel an allocation --------------------------------------------------------------
+
+    def action_cancel_allocation(self) -> None:
+        allocation = self.selected_allocation()
+        if allocation is None:
+            return
+        allocation_id = allocation.id
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.change(
+                    lambda bk: bk.cancel_allocation(allocation_id),
+                    self._cancelled,
+                    expect=Expect(
+                        f"Cancel allocation #{allocation_id}",
+                        "allocation.cancel",
+                        "allocation",
+                        allocation_id,
+                    ),
+                )
+
+        subject = [
+            ("Allocation", f"#{allocation_id}"),
+            ("Order", f"{allocation.order_id} / {allocation.line_item_id}"),
+            ("Resource", self.resource_name(allocation.resource_id)),
+            ("Date", day_text(allocation.date)),
+            ("Quantity", str(allocation.quantity)),
+        ]
+        self.app.push_screen(
+            ConfirmModal(
+                "Cancel this confirmed booking? Its units go back on sale.",
+                subject=subject,
+                confirm_label="Cancel booking",
+                keep_label="Keep booking",
+                title=f"Cancel allocation #{allocation_id}",
+            ),
+            answered,
+        )
+
+    def _cancelled(self, allocation: Allocation) -> None:
+        self.notify(
+            f"Allocation #{allocation.id} cancelled: {allocation.quantity} unit(s) back on "
+            f"{allocation.date}.",
+            title="Cancelled",
             markup=False,
         )
         self.hold_changed()

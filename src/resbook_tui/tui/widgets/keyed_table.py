@@ -12,11 +12,10 @@ repaints that column of the visible lines and never touches the data.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual import events
@@ -27,42 +26,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-
-class Tag(NamedTuple):
-    """Cell text with a role (a component class of the table, so themes can colour it)."""
-
-    text: str
-    role: str = ""
-
-
-Value = str | int | Tag | None
-LiveFormat = Callable[[Any, datetime], "Tag | str"]
-
-ROLES = ("warning", "error", "success", "muted", "accent", "bold")
-GAP = 2  # one space either side of every cell
-
-
-@dataclass(frozen=True)
-class Column:
-    key: str
-    label: str
-    width: int | None = None  # None: fit the content, up to max_width
-    align: str = "left"  # "left" or "right"
-    max_width: int = 40
-    live: LiveFormat | None = None  # cell holds data; live(data, now) gives its text
-
-
-def _text_role(value: Any) -> tuple[str, str]:
-    if isinstance(value, Tag):
-        return value.text, value.role
-    return ("" if value is None else str(value)), ""
-
-
-def _fit(text: str, width: int, align: str) -> str:
-    if cell_len(text) > width:
-        return set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
-    pad = width - cell_len(text)
-    return " " * pad + text if align == "right" else text + " " * pad
+from .columns import GAP, ROLES, Column, Tag, Value, fit_columns, fit_text, text_role
 
 
 class KeyedTable(ScrollView, can_focus=True):
@@ -108,10 +72,12 @@ class KeyedTable(ScrollView, can_focus=True):
         Binding("down", "cursor_down", "Down", show=False),
         Binding("pageup", "page_up", "Page up", show=False),
         Binding("pagedown", "page_down", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "last", "Last", show=False),
-        Binding("left", "scroll_left", "Left", show=False),
-        Binding("right", "scroll_right", "Right", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "last", "Last", show=False),
+        Binding("left,h", "scroll_left", "Left", show=False),
+        Binding("right,l", "scroll_right", "Right", show=False),
         Binding("enter", "select", "Open", show=False),
     ]
 
@@ -158,7 +124,8 @@ class KeyedTable(ScrollView, can_focus=True):
         self._keys: list[str] = []
         self._index: dict[str, int] = {}
         self._rows: dict[str, tuple[Any, ...]] = {}
-        self._widths = [self._label_width(c) for c in self.columns]
+        self._natural = [self._label_width(c) for c in self.columns]
+        self._widths = list(self._natural)
         self._styles: dict[str, Style] = {}
         self._styles_stale = True
         self._base = Style()
@@ -206,8 +173,8 @@ class KeyedTable(ScrollView, can_focus=True):
         self._keys = new_keys
         self._rows = new_rows
         self._index = {key: n for n, key in enumerate(new_keys)}
-        self._widths = self._measure()
-        self._update_virtual_size()
+        self._natural = self._measure()
+        self.fit_text()
         if cursor_key is not None and cursor_key in self._index:
             new_index = self._index[cursor_key]
             top = int(self.scroll_y)
@@ -230,15 +197,13 @@ class KeyedTable(ScrollView, can_focus=True):
         """Repaint the live columns of the visible lines (nothing else is re-rendered)."""
         x = 0
         for column, width in zip(self.columns, self._widths, strict=True):
+            if not width:
+                continue
             if column.live is not None:
                 self.refresh(
                     Region(x - int(self.scroll_x), 1, width + GAP, max(self.size.height - 1, 0))
                 )
             x += width + GAP
-
-    def visible_keys(self) -> list[str]:
-        first = int(self.scroll_y)
-        return self._keys[first : first + max(self.size.height - 1, 0)]
 
     def _label_width(self, column: Column) -> int:
         return column.width if column.width is not None else cell_len(column.label)
@@ -258,8 +223,31 @@ class KeyedTable(ScrollView, can_focus=True):
             widths.append(min(widest, column.max_width))
         return widths
 
+    def set_columns(self, columns: Sequence[Column]) -> None:
+        """Show other columns (rows must then be synced with cells in this order)."""
+        self.columns = list(columns)
+        self._keys, self._rows, self._index = [], {}, {}
+        self._natural = [self._label_width(c) for c in self.columns]
+        self.fit_text()
+        self.refresh()
+
+    def fit_text(self) -> None:
+        """Fit the columns to the table's width (all of them before it has a size)."""
+        room = self.size.width - (
+            self.scrollbar_size_vertical if self.show_vertical_scrollbar else 0
+        )
+        if room <= 0:
+            self._widths = list(self._natural)
+        else:
+            self._widths = fit_columns(self.columns, self._natural, room)
+        self._update_virtual_size()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.fit_text()
+        self.refresh()
+
     def _update_virtual_size(self) -> None:
-        width = sum(w + GAP for w in self._widths)
+        width = sum(w + GAP for w in self._widths if w)
         self.virtual_size = Size(width, 1 + max(len(self._keys), 1))
 
     # ---- cursor -------------------------------------------------------------------------
@@ -355,7 +343,7 @@ class KeyedTable(ScrollView, can_focus=True):
         index = int(self.scroll_y) + y - 1
         if not self._keys:
             if y == 1:
-                text = _fit(" " + self.empty_text, width, "left")
+                text = fit_text(" " + self.empty_text, width, "left")
                 return Strip([Segment(text, base + self._styles.get("empty", Style()))], width)
             return Strip.blank(width, base)
         if index >= len(self._keys):
@@ -365,8 +353,9 @@ class KeyedTable(ScrollView, can_focus=True):
     def _header_line(self, base: Style, width: int) -> Strip:
         style = base + self._styles.get("header", Style())
         segments = [
-            Segment(" " + _fit(column.label, w, column.align) + " ", style)
+            Segment(" " + fit_text(column.label, w, column.align) + " ", style)
             for column, w in zip(self.columns, self._widths, strict=True)
+            if w
         ]
         return self._crop(segments, style, width)
 
@@ -381,14 +370,16 @@ class KeyedTable(ScrollView, can_focus=True):
         now: datetime | None = None
         segments: list[Segment] = []
         for n, (column, w) in enumerate(zip(self.columns, self._widths, strict=True)):
+            if not w:
+                continue
             value = cells[n] if n < len(cells) else None
             if column.live is not None and value is not None:
                 now = now or self.clock()
                 value = column.live(value, now)
-            text, role = _text_role(value)
+            text, role = text_role(value)
             style = line_style + self._styles.get(role, Style()) if role else line_style
             segments.append(Segment(" ", line_style))
-            segments.append(Segment(_fit(text, w, column.align), style))
+            segments.append(Segment(fit_text(text, w, column.align), style))
             segments.append(Segment(" ", line_style))
         return self._crop(segments, line_style, width)
 

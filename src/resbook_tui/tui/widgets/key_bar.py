@@ -1,0 +1,129 @@
+"""The footer: the keys that work here, fitted to the width, never cut mid-word.
+
+Textual's own Footer lays every key out in a row and an 80-column terminal cuts the row
+wherever it ends, so ``? Help`` and ``q Quit`` were the first to go. This bar always
+shows those two at the right; the screen's own keys come first on the left, then the
+screen switches, and whatever does not fit is left out whole (``?`` lists every key).
+A key greyed out (its action unavailable right now) is drawn dim. Clicking a key runs it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from textual import events
+from textual.app import RenderResult
+from textual.content import Content
+from textual.dom import DOMNode
+from textual.screen import Screen
+from textual.widget import Widget
+
+PINNED = ("help", "quit")  # always shown, at the right
+LAST = ("switch_mode",)  # the screen switches: the first to drop out
+SEPARATOR = "  "
+
+
+@dataclass(frozen=True)
+class Item:
+    key: str
+    label: str
+    action: str
+    namespace: DOMNode
+    enabled: bool
+
+    @property
+    def width(self) -> int:
+        return cell_len(self.key) + 1 + cell_len(self.label)
+
+
+def _action_name(action: str) -> str:
+    return action.split("(")[0].removeprefix("app.")
+
+
+def fit_items(items: list[Item], width: int) -> tuple[list[Item], list[Item]]:
+    """(left, right): the pinned keys on the right; on the left, in order, what fits."""
+    right = [item for item in items if _action_name(item.action) in PINNED]
+    others = [item for item in items if item not in right]
+    first = [item for item in others if _action_name(item.action) not in LAST]
+    last = [item for item in others if _action_name(item.action) in LAST]
+    room = width - sum(item.width + len(SEPARATOR) for item in right) - 1
+    left: list[Item] = []
+    for item in first + last:
+        need = item.width + len(SEPARATOR)
+        if need <= room:
+            left.append(item)
+            room -= need
+        elif item in first:
+            room = -1  # keep the screen's own keys in order: none after one that is cut
+    return left, right
+
+
+class KeyBar(Widget):
+    DEFAULT_CSS = """
+    KeyBar {
+        dock: bottom;
+        height: 1;
+        background: $panel;
+        color: $foreground;
+    }
+    """
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._spans: list[tuple[int, int, Item]] = []
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _bindings_changed(self, screen: Screen[object]) -> None:
+        if self.is_attached and screen is self.screen:
+            self.refresh()
+
+    def items(self) -> list[Item]:
+        found: list[Item] = []
+        seen: set[str] = set()
+        for node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            if not binding.show or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            key = self.app.get_key_display(binding)
+            found.append(Item(key, binding.description, binding.action, node, enabled))
+        # The screen's own keys before the app's (active_bindings lists the app's first).
+        return sorted(found, key=lambda item: item.namespace is self.app)
+
+    def render(self) -> RenderResult:
+        left, right = fit_items(self.items(), self.size.width)
+        parts: list[tuple[str, str] | str] = [" "]
+        self._spans = []
+        x = 1
+        for n, item in enumerate(left):
+            if n:
+                parts.append(SEPARATOR)
+                x += len(SEPARATOR)
+            x = self._append(parts, item, x)
+        used = x + sum(item.width + len(SEPARATOR) for item in right)
+        gap = max(self.size.width - used, 1)
+        parts.append(" " * gap)
+        x += gap
+        for item in right:
+            x = self._append(parts, item, x)
+            parts.append(SEPARATOR)
+            x += len(SEPARATOR)
+        return Content.assemble(*parts)
+
+    def _append(self, parts: list[tuple[str, str] | str], item: Item, x: int) -> int:
+        parts.append((item.key, "bold $text-accent" if item.enabled else "$text-disabled"))
+        parts.append(" ")
+        parts.append((item.label, "$foreground" if item.enabled else "$text-disabled"))
+        self._spans.append((x, x + item.width, item))
+        return x + item.width
+
+    async def on_click(self, event: events.Click) -> None:
+        for start, end, item in self._spans:
+            if start <= event.x < end and item.enabled:
+                await self.app.run_action(item.action, item.namespace)
+                return
