@@ -22,12 +22,14 @@ from typing import Any, ClassVar
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import ModalScreen, Screen
 from textual.worker import Worker, WorkerState
 
 from ..booking import Booking
 from ..booking.records import Resource, SweepResult
+from ..text import visible
 from .calls import CallFinished, Problem, run_booking
 from .live import ChangeSet, LinkChecked, LinkLost, LinkUp, Listener, LiveChanges
 from .modals import a_date, email, prompt
@@ -69,10 +71,12 @@ class ResbookApp(App[None]):
         Binding("2", "switch_mode('heatmap')", "Heatmap"),
         Binding("3", "switch_mode('holds')", "Holds"),
         Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("f1", "help", "Help", show=False),
         # Declaring any palette binding stops Textual adding ctrl+p itself: declare both.
         Binding("ctrl+p", "command_palette", "Commands", show=False, priority=True),
         Binding("colon", "command_palette", "Commands", show=False, key_display=":"),
         Binding("q", "quit", "Quit"),
+        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
     ]
 
     busy: reactive[int] = reactive(0)
@@ -128,6 +132,25 @@ class ResbookApp(App[None]):
             return screen
 
         return make
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = True,
+    ) -> None:
+        """Every toast goes through here: stored text in it is shown with its control
+        characters made visible, never raw."""
+        super().notify(
+            visible(message),
+            title=visible(title),
+            severity=severity,
+            timeout=timeout,
+            markup=markup,
+        )
 
     def clock(self) -> datetime:
         """Now, for countdowns and the status bar: the local clock plus its measured skew."""

@@ -11,6 +11,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.worker import Worker
 
 from ..calls import Problem, run_booking
@@ -72,6 +73,13 @@ class ResbookScreen(Screen[None]):
             if not self.rb.connected:
                 return None  # shown, greyed out, until the database is back
         return True
+
+    def focus_now(self, widget: Widget) -> None:
+        """Focus ``widget`` before the next key is handled.
+
+        ``Widget.focus()`` takes effect later, so keys typed fast after ``/`` (or pasted)
+        would still go to the table; a filter must get every key typed after it opens."""
+        self.set_focus(widget)
 
     def unavailable_reason(self, action: str) -> str | None:
         """Why ``action`` cannot run here now, in one line (None: no reason to tell)."""

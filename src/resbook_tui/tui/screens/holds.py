@@ -64,7 +64,7 @@ class HoldsScreen(HoldActions):
         Binding("plus", "extend_hold", "Extend", key_display="+"),
         Binding("s", "cycle_status", "Status"),
         Binding("enter", "open_hold", "Hold detail", show=False),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("escape", "clear_filter", "Clear"),
     ]
 
     def __init__(self) -> None:
@@ -240,14 +240,23 @@ class HoldsScreen(HoldActions):
         self.status = status
         self._holds, self._closed_holds, self._after_id = [], {}, None
         self._show_queue()
-        self.table.focus()
+        self.focus_now(self.table)
         self.reload()
 
     # ---- filter --------------------------------------------------------------------------
 
     def action_filter(self) -> None:
         self.filter_box.display = True
-        self.filter_box.focus()
+        self.focus_now(self.filter_box)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter" and not self.filtered:
+            return False
+        return super().check_action(action, parameters)
+
+    @property
+    def filtered(self) -> bool:
+        return bool(self.customer or self.typed or self.filter_box.display)
 
     @on(Input.Changed, "#email")
     def _typed(self, event: Input.Changed) -> None:
@@ -276,7 +285,7 @@ class HoldsScreen(HoldActions):
         box.display = bool(text)
         self.typed = text
         self._show_queue()
-        self.table.focus()
+        self.focus_now(self.table)
 
     def show_customer(self, email: str) -> None:
         """Every hold of this customer, in any status, and their allocations."""
@@ -288,12 +297,12 @@ class HoldsScreen(HoldActions):
         self.typed = ""
         self._show_allocations(True)
         self._fill([])
-        self.table.focus()
+        self.focus_now(self.table)
         self.reload()
 
     def action_clear_filter(self) -> None:
         box = self.filter_box
-        if self.customer is None and not self.typed and not box.display:
+        if not self.filtered:
             return
         was_customer = self.customer is not None
         self.customer = None
@@ -302,7 +311,7 @@ class HoldsScreen(HoldActions):
             box.value = ""
         box.display = False
         self._show_allocations(False)
-        self.table.focus()
+        self.focus_now(self.table)
         self._show_queue()
         if was_customer:
             self.reload()

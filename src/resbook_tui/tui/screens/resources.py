@@ -8,13 +8,14 @@ from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
 from ...booking import Booking
 from ...booking.records import RESOURCE_TYPES, Cell, Resource
+from ...text import visible
 from ..format import plural, utilisation, utilisation_tag
 from ..modals import ConfirmModal, Field, FormModal, optional_text, required_text
 from ..outcome import Expect
@@ -58,11 +59,11 @@ class ResourcesScreen(ResbookScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("enter", "open_heatmap", "Heatmap"),
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
         Binding("d", "toggle_active", "(De)activate"),
-        Binding("enter", "open_heatmap", "Heatmap", show=False),
-        Binding("escape", "clear_filter", "Clear filter", show=False),
+        Binding("escape", "clear_filter", "Clear"),
     ]
 
     def __init__(self) -> None:
@@ -109,7 +110,7 @@ class ResourcesScreen(ResbookScreen):
         if inactive:
             title.append(f" · {inactive} inactive", "dim")
         if needle:
-            title.append(f" · {len(shown)} match {needle!r}", "")
+            title.append(f" · {len(shown)} match {visible(needle)!r}", "")
         title.append(f" · utilisation from {self.rb.today}", "dim")
         self.query_one("#resources-title", Static).update(title)
 
@@ -134,7 +135,20 @@ class ResourcesScreen(ResbookScreen):
     def action_filter(self) -> None:
         box = self.query_one("#filter", Input)
         box.display = True
-        box.focus()
+        self.focus_now(box)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_filter" and not self.query_one("#filter", Input).display:
+            return False
+        if action in ("edit", "toggle_active", "open_heatmap") and self.selected() is None:
+            return False
+        return super().check_action(action, parameters)
+
+    def on_keyed_table_highlighted(self, message: KeyedTable.Highlighted) -> None:
+        self.refresh_bindings()
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.refresh_bindings()
 
     @on(Input.Changed, "#filter")
     def _typed(self, event: Input.Changed) -> None:
@@ -142,16 +156,21 @@ class ResourcesScreen(ResbookScreen):
         self._show()
 
     @on(Input.Submitted, "#filter")
-    def _done_typing(self) -> None:
-        self.table.focus()
+    def _done_typing(self, event: Input.Submitted) -> None:
+        """Enter applies the filter (partial text included) and moves to the results."""
+        if not event.value.strip():
+            self.action_clear_filter()
+            return
+        self.focus_now(self.table)
 
     def action_clear_filter(self) -> None:
         box = self.query_one("#filter", Input)
-        box.value = ""
+        with box.prevent(Input.Changed):
+            box.value = ""
         box.display = False
         self.filter_text = ""
         self._show()
-        self.table.focus()
+        self.focus_now(self.table)
 
     # ---- keys ------------------------------------------------------------------------------
 
@@ -226,7 +245,15 @@ class ResourcesScreen(ResbookScreen):
                 )
 
         self.app.push_screen(
-            ConfirmModal(f"{verb} {resource.name}? {consequence}", confirm_label=verb, title=verb),
+            ConfirmModal(
+                f"{verb} this resource? {consequence}",
+                subject=[
+                    ("Resource", f"{resource.name} (#{rid})"),
+                    ("Type", resource.type.lower()),
+                ],
+                confirm_label=verb,
+                title=f"{verb} {resource.name}",
+            ),
             answered,
         )
 

@@ -18,6 +18,7 @@ from textual.content import Content
 from textual.dom import DOMNode
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input
 
 PINNED = ("help", "quit")  # always shown, at the right
 LAST = ("switch_mode",)  # the screen switches: the first to drop out
@@ -86,14 +87,27 @@ class KeyBar(Widget):
     def items(self) -> list[Item]:
         found: list[Item] = []
         seen: set[str] = set()
+        pinned: dict[str, Item] = {}
         for node, binding, enabled, _tooltip in self.screen.active_bindings.values():
+            key = self.app.get_key_display(binding)
+            item = Item(key, binding.description, binding.action, node, enabled)
+            name = _action_name(binding.action)
+            if name in PINNED:
+                # Help and quit are always shown: by their usual key, or, while a text box
+                # takes printable keys, by the one that still works there (f1, ctrl+q).
+                if binding.show or name not in pinned:
+                    pinned[name] = item
+                continue
             if not binding.show or binding.action in seen:
                 continue
             seen.add(binding.action)
-            key = self.app.get_key_display(binding)
-            found.append(Item(key, binding.description, binding.action, node, enabled))
+            found.append(item)
+        focused = self.app.focused
+        if isinstance(focused, Input):
+            found.insert(0, Item("⏎", "Apply", "submit", focused, True))
         # The screen's own keys before the app's (active_bindings lists the app's first).
-        return sorted(found, key=lambda item: item.namespace is self.app)
+        found.sort(key=lambda item: item.namespace is self.app)
+        return found + [pinned[name] for name in PINNED if name in pinned]
 
     def render(self) -> RenderResult:
         left, right = fit_items(self.items(), self.size.width)
