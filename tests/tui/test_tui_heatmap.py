@@ -83,7 +83,7 @@ async def test_week_keys_today_and_go_to_date(make_app):
         assert grid.cursor_date == TODAY + timedelta(7)
         await pilot.press("t")
         assert grid.cursor_date == TODAY
-        await pilot.press("g")
+        await pilot.press("d")
         await pilot.pause()
         box = app.screen.query_one("#field-value")
         box.value = ""
@@ -100,7 +100,7 @@ async def test_go_to_date_refuses_a_bad_date_beside_the_field(make_app):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        await pilot.press("g")
+        await pilot.press("d")
         await pilot.pause()
         app.screen.query_one("#field-value").value = ""
         await pilot.press(*"2030-02-30", "enter")

@@ -7,7 +7,7 @@ from datetime import date, timedelta
 
 from . import events, validate
 from .context import Context, as_date
-from .errors import BookingError, not_found
+from .errors import BookingError, invalid, not_found
 from .records import CapacityChange, Cell
 
 
@@ -70,6 +70,26 @@ def set_capacity(
             details={"max_capacity": new_max, "updated": updated, "created": created},
         )
     return CapacityChange(resource_id, first, last, new_max, updated, created)
+
+
+def set_capacities(
+    ctx: Context,
+    resource_ids: Sequence[int],
+    date_from: date | str,
+    date_to: date | str | None,
+    max_capacity: int,
+) -> list[CapacityChange]:
+    """``set_capacity`` for several resources in one transaction: all of them or none.
+
+    Resources are taken in id order, so their cells are locked in the one global
+    (resource_id, date) order and two such calls cannot deadlock."""
+    if not resource_ids:
+        raise invalid("no resources given")
+    with ctx.write():
+        return [
+            set_capacity(ctx, rid, date_from, date_to, max_capacity)
+            for rid in sorted(set(resource_ids))
+        ]
 
 
 def _create_missing_cells(

@@ -146,6 +146,16 @@ class Booking:
     ) -> CapacityChange:
         return capacity.set_capacity(self.ctx, resource_id, date_from, date_to, max_capacity)
 
+    def set_capacities(
+        self,
+        resource_ids: Sequence[int],
+        date_from: date | str,
+        date_to: date | str | None,
+        max_capacity: int,
+    ) -> list[CapacityChange]:
+        """``set_capacity`` for several resources at once, all or nothing."""
+        return capacity.set_capacities(self.ctx, resource_ids, date_from, date_to, max_capacity)
+
     def availability(
         self,
         date_from: date | str,

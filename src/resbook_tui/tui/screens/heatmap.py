@@ -1,4 +1,8 @@
-"""Screen 2, the default: utilisation of every resource by date, and where to drill in."""
+"""Screen 2, the default: utilisation of every resource by date, and where to drill in.
+
+``/`` narrows the rows by resource name; shift+arrows select resources and days, and
+``e`` sets the max capacity of the selection (or of the cursor's cell) in one go.
+"""
 
 from __future__ import annotations
 
@@ -6,14 +10,17 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.widgets import Static
+from textual.widgets import Input, Static
 
-from ...booking.records import RESOURCE_TYPES, Cell, Resource
-from ..format import day_text
-from ..modals import a_date, prompt
-from ..widgets.heatmap_grid import TYPE_TITLES, HeatmapGrid
+from ...booking.records import RESOURCE_TYPES, CapacityChange, Cell, Resource
+from ...text import visible
+from ..format import day_text, plural
+from ..modals import Field, FormModal, a_date, integer, prompt
+from ..outcome import Expect
+from ..widgets.heatmap_grid import TYPE_TITLES, HeatmapGrid, Selection
 from .base import ResbookScreen
 from .day import DayScreen
 
@@ -21,18 +28,24 @@ if TYPE_CHECKING:
     from ..live import ChangeSet
 
 TYPE_CYCLE: tuple[str | None, ...] = (None, *RESOURCE_TYPES)
+LABELS = ("max", "available", "held", "allocated")
+SHORT_LABELS = ("max", "avail", "held", "alloc")
 
 
 class HeatmapScreen(ResbookScreen):
     SCREEN_TITLE = "Heatmap"
+    MUTATING = frozenset({"set_capacity"})
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_day", "Day"),
+        Binding("slash", "filter", "Find", key_display="/"),
+        Binding("e", "set_capacity", "Capacity"),
         Binding("left_square_bracket", "week(-1)", "-Week", key_display="["),
         Binding("right_square_bracket", "week(1)", "+Week", key_display="]"),
         Binding("t", "today", "Today"),
-        Binding("g", "goto_date", "Date"),
+        Binding("d", "goto_date", "Date"),
         Binding("f", "cycle_type", "Type"),
+        Binding("escape", "clear", "Clear"),
     ]
 
     def __init__(self) -> None:
@@ -43,21 +56,34 @@ class HeatmapScreen(ResbookScreen):
         self._in_flight: tuple[tuple[int, ...], date, date, int] | None = None
         self._pending_resource: int | None = None
         self.loaded_resources = False
+        self._cursor: tuple[Resource | None, date, Cell | None, bool] | None = None
 
     def compose_body(self) -> ComposeResult:
+        yield Input(placeholder="resource name, or part of one: enter applies", id="find")
         yield HeatmapGrid(self.rb.today, id="grid")
-        yield Static("", id="cell-status", markup=False)
+        yield Static("", id="cell-status")
         yield Static("", id="legend")
 
     @property
     def grid(self) -> HeatmapGrid:
         return self.query_one("#grid", HeatmapGrid)
 
+    @property
+    def find_box(self) -> Input:
+        return self.query_one("#find", Input)
+
     def on_mount(self) -> None:
+        self.find_box.display = False
         self.grid.focus()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self._show_legend()
+        self._show_status()
+
+    def _show_legend(self) -> None:
         legend = Text()
-        for text, style in self.grid.legend():
-            legend.append(text, style)
+        for text, style in self.grid.legend(self.size.width):
+            legend.append(text, style)  # type: ignore[arg-type]
         self.query_one("#legend", Static).update(legend)
 
     # ---- loading ---------------------------------------------------------------------------
@@ -128,9 +154,63 @@ class HeatmapScreen(ResbookScreen):
     # ---- status line -----------------------------------------------------------------------
 
     def on_heatmap_grid_cursor_moved(self, message: HeatmapGrid.CursorMoved) -> None:
-        self.query_one("#cell-status", Static).update(
-            cell_status(message.resource, message.day, message.cell, message.known)
-        )
+        self._cursor = (message.resource, message.day, message.cell, message.known)
+        self._show_status()
+
+    def on_heatmap_grid_selection_changed(self, message: HeatmapGrid.SelectionChanged) -> None:
+        self._show_status()
+        self.refresh_bindings()
+
+    def _show_status(self) -> None:
+        if self._cursor is None:
+            return
+        selection = self.grid.selection
+        width = max(self.size.width, 20)
+        if selection is not None:
+            text = selection_status(selection)
+        else:
+            text = cell_status(*self._cursor)
+            if text.cell_len > width:
+                text = cell_status(*self._cursor, short=True)
+        self.query_one("#cell-status", Static).update(text)
+
+    # ---- filter ----------------------------------------------------------------------------
+
+    def action_filter(self) -> None:
+        self.find_box.display = True
+        self.focus_now(self.find_box)
+
+    @on(Input.Changed, "#find")
+    def _typed(self, event: Input.Changed) -> None:
+        self.grid.set_name_filter(event.value)
+
+    @on(Input.Submitted, "#find")
+    def _applied(self, event: Input.Submitted) -> None:
+        if not event.value.strip():
+            self.action_clear()
+            return
+        self.focus_now(self.grid)
+
+    def action_clear(self) -> None:
+        """Escape: drop the selection first, then the name filter."""
+        if self.grid.clear_selection():
+            return
+        box = self.find_box
+        with box.prevent(Input.Changed):
+            box.value = ""
+        box.display = False
+        self.grid.set_name_filter("")
+        self.focus_now(self.grid)
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear" and not (self.find_box.display or self.grid.selection):
+            return False
+        if action == "set_capacity" and self.grid.cursor_resource is None:
+            return False
+        return super().check_action(action, parameters)
+
+    def on_descendant_focus(self, event: events.DescendantFocus) -> None:
+        self.refresh_bindings()
 
     # ---- keys ------------------------------------------------------------------------------
 
@@ -150,7 +230,13 @@ class HeatmapScreen(ResbookScreen):
 
     def action_goto_date(self) -> None:
         self.app.push_screen(
-            prompt("Go to date", "Date", a_date(), value=self.grid.cursor_date.isoformat()),
+            prompt(
+                "Go to date",
+                "Date",
+                a_date(),
+                value=self.grid.cursor_date.isoformat(),
+                submit_label="Go to date",
+            ),
             lambda values: values and self.goto_date(values["value"]),
         )
 
@@ -164,45 +250,118 @@ class HeatmapScreen(ResbookScreen):
         self.notify(f"Showing {TYPE_TITLES.get(new or '', 'all resources').lower()}.", timeout=2)
 
     def focus_resource(self, resource_id: int) -> None:
-        """Put the cursor on this resource (clearing a type filter that hides it)."""
-        if not self.loaded_resources:
+        """Put the cursor on this resource (clearing filters that hide it). A resource the
+        grid has not heard of yet (just added elsewhere) reloads the list first."""
+        if not self.loaded_resources or not self.grid.has_resource(resource_id):
             self._pending_resource = resource_id
+            if self.loaded_resources:
+                self.loaded_resources = False
+                self.reload()
             return
         self._pending_resource = None
         grid = self.grid
-        if not grid.goto_resource(resource_id) and grid.type_filter is not None:
+        if not grid.goto_resource(resource_id):
             grid.set_type_filter(None)
-            grid.goto_resource(resource_id)
+            if not grid.goto_resource(resource_id):
+                self.action_clear()
+                grid.goto_resource(resource_id)
         grid.focus()
 
+    # ---- capacity over a range --------------------------------------------------------------
 
-def cell_status(resource: Resource | None, day: date, cell: Cell | None, known: bool) -> Text:
-    """The line under the grid: the cursor's resource, date and what is in that cell."""
+    def action_set_capacity(self) -> None:
+        selection = self.grid.selection
+        if selection is None:
+            resource = self.grid.cursor_resource
+            if resource is None:
+                return
+            day = self.grid.cursor_date
+            selection = ([resource], day, day)
+        resources, first, last = selection
+        ids = [r.id for r in resources]
+        names = ", ".join(visible(r.name) for r in resources[:3])
+        if len(resources) > 3:
+            names += f" and {len(resources) - 3} more"
+        form = FormModal(
+            f"Set capacity · {plural(len(resources), 'resource')}",
+            [
+                Field("max", "Max capacity", integer(0, 1_000_000), ""),
+                Field("through", "Through date", a_date(first, 366), last.isoformat()),
+            ],
+            submit_label="Set capacity",
+            note=f"{names}, from {day_text(first)}. Refused as a whole where bookings "
+            "would not fit.",
+        )
+        self.submit_form(
+            form,
+            lambda values: (
+                lambda bk: bk.set_capacities(ids, first, values["through"], values["max"])
+            ),
+            self._capacity_set,
+            lambda values: Expect(
+                f"Set capacity of {plural(len(ids), 'resource')} to {values['max']} from {first}",
+                "capacity.set",
+                "capacity",
+                resource_id=ids[0],
+                details={"max_capacity": values["max"]},
+            ),
+        )
+
+    def _capacity_set(self, changes: list[CapacityChange]) -> None:
+        change = changes[0]
+        days = (change.date_to - change.date_from).days + 1
+        self.notify(
+            f"Max capacity {change.max_capacity} on {plural(days, 'date')} of "
+            f"{plural(len(changes), 'resource')}.",
+            title="Capacity set",
+            markup=False,
+        )
+        self.grid.clear_selection()
+        self.request_reload()
+
+
+def selection_status(selection: Selection) -> Text:
+    resources, first, last = selection
+    text = Text()
+    text.append(" Selected ", "bold")
+    text.append(f"{plural(len(resources), 'resource')} × ")
+    text.append(f"{plural((last - first).days + 1, 'day')}", "")
+    text.append(f"  {first} to {last}", "dim")
+    text.append("  e: set capacity · esc: clear", "dim")
+    return text
+
+
+def cell_status(
+    resource: Resource | None, day: date, cell: Cell | None, known: bool, *, short: bool = False
+) -> Text:
+    """The line under the grid: the cursor's resource, date and what is in that cell;
+    ``short`` abbreviates it for a narrow terminal."""
     text = Text()
     if resource is None:
-        text.append(" No resources yet: add one on the Resources screen (1).", "dim")
+        text.append(" No resources to show: add one on Resources (1), or clear the filter.")
         return text
-    text.append(f" {resource.name}", "bold")
-    text.append(f" · {resource.type.lower()} #{resource.id}", "dim")
+    text.append(f" {visible(resource.name)}", "bold")
+    if not short:
+        text.append(f" · {resource.type.lower()} #{resource.id}", "dim")
     if not resource.is_active:
         text.append(" · inactive", "italic")
-    text.append(f"  │  {day_text(day)}", "bold")
-    text.append("  │  ")
+    text.append(f" │ {day_text(day)}" if short else f"  │  {day_text(day)}", "bold")
+    text.append(" │ " if short else "  │  ")
     if cell is None:
         text.append("loading…" if not known else "no capacity set", "dim")
         return text
-    used = f"{cell.utilisation:.0%}" if cell.max_capacity else "—"
-    for label, value in (
-        ("max", cell.max_capacity),
-        ("available", cell.available),
-        ("held", cell.held),
-        ("allocated", cell.allocated),
-    ):
+    labels = (
+        ("max", "avail", "held", "alloc") if short else ("max", "available", "held", "allocated")
+    )
+    values = (cell.max_capacity, cell.available, cell.held, cell.allocated)
+    for label, value in zip(labels, values, strict=True):
         text.append(f"{label} ")
         text.append(str(value), "bold")
-        text.append("  ")
-    text.append(f"used {used}", "dim")
+        text.append(" " if short else "  ")
+    if not short:
+        used = f"{cell.utilisation:.0%}" if cell.max_capacity else "—"
+        text.append(f"used {used}", "dim")
     if cell.blackout is not None:
-        text.append("  │  ")
-        text.append(f"╱ blackout: {cell.blackout}", "bold magenta")
+        text.append(" │ " if short else "  │  ")
+        text.append(f"╱ blackout: {visible(cell.blackout)}", "bold magenta")
     return text

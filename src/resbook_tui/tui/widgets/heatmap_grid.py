@@ -5,69 +5,45 @@ Only the visible lines are rendered, and each line only its visible date columns
 visible window has cells it has not seen it posts ``WindowNeeded`` (one request per
 window, never one per cell) and the screen answers with ``set_cells``. After
 ``invalidate()`` old values stay on screen until fresh ones arrive, so a refresh never
-flickers.
+flickers. Drawing lives in ``heatmap_paint``; this module keeps the state: the rows (by
+type, narrowed by a name filter), the cursor, a selection and what is loaded.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import ClassVar
 
-from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
-from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
+from textual.cache import LRUCache
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ...booking.records import RESOURCE_TYPES, Cell, Resource
+from .heatmap_paint import (
+    BUCKETS,
+    CELL_W,
+    COMPONENT_CLASSES,
+    HEADER_H,
+    LABEL_W,
+    TYPE_TITLES,
+    GridRow,
+    Painter,
+    bucket,
+)
 
-LABEL_W = 24  # resource names, fixed on the left
-CELL_W = 3  # one date: two characters and a gap
-HEADER_H = 2  # month line and day-number line, fixed on top
+__all__ = ["BUCKETS", "TYPE_TITLES", "GridRow", "HeatmapGrid", "Selection", "bucket"]
+
 DEFAULT_DAYS = 365
 MAX_DAYS = 3660
+LINE_CACHE = 4000  # rendered resource lines kept (a screenful is ~70)
 
-TYPE_TITLES = {"VEHICLE": "Vehicles", "TOUR": "Tours", "GUIDE": "Guides"}
-
-# Utilisation buckets: (upper bound inclusive, component name). 0 and full are their own.
-BUCKETS = (
-    (0.0, "u0"),
-    (0.25, "u1"),
-    (0.5, "u2"),
-    (0.75, "u3"),
-    (0.999999, "u4"),
-    (1.0, "u5"),
-)
-BUCKET_LABELS = {"u0": "0%", "u1": "≤25%", "u2": "≤50%", "u3": "≤75%", "u4": "<100%", "u5": "full"}
-
-
-_PLAIN = Style()
-
-
-def bucket(utilisation: float) -> str:
-    for bound, name in BUCKETS:
-        if utilisation <= bound:
-            return name
-    return "u5"
-
-
-@dataclass(frozen=True)
-class GridRow:
-    """A line of the grid: a type heading or one resource."""
-
-    type: str
-    resource: Resource | None = None
-    count: int = 0
-
-    @property
-    def is_group(self) -> bool:
-        return self.resource is None
+Selection = tuple[list[Resource], date, date]  # resources, first date, last date
 
 
 class HeatmapGrid(ScrollView, can_focus=True):
@@ -85,47 +61,34 @@ class HeatmapGrid(ScrollView, can_focus=True):
         & > .heatmap--inactive { color: $text-muted; text-style: italic; }
         & > .heatmap--label-cursor { background: $primary-muted; text-style: bold; }
         & > .heatmap--cursor { text-style: reverse bold; }
-        &:focus > .heatmap--cursor { text-style: reverse bold; }
+        & > .heatmap--selected { text-style: bold underline; background: $primary; color: $text; }
         & > .heatmap--empty { color: $text-muted; }
         & > .heatmap--loading { color: $text-disabled; }
         & > .heatmap--blackout { background: #6b2d82; color: #f4d7ff; text-style: bold; }
         & > .heatmap--u0 { background: #23392f; color: #b9d8c8; }
         & > .heatmap--u1 { background: #2e7d4f; color: #ffffff; }
-        & > .heatmap--u2 { background: #7b8f1f; color: #ffffff; }
+        & > .heatmap--u2 { background: #5f6f12; color: #ffffff; }
         & > .heatmap--u3 { background: #c58a00; color: #1a1a1a; }
-        & > .heatmap--u4 { background: #d4561c; color: #ffffff; }
+        & > .heatmap--u4 { background: #b8460f; color: #ffffff; }
         & > .heatmap--u5 { background: #b3202a; color: #ffffff; text-style: bold; }
     }
     """
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "heatmap--header",
-        "heatmap--weekend",
-        "heatmap--today",
-        "heatmap--today-cell",
-        "heatmap--cursor-date",
-        "heatmap--group",
-        "heatmap--label",
-        "heatmap--inactive",
-        "heatmap--label-cursor",
-        "heatmap--cursor",
-        "heatmap--empty",
-        "heatmap--loading",
-        "heatmap--blackout",
-        *(f"heatmap--{name}" for _, name in BUCKETS),
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = COMPONENT_CLASSES
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up", "move(-1, 0)", "Up", show=False),
-        Binding("down", "move(1, 0)", "Down", show=False),
-        Binding("left", "move(0, -1)", "Left", show=False),
-        Binding("right", "move(0, 1)", "Right", show=False),
+        Binding("up,k", "move(-1, 0)", "Up", show=False),
+        Binding("down,j", "move(1, 0)", "Down", show=False),
+        Binding("left,h", "move(0, -1)", "Left", show=False),
+        Binding("right,l", "move(0, 1)", "Right", show=False),
         Binding("pageup", "page(-1)", "Page up", show=False),
         Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "edge(-1)", "First resource", show=False),
-        Binding("end", "edge(1)", "Last resource", show=False),
-        Binding("shift+left", "move(0, -7)", "Week back", show=False),
-        Binding("shift+right", "move(0, 7)", "Week on", show=False),
+        Binding("home,g", "edge(-1)", "First resource", show=False),
+        Binding("end,G", "edge(1)", "Last resource", show=False),
+        Binding("shift+up", "select(-1, 0)", "Select up", show=False),
+        Binding("shift+down", "select(1, 0)", "Select down", show=False),
+        Binding("shift+left", "select(0, -1)", "Select a day back", show=False),
+        Binding("shift+right", "select(0, 1)", "Select a day on", show=False),
     ]
 
     class CursorMoved(Message):
@@ -155,6 +118,13 @@ class HeatmapGrid(ScrollView, can_focus=True):
             self.resource = resource
             self.day = day
 
+    class SelectionChanged(Message):
+        """A selection was made, changed or cleared (``selection`` is None)."""
+
+        def __init__(self, selection: Selection | None) -> None:
+            super().__init__()
+            self.selection = selection
+
     def __init__(
         self,
         today: date,
@@ -169,21 +139,21 @@ class HeatmapGrid(ScrollView, can_focus=True):
         self.origin = today
         self.days = days
         self.type_filter: str | None = None
+        self.name_filter = ""
         self._resources: list[Resource] = []
         self._rows: list[GridRow] = []
         self._row_of: dict[int, int] = {}  # resource id -> row index
         self._cells: dict[tuple[int, date], Cell] = {}
         self._known: set[tuple[int, date]] = set()
-        self._styles: dict[str, Style] = {}
-        self._combined: dict[tuple[str, bool, bool], Style] = {}
-        self._base = Style()
+        self._painter = Painter()
         # Rendered resource lines, keyed by everything that shows in them: a cursor move
-        # repaints two lines, not the screen. Cleared whenever the data or styles change.
-        self._lines: dict[tuple, list[Segment]] = {}
+        # repaints two lines, not the screen. Emptied whenever the data or styles change.
+        self._lines: LRUCache[tuple[object, ...], list[Segment]] = LRUCache(LINE_CACHE)
         self._version = 0
         self._styles_stale = True
         self.cursor_row = 0
         self.cursor_day = 0
+        self._anchor: tuple[int, int] | None = None  # where a shift+arrow selection began
         self._last_request: tuple[tuple[int, ...], date, date] | None = None
         self._update_virtual_size()
 
@@ -223,9 +193,16 @@ class HeatmapGrid(ScrollView, can_focus=True):
         self._version += 1
         self._rebuild_rows()
 
+    def set_name_filter(self, text: str) -> None:
+        """Show only resources whose name contains ``text`` (any case)."""
+        self.name_filter = text.strip().lower()
+        self._version += 1
+        self._rebuild_rows()
+
     def set_today(self, today: date) -> None:
         moved = today != self.today
         self.today = today
+        self._version += 1
         if moved:
             self.origin = today
             self.cursor_day = 0
@@ -268,8 +245,9 @@ class HeatmapGrid(ScrollView, can_focus=True):
 
     def goto_date(self, day: date) -> None:
         if day < self.origin:
-            self.origin = day
             self.days = min(self.days + (self.origin - day).days, MAX_DAYS)
+            self.origin = day
+            self._anchor = None
         offset = (day - self.origin).days
         if offset >= self.days:
             self.days = min(offset + 1, MAX_DAYS)
@@ -286,13 +264,52 @@ class HeatmapGrid(ScrollView, can_focus=True):
         self._changed()
         return True
 
+    def has_resource(self, resource_id: int) -> bool:
+        return any(r.id == resource_id for r in self._resources)
+
+    # ---- selection ------------------------------------------------------------------------
+
+    @property
+    def selection(self) -> Selection | None:
+        """The selected resources and dates (None without a shift+arrow selection)."""
+        if self._anchor is None:
+            return None
+        row_a, day_a = self._anchor
+        top, bottom = sorted((row_a, self.cursor_row))
+        first, last = sorted((day_a, self.cursor_day))
+        resources = [r.resource for r in self._rows[top : bottom + 1] if r.resource is not None]
+        if not resources:
+            return None
+        return resources, self.origin + timedelta(first), self.origin + timedelta(last)
+
+    def clear_selection(self) -> bool:
+        """Drop the selection; whether there was one."""
+        if self._anchor is None:
+            return False
+        self._anchor = None
+        self._version += 1
+        self.refresh()
+        self.post_message(self.SelectionChanged(None))
+        return True
+
+    def action_select(self, rows: int, days: int) -> None:
+        if self._anchor is None:
+            self._anchor = (self.cursor_row, self.cursor_day)
+        self._move(rows, days)
+        self._version += 1
+        self._changed()
+        self.post_message(self.SelectionChanged(self.selection))
+
     # ---- layout -------------------------------------------------------------------------
 
     def _rebuild_rows(self) -> None:
         current = self.cursor_resource
         by_type: dict[str, list[Resource]] = {t: [] for t in RESOURCE_TYPES}
+        needle = self.name_filter
         for resource in self._resources:
             if self.type_filter and resource.type != self.type_filter:
+                continue
+            if needle and needle not in resource.name.lower():
                 continue
             by_type.setdefault(resource.type, []).append(resource)
         rows: list[GridRow] = []
@@ -303,6 +320,7 @@ class HeatmapGrid(ScrollView, can_focus=True):
             rows.extend(GridRow(type_, r) for r in members)
         self._rows = rows
         self._row_of = {row.resource.id: n for n, row in enumerate(rows) if row.resource}
+        self._anchor = None
         if current is not None and current.id in self._row_of:
             self.cursor_row = self._row_of[current.id]
         else:
@@ -315,10 +333,11 @@ class HeatmapGrid(ScrollView, can_focus=True):
         self.virtual_size = Size(LABEL_W + (self.days + 1) * CELL_W, HEADER_H + len(self._rows))
 
     def _visible_days(self) -> int:
-        return max((self.size.width - LABEL_W) // CELL_W, 1)
+        return max((self.scrollable_content_region.width - LABEL_W) // CELL_W, 1)
 
     def _visible_rows(self) -> int:
-        return max(self.size.height - HEADER_H, 1)
+        # The horizontal scrollbar takes the bottom line: a row under it is out of sight.
+        return max(self.scrollable_content_region.height - HEADER_H, 1)
 
     def _first_day(self) -> int:
         return int(self.scroll_x) // CELL_W
@@ -330,21 +349,23 @@ class HeatmapGrid(ScrollView, can_focus=True):
         if not self._rows:
             return 0
         n = max(0, min(start, len(self._rows) - 1))
-        probe = n
-        while 0 <= probe < len(self._rows):
-            if not self._rows[probe].is_group:
-                return probe
-            probe += step
-        probe = n
-        while 0 <= probe < len(self._rows):
-            if not self._rows[probe].is_group:
-                return probe
-            probe -= step
+        for direction in (step, -step):
+            probe = n
+            while 0 <= probe < len(self._rows):
+                if not self._rows[probe].is_group:
+                    return probe
+                probe += direction
         return n
 
     # ---- moving -------------------------------------------------------------------------
 
     def action_move(self, rows: int, days: int) -> None:
+        self.clear_selection()
+        if self._move(rows, days):
+            self._changed()
+
+    def _move(self, rows: int, days: int) -> bool:
+        """Move the cursor; False when it moved by going to a date (already redrawn)."""
         if rows:
             target = self.cursor_row + rows
             if 0 <= target < len(self._rows):
@@ -353,14 +374,15 @@ class HeatmapGrid(ScrollView, can_focus=True):
             target_day = self.cursor_day + days
             if target_day < 0:
                 self.goto_date(self.cursor_date + timedelta(days))
-                return
+                return False
             self.cursor_day = min(target_day, self.days - 1)
-        self._changed()
+        return True
 
     def action_page(self, direction: int) -> None:
         self.action_move(direction * max(self._visible_rows() - 1, 1), 0)
 
     def action_edge(self, direction: int) -> None:
+        self.clear_selection()
         start = 0 if direction < 0 else len(self._rows) - 1
         self.cursor_row = self._nearest_resource_row(start, 1 if direction < 0 else -1)
         self._changed()
@@ -415,6 +437,8 @@ class HeatmapGrid(ScrollView, can_focus=True):
         self._check_window()
 
     def on_resize(self, event: events.Resize) -> None:
+        # A smaller window (or a scrollbar appearing) may have hidden the cursor's row.
+        self._scroll_to_cursor()
         self._check_window()
 
     def on_click(self, event: events.Click) -> None:
@@ -427,6 +451,7 @@ class HeatmapGrid(ScrollView, can_focus=True):
         if event.x >= LABEL_W:
             day = self._first_day() + (event.x - LABEL_W) // CELL_W
         same = row == self.cursor_row and day == self.cursor_day
+        self.clear_selection()
         self.cursor_row = row
         self.cursor_day = min(max(day, 0), self.days - 1)
         self._changed()
@@ -479,12 +504,9 @@ class HeatmapGrid(ScrollView, can_focus=True):
         return super().render_lines(crop)
 
     def _load_styles(self) -> None:
-        self._styles = {
-            name.removeprefix("heatmap--"): self.get_component_rich_style(name, partial=True)
-            for name in self.COMPONENT_CLASSES
-        }
-        self._base = self.rich_style
-        self._combined.clear()
+        self._painter.load(
+            lambda name: self.get_component_rich_style(name, partial=True), self.rich_style
+        )
         self._lines.clear()
         self._styles_stale = False
 
@@ -492,135 +514,55 @@ class HeatmapGrid(ScrollView, can_focus=True):
         super().notify_style_update()
         self._styles_stale = True
 
-    def _style(self, name: str) -> Style:
-        return self._styles.get(name, _PLAIN)
-
-    def _cell_style(self, name: str, today: bool, cursor: bool) -> Style:
-        key = (name, today, cursor)
-        style = self._combined.get(key)
-        if style is None:
-            style = self._base + self._style(name)
-            if today:
-                style += self._style("today-cell")
-            if cursor:
-                style += self._style("cursor")
-            self._combined[key] = style
-        return style
-
     def render_line(self, y: int) -> Strip:
         width = self.size.width
-        base = self._base
+        painter = self._painter
         first_day = self._first_day()
         count = min(self._visible_days(), max(self.days - first_day, 0))
         days = [self.origin + timedelta(first_day + n) for n in range(count)]
-        if y < HEADER_H:
-            segments = self._header_line(y, days, base)
+        if y == 0:
+            title = TYPE_TITLES.get(self.type_filter or "", "All resources")
+            segments = painter.month_line(title, days)
+        elif y == 1:
+            segments = painter.day_line(days, self.today, self.cursor_date)
         else:
             row = self._first_row() + y - HEADER_H
             if row >= len(self._rows):
-                return Strip.blank(width, base)
-            key = (
-                row,
-                first_day,
-                count,
-                self.cursor_day if row == self.cursor_row else -1,
-                self._version,
-                self.today,
-                self.origin,
+                return Strip.blank(width, painter.base)
+            segments = self._row_segments(row, first_day, days)
+        return Strip(segments).crop_extend(0, width, painter.base)
+
+    def _row_segments(self, row: int, first_day: int, days: list[date]) -> list[Segment]:
+        grid_row = self._rows[row]
+        if grid_row.resource is None:
+            return self._painter.group_line(grid_row, LABEL_W + len(days) * CELL_W)
+        selection = self.selection
+        selected = None
+        if selection is not None and grid_row.resource in selection[0]:
+            selected = (selection[1], selection[2])
+        cursor_day = self.cursor_date if row == self.cursor_row else None
+        key = (row, first_day, len(days), cursor_day, selected, self._version, self.origin)
+        segments = self._lines.get(key)
+        if segments is None:
+            rid = grid_row.resource.id
+            cells, known = self._cells, self._known
+
+            def at(day: date) -> tuple[Cell | None, bool]:
+                return cells.get((rid, day)), (rid, day) in known
+
+            segments = self._painter.resource_line(
+                grid_row.resource,
+                days,
+                at,
+                today=self.today,
+                cursor_day=cursor_day,
+                selected=selected,
             )
-            segments = self._lines.get(key)
-            if segments is None:
-                if len(self._lines) > 4000:
-                    self._lines.clear()
-                segments = self._lines[key] = self._row_line(row, days, base)
-        return Strip(segments).crop_extend(0, width, base)
-
-    def _header_line(self, y: int, days: list[date], base: Style) -> list[Segment]:
-        header = base + self._style("header")
-        if y == 0:
-            title = f" {TYPE_TITLES.get(self.type_filter or '', 'All resources')}"
-            segments = [Segment(_fit(title, LABEL_W), header + self._style("group"))]
-            chars = [" "] * (len(days) * CELL_W)
-            for n, day in enumerate(days):
-                if n == 0 or day.day == 1:
-                    label = f"{day:%b %Y}" if (n == 0 or day.month == 1) else f"{day:%b}"
-                    for i, ch in enumerate(label):
-                        pos = n * CELL_W + i
-                        if pos < len(chars):
-                            chars[pos] = ch
-            for n in range(len(days)):
-                segments.append(Segment("".join(chars[n * CELL_W : (n + 1) * CELL_W]), header))
-            return segments
-        segments = [Segment(_fit(" Resource", LABEL_W), header)]
-        cursor_day = self.cursor_date
-        for day in days:
-            style = header + self._style("weekend") if day.weekday() >= 5 else header
-            if day == self.today:
-                style = header + self._style("today")
-            if day == cursor_day:
-                style += self._style("cursor-date")
-            segments.append(Segment(f"{day.day:>2} ", style))
+            self._lines.set(key, segments)
         return segments
 
-    def _row_line(self, row_index: int, days: list[date], base: Style) -> list[Segment]:
-        row = self._rows[row_index]
-        if row.resource is None:
-            title = f" ▾ {TYPE_TITLES.get(row.type, row.type)} · {row.count}"
-            style = base + self._style("group")
-            return [Segment(_fit(title, LABEL_W + len(days) * CELL_W), style)]
-        resource = row.resource
-        is_cursor_row = row_index == self.cursor_row
-        label_style = base + self._style("label")
-        name = resource.name
-        if not resource.is_active:
-            label_style += self._style("inactive")
-            name += " (off)"
-        if is_cursor_row:
-            label_style += self._style("label-cursor")
-        segments = [Segment(_fit(f" {name}", LABEL_W - 1) + " ", label_style)]
-        cells, known = self._cells, self._known
-        rid = resource.id
-        cursor_day = self.cursor_date
-        today = self.today
-        cell_style = self._cell_style
-        for day in days:
-            key = (rid, day)
-            cell = cells.get(key)
-            if cell is None:
-                text, name = (" · ", "empty") if key in known else (" ░ ", "loading")
-            elif cell.blackout is not None:
-                text, name = "╱╱╱", "blackout"
-            elif cell.max_capacity <= 0:
-                text, name = " · ", "empty"
-            else:
-                available = cell.available
-                text = f"{available:>2} " if 0 <= available < 100 else "99+"
-                name = bucket(cell.utilisation)
-            style = cell_style(name, day == today, is_cursor_row and day == cursor_day)
-            segments.append(Segment(text, style))
-        return segments
-
-    def legend(self) -> list[tuple[str, Style]]:
+    def legend(self, width: int = 200) -> list[tuple[str, object]]:
         """(text, style) pairs for a legend drawn with the grid's own styles."""
         if self._styles_stale:
             self._load_styles()
-        base = self._base
-        parts: list[tuple[str, Style]] = [(" used ", Style())]
-        for _, name in BUCKETS:
-            parts.append((f" {BUCKET_LABELS[name]} ", base + self._style(name)))
-        parts.append(("  ", Style()))
-        parts.append(("╱╱╱", base + self._style("blackout")))
-        parts.append((" blackout  ", Style()))
-        parts.append((" · ", base + self._style("empty")))
-        parts.append((" no capacity  ", Style()))
-        parts.append((" ░ ", base + self._style("loading")))
-        parts.append((" loading  ", Style()))
-        parts.append(("Today", base + self._style("today")))
-        parts.append(("  numbers: units available", Style()))
-        return parts
-
-
-def _fit(text: str, width: int) -> str:
-    if cell_len(text) > width:
-        return set_cell_size(text, max(width - 1, 0)) + "…"
-    return text + " " * (width - cell_len(text))
+        return list(self._painter.legend(width))
