@@ -21,7 +21,7 @@ from textual.widget import Widget
 from textual.widgets import Input
 
 PINNED = ("help", "quit")  # always shown, at the right
-LAST = ("switch_mode",)  # the screen switches: the first to drop out
+LAST = ("reload", "switch_mode")  # refresh and the screen switches: the first to drop out
 SEPARATOR = "  "
 
 
@@ -47,7 +47,10 @@ def fit_items(items: list[Item], width: int) -> tuple[list[Item], list[Item]]:
     right = [item for item in items if _action_name(item.action) in PINNED]
     others = [item for item in items if item not in right]
     first = [item for item in others if _action_name(item.action) not in LAST]
-    last = [item for item in others if _action_name(item.action) in LAST]
+    last = sorted(
+        (item for item in others if _action_name(item.action) in LAST),
+        key=lambda item: LAST.index(_action_name(item.action)),
+    )
     room = width - sum(item.width + len(SEPARATOR) for item in right) - 1
     left: list[Item] = []
     for item in first + last:
