@@ -182,7 +182,7 @@ def test_an_unknown_command_is_named_with_what_to_try():
         ("date 2041-01-01", "2041-01-01 is more than 3660 days from today"),
         ("date 2019-01-01", "2019-01-01 is more than 3660 days from today"),
         ("today please", "today takes no argument, not 'please'"),
-        ("+7 days", "+7 takes no argument, not 'days'"),
+        ("+7 days", "'+7' takes no argument, not 'days'"),
         ("sweep now", "sweep takes no argument, not 'now'"),
         ("help me", "help takes no argument, not 'me'"),
         ("quit now", "quit takes no argument, not 'now'"),

@@ -127,6 +127,11 @@ def _no_argument(word: str, command: Command) -> Callable[[str, _Context], Comma
     return parse
 
 
+def _bare(word: str, summary: str, command: Command) -> Verb:
+    """A command that takes no argument."""
+    return Verb(word, word, summary, _no_argument(word, command), takes_argument=False)
+
+
 def _hold(argument: str, _context: _Context) -> Command:
     if not argument:
         raise CommandError("hold needs a hold number: hold N")
@@ -206,10 +211,10 @@ VERBS = (
     Verb("date", "date D", "heatmap at day D (YYYY-MM-DD)", _date),
     Verb("today", "today", "heatmap at today", _today, takes_argument=False),
     Verb("res", "res NAME", "a resource on the heatmap (prefix or fuzzy)", _resource),
-    Verb("sweep", "sweep", "expire overdue holds now", _no_argument("sweep", Sweep()), False),
+    _bare("sweep", "expire overdue holds now", Sweep()),
     Verb("theme", "theme", "theme light or theme dark", _theme),
-    Verb("help", "help", "every key", _no_argument("help", ShowHelp()), False),
-    Verb("quit", "quit", "leave resbook (also q)", _no_argument("quit", Quit()), False),
+    _bare("help", "every key", ShowHelp()),
+    _bare("quit", "leave resbook (also q)", Quit()),
 )
 _BY_WORD = {verb.word: verb for verb in VERBS}
 _ALIASES = {"q": "quit"}
@@ -247,7 +252,7 @@ def parse_command(text: str, *, today: date, resources: Sequence[Resource] = ())
     context = _Context(today, resources)
     if _is_offset(word):
         if argument:
-            raise CommandError(f"{word} takes no argument, not {_shown(argument)}")
+            raise CommandError(f"{_shown(word)} takes no argument, not {_shown(argument)}")
         return _offset(word, context)
     return find_verb(word).parse(argument, context)
 
