@@ -30,6 +30,13 @@ def _with_database(url: str, name: str) -> str:
     return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
 
 
+@pytest.fixture(autouse=True)
+def own_app_dir(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every test gets its own app directory (settings, screenshots, default database),
+    never the real one of whoever runs the tests."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path_factory.mktemp("config")))
+
+
 @pytest.fixture(scope="session")
 def pg_server_url() -> str:
     url = os.environ.get(PG_ENV, "").strip()

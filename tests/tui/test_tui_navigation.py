@@ -120,7 +120,7 @@ async def test_palette_go_to_date_moves_the_heatmap(make_app):
         await settle(pilot)
         await pilot.press("3")
         await settle(pilot)
-        await pilot.press("colon")  # k9s-style ':' opens the palette too
+        await pilot.press("ctrl+p")
         await pilot.pause()
         await pilot.press(*"go to date")
         await pilot.pause(0.3)

@@ -20,7 +20,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
@@ -29,6 +29,7 @@ from ..booking.errors import BookingError
 from ..text import visible
 
 Parser = Callable[[str], Any]
+BOX_CHROME = 8  # a form's border, padding and button row, in lines
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,10 @@ def choice(options: Sequence[str]) -> Parser:
 # ---- screens --------------------------------------------------------------------------------
 
 
+class FormBody(VerticalScroll, can_focus=False):
+    """A form's fields: scrolls when the terminal is short; focus goes to the fields."""
+
+
 class FormModal(ModalScreen[dict[str, Any] | None]):
     """A form: dismisses with {field name: parsed value}, or None when cancelled."""
 
@@ -153,35 +158,49 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form", classes="modal-box") as box:
-            box.border_title = self.form_title
-            if self.note:
-                yield Static(self.note, classes="note", markup=False)
-            for field in self.fields:
-                with Horizontal(classes="field-row"):
-                    yield Label(field.label, classes="field-label")
-                    if field.choices is not None:
-                        yield Select(
-                            [(c.title(), c) for c in field.choices],
-                            value=field.value or field.choices[0],
-                            allow_blank=False,
-                            id=f"field-{field.name}",
-                            classes="field-input",
-                        )
-                    else:
-                        yield Input(
-                            field.value,
-                            placeholder=field.placeholder,
-                            id=f"field-{field.name}",
-                            classes="field-input",
-                        )
-                    yield Label("", id=f"message-{field.name}", classes="field-message")
-            yield Static("", id="form-error", classes="form-error", markup=False)
+            box.border_title = visible(self.form_title)
+            with FormBody(id="form-body"):
+                yield from self._compose_body()
             with Horizontal(classes="buttons"):
                 yield Button(self.submit_label, variant="primary", id="submit")
                 yield Button("Cancel", id="cancel")
 
+    def _compose_body(self) -> ComposeResult:
+        if self.note:
+            yield Static(visible(self.note), classes="note", markup=False)
+        for field in self.fields:
+            with Horizontal(classes="field-row"):
+                yield Label(field.label, classes="field-label")
+                if field.choices is not None:
+                    yield Select(
+                        [(c.title(), c) for c in field.choices],
+                        value=field.value or field.choices[0],
+                        allow_blank=False,
+                        id=f"field-{field.name}",
+                        classes="field-input",
+                    )
+                else:
+                    yield Input(
+                        field.value,
+                        placeholder=field.placeholder,
+                        id=f"field-{field.name}",
+                        classes="field-input",
+                    )
+                yield Label("", id=f"message-{field.name}", classes="field-message")
+        yield Static("", id="form-error", classes="form-error", markup=False)
+
     def on_mount(self) -> None:
         self.query_one("#form-error").display = False
+        self._fit()
+
+    def on_resize(self) -> None:
+        self._fit()
+
+    def _fit(self) -> None:
+        # The fields scroll and the buttons stay: on a 24-line terminal a form of four
+        # fields with a refusal under them is taller than the screen.
+        room = self.app.size.height - BOX_CHROME
+        self.query_one("#form-body").styles.max_height = max(room, 3)
 
     def show_error(self, message: str) -> None:
         """A refusal (or trouble) under the fields; the values stay as typed."""

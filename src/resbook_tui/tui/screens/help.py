@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from ..app import ResbookApp
 
 EXTRA_GLOBAL = [
-    ("ctrl+p  :", "Command palette"),
+    (":", "Command line (hold N, holds S, …)"),
+    ("ctrl+p", "Command palette"),
     ("r", "Refresh"),
 ]
 FORM_KEYS = [
@@ -46,6 +47,18 @@ class HelpScreen(ModalScreen[None]):
                 for title, rows in self.sections():
                     yield Static(section_text(title, rows), classes="help-section")
 
+    def on_mount(self) -> None:
+        self._fit_columns()
+
+    def on_resize(self) -> None:
+        self._fit_columns()
+
+    def _fit_columns(self) -> None:
+        # Four columns of sections where they fit, two on an 80-column terminal.
+        self.query_one("#help-grid", Grid).styles.grid_size_columns = (
+            4 if self.app.size.width >= 110 else 2
+        )
+
     def sections(self) -> list[tuple[str, list[tuple[str, str]]]]:
         from ..widgets.heatmap_grid import HeatmapGrid
         from ..widgets.keyed_table import KeyedTable
@@ -60,20 +73,21 @@ class HelpScreen(ModalScreen[None]):
 
         def keys(*owners: type, skip: frozenset[str] = frozenset()) -> list[tuple[str, str]]:
             rows: list[tuple[str, str]] = []
-            seen: set[str] = set()
+            seen: set[tuple[str, str]] = set()
             for owner in owners:
                 mutating: frozenset[str] = getattr(owner, "MUTATING", frozenset())
                 for binding in _own_bindings(owner):
                     action = binding.action.split("(")[0]
-                    if action in skip or binding.key in seen:
+                    if action in skip or (binding.key, action) in seen:
                         continue
                     if read_only and action in mutating:
                         continue
-                    seen.add(binding.key)
+                    seen.add((binding.key, action))
                     rows.append((app.get_key_display(binding), binding.description))
             return rows
 
-        everywhere = keys(type(app), skip=frozenset({"command_palette"})) + EXTRA_GLOBAL
+        skip = frozenset({"command_palette", "command_line"})
+        everywhere = keys(type(app), skip=skip) + EXTRA_GLOBAL
         return [
             ("Everywhere", everywhere),
             ("1 Resources", keys(ResourcesScreen)),

@@ -275,6 +275,11 @@ class HoldsScreen(HoldActions):
             return
         self.show_customer(email)
 
+    def find(self, text: str) -> None:
+        """Holds of every status whose email contains ``text`` (``:email TEXT``)."""
+        self.show_status(None)
+        self.apply_filter(text)
+
     def apply_filter(self, text: str) -> None:
         """Narrow the queue to emails containing ``text`` and move to the results."""
         if self.customer is not None:
