@@ -23,26 +23,26 @@ if TYPE_CHECKING:
 ACTIVE_COLUMNS = [
     Column("id", "Hold", width=7, align="right"),
     Column("left", "Expires in", width=10, align="right", live=countdown),
-    Column("resource", "Resource", max_width=28, min_width=12),
+    Column("resource", "Resource", max_width=28, min_width=16),
     Column("date", "Date", width=10),
     Column("qty", "Qty", width=3, align="right"),
-    Column("email", "Customer", max_width=36, min_width=14),
+    Column("email", "Customer", max_width=36, min_width=20),
     Column("status", "Status", width=9, priority=1),
     Column("expires", "Expires (UTC)", width=14, priority=2),
 ]
 OTHER_COLUMNS = [
     Column("id", "Hold", width=7, align="right"),
     Column("status", "Status", width=9),
-    Column("resource", "Resource", max_width=28, min_width=12),
+    Column("resource", "Resource", max_width=28, min_width=16),
     Column("date", "Date", width=10),
     Column("qty", "Qty", width=3, align="right"),
-    Column("email", "Customer", max_width=36, min_width=14),
+    Column("email", "Customer", max_width=36, min_width=20),
     Column("left", "Expires in", width=10, align="right", live=countdown, priority=1),
     Column("expires", "Expires (UTC)", width=14, priority=2),
 ]
 ALLOCATION_COLUMNS = [
     Column("id", "Alloc", width=7, align="right"),
-    Column("resource", "Resource", max_width=28, min_width=12),
+    Column("resource", "Resource", max_width=28, min_width=16),
     Column("date", "Date", width=10),
     Column("qty", "Qty", width=3, align="right"),
     Column("order", "Order", max_width=24, min_width=10),

@@ -11,7 +11,7 @@ type, narrowed by a name filter), the cursor, a selection and what is loaded.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import ClassVar
 
@@ -19,12 +19,11 @@ from rich.segment import Segment
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.cache import LRUCache
-from textual.geometry import Region, Size
-from textual.message import Message
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
+from textual.geometry import Size
 
 from ...booking.records import RESOURCE_TYPES, Cell, Resource
+from .heatmap_draw import DrawnGrid
+from .heatmap_messages import CursorMoved, Selected, Selection, SelectionChanged, WindowNeeded
 from .heatmap_paint import (
     BUCKETS,
     CELL_W,
@@ -43,10 +42,8 @@ DEFAULT_DAYS = 365
 MAX_DAYS = 3660
 LINE_CACHE = 4000  # rendered resource lines kept (a screenful is ~70)
 
-Selection = tuple[list[Resource], date, date]  # resources, first date, last date
 
-
-class HeatmapGrid(ScrollView, can_focus=True):
+class HeatmapGrid(DrawnGrid, can_focus=True):
     DEFAULT_CSS = """
     HeatmapGrid {
         height: 1fr;
@@ -91,39 +88,11 @@ class HeatmapGrid(ScrollView, can_focus=True):
         Binding("shift+right", "select(0, 1)", "Select a day on", show=False),
     ]
 
-    class CursorMoved(Message):
-        """The cursor is on a new cell, or the data under it changed."""
-
-        def __init__(
-            self, resource: Resource | None, day: date, cell: Cell | None, known: bool
-        ) -> None:
-            super().__init__()
-            self.resource = resource
-            self.day = day
-            self.cell = cell
-            self.known = known
-
-    class WindowNeeded(Message):
-        """The visible window has cells the grid has not loaded: fetch them in one query."""
-
-        def __init__(self, resource_ids: tuple[int, ...], date_from: date, date_to: date) -> None:
-            super().__init__()
-            self.resource_ids = resource_ids
-            self.date_from = date_from
-            self.date_to = date_to
-
-    class Selected(Message):
-        def __init__(self, resource: Resource, day: date) -> None:
-            super().__init__()
-            self.resource = resource
-            self.day = day
-
-    class SelectionChanged(Message):
-        """A selection was made, changed or cleared (``selection`` is None)."""
-
-        def __init__(self, selection: Selection | None) -> None:
-            super().__init__()
-            self.selection = selection
+    # The grid's messages (handlers: on_heatmap_grid_cursor_moved and so on).
+    CursorMoved = CursorMoved
+    WindowNeeded = WindowNeeded
+    Selected = Selected
+    SelectionChanged = SelectionChanged
 
     def __init__(
         self,
@@ -169,10 +138,6 @@ class HeatmapGrid(ScrollView, can_focus=True):
             return self._rows[self.cursor_row].resource
         return None
 
-    @property
-    def cursor_date(self) -> date:
-        return self.origin + timedelta(self.cursor_day)
-
     def cell(self, resource_id: int, day: date) -> Cell | None:
         return self._cells.get((resource_id, day))
 
@@ -209,39 +174,6 @@ class HeatmapGrid(ScrollView, can_focus=True):
             self._update_virtual_size()
             self.scroll_to(x=0, animate=False, immediate=True)
             self._changed()
-
-    def set_cells(
-        self, cells: Iterable[Cell], resource_ids: Sequence[int], date_from: date, date_to: date
-    ) -> None:
-        """Take the answer to a WindowNeeded: every (resource, date) of it is now known."""
-        span = [date_from + timedelta(n) for n in range((date_to - date_from).days + 1)]
-        for rid in resource_ids:
-            for day in span:
-                key = (rid, day)
-                self._known.add(key)
-                self._cells.pop(key, None)
-        for cell in cells:
-            self._cells[(cell.resource_id, cell.date)] = cell
-        self._version += 1
-        self._last_request = None
-        self.refresh()
-        self._post_cursor()
-        self._check_window()
-
-    def invalidate(self) -> None:
-        """Forget what is loaded (keeping it on screen until fresh values arrive)."""
-        self._known.clear()
-        self._version += 1
-        self._last_request = None
-        self._check_window()
-
-    def forget(self, resource_ids: Iterable[int]) -> None:
-        """Mark what is loaded for these resources stale, fetching nothing now: their
-        cells are fetched afresh when next in view (old values stay on screen until then)."""
-        ids = set(resource_ids)
-        if ids:
-            self._known = {key for key in self._known if key[0] not in ids}
-            self._last_request = None
 
     def goto_date(self, day: date) -> None:
         if day < self.origin:
@@ -331,19 +263,6 @@ class HeatmapGrid(ScrollView, can_focus=True):
     def _update_virtual_size(self) -> None:
         # One spare column so the last date can always scroll fully into view.
         self.virtual_size = Size(LABEL_W + (self.days + 1) * CELL_W, HEADER_H + len(self._rows))
-
-    def _visible_days(self) -> int:
-        return max((self.scrollable_content_region.width - LABEL_W) // CELL_W, 1)
-
-    def _visible_rows(self) -> int:
-        # The horizontal scrollbar takes the bottom line: a row under it is out of sight.
-        return max(self.scrollable_content_region.height - HEADER_H, 1)
-
-    def _first_day(self) -> int:
-        return int(self.scroll_x) // CELL_W
-
-    def _first_row(self) -> int:
-        return int(self.scroll_y)
 
     def _nearest_resource_row(self, start: int, step: int) -> int:
         if not self._rows:
@@ -457,112 +376,3 @@ class HeatmapGrid(ScrollView, can_focus=True):
         self._changed()
         if same and event.chain >= 2 and self.cursor_resource is not None:
             self.post_message(self.Selected(self.cursor_resource, self.cursor_date))
-
-    # ---- loading ------------------------------------------------------------------------
-
-    def visible_window(self) -> tuple[list[int], date, date]:
-        first_row = self._first_row()
-        rows = self._rows[first_row : first_row + self._visible_rows()]
-        ids = [row.resource.id for row in rows if row.resource is not None]
-        first = self.origin + timedelta(self._first_day())
-        last = first + timedelta(self._visible_days() - 1)
-        return ids, first, last
-
-    def window_loaded(self) -> bool:
-        ids, first, last = self.visible_window()
-        days = [first + timedelta(n) for n in range((last - first).days + 1)]
-        return all((rid, day) in self._known for rid in ids for day in days)
-
-    def _check_window(self) -> None:
-        """Ask for the visible window (with a margin) when any of it is not loaded."""
-        if not self.is_mounted or not self._rows or self.size.width == 0:
-            return
-        if self.window_loaded():
-            return
-        first_row = max(self._first_row() - self._visible_rows() // 2, 0)
-        last_row = self._first_row() + self._visible_rows() + self._visible_rows() // 2
-        ids = tuple(
-            row.resource.id for row in self._rows[first_row:last_row] if row.resource is not None
-        )
-        first = self.origin + timedelta(max(self._first_day() - 7, 0))
-        last = self.origin + timedelta(
-            min(self._first_day() + self._visible_days() + 14, self.days) - 1
-        )
-        request = (ids, first, last)
-        if request == self._last_request:
-            return
-        self._last_request = request
-        self.post_message(self.WindowNeeded(ids, first, last))
-
-    # ---- drawing ------------------------------------------------------------------------
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Styles are looked up (and combined) when the CSS changes, not on every paint:
-        # refresh() drops Textual's own component-style cache, and 20 lookups cost ~10 ms.
-        if self._styles_stale:
-            self._load_styles()
-        return super().render_lines(crop)
-
-    def _load_styles(self) -> None:
-        self._painter.load(
-            lambda name: self.get_component_rich_style(name, partial=True), self.rich_style
-        )
-        self._lines.clear()
-        self._styles_stale = False
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles_stale = True
-
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        painter = self._painter
-        first_day = self._first_day()
-        count = min(self._visible_days(), max(self.days - first_day, 0))
-        days = [self.origin + timedelta(first_day + n) for n in range(count)]
-        if y == 0:
-            title = TYPE_TITLES.get(self.type_filter or "", "All resources")
-            segments = painter.month_line(title, days)
-        elif y == 1:
-            segments = painter.day_line(days, self.today, self.cursor_date)
-        else:
-            row = self._first_row() + y - HEADER_H
-            if row >= len(self._rows):
-                return Strip.blank(width, painter.base)
-            segments = self._row_segments(row, first_day, days)
-        return Strip(segments).crop_extend(0, width, painter.base)
-
-    def _row_segments(self, row: int, first_day: int, days: list[date]) -> list[Segment]:
-        grid_row = self._rows[row]
-        if grid_row.resource is None:
-            return self._painter.group_line(grid_row, LABEL_W + len(days) * CELL_W)
-        selection = self.selection
-        selected = None
-        if selection is not None and grid_row.resource in selection[0]:
-            selected = (selection[1], selection[2])
-        cursor_day = self.cursor_date if row == self.cursor_row else None
-        key = (row, first_day, len(days), cursor_day, selected, self._version, self.origin)
-        segments = self._lines.get(key)
-        if segments is None:
-            rid = grid_row.resource.id
-            cells, known = self._cells, self._known
-
-            def at(day: date) -> tuple[Cell | None, bool]:
-                return cells.get((rid, day)), (rid, day) in known
-
-            segments = self._painter.resource_line(
-                grid_row.resource,
-                days,
-                at,
-                today=self.today,
-                cursor_day=cursor_day,
-                selected=selected,
-            )
-            self._lines.set(key, segments)
-        return segments
-
-    def legend(self, width: int = 200) -> list[tuple[str, object]]:
-        """(text, style) pairs for a legend drawn with the grid's own styles."""
-        if self._styles_stale:
-            self._load_styles()
-        return list(self._painter.legend(width))

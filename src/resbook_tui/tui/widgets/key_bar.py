@@ -105,7 +105,7 @@ class KeyBar(Widget):
                 continue
             seen.add(binding.action)
             found.append(item)
-        focused = self.app.focused
+        focused = self.screen.focused
         if isinstance(focused, Input):
             found.insert(0, Item("⏎", "Apply", "submit", focused, True))
         # The screen's own keys before the app's (active_bindings lists the app's first).

@@ -27,6 +27,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from .columns import GAP, ROLES, Column, Tag, Value, fit_columns, fit_text, text_role
+from .styles import component_style
 
 
 class KeyedTable(ScrollView, can_focus=True):
@@ -324,7 +325,7 @@ class KeyedTable(ScrollView, can_focus=True):
         # every paint: refresh() drops Textual's own cache and a countdown tick refreshes.
         if self._styles_stale:
             self._styles = {
-                name: self.get_component_rich_style(f"keyed-table--{name}", partial=True)
+                name: component_style(self, f"keyed-table--{name}")
                 for name in ("header", "even", "cursor", "empty", *ROLES)
             }
             self._base = self.rich_style

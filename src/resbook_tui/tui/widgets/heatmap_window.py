@@ -1,0 +1,116 @@
+"""Which cells the heatmap has loaded, and asking for the visible window when it has not.
+
+The grid never reads the database: when the visible window (with a margin) has cells it
+has not seen, it posts one ``WindowNeeded`` and the screen answers with ``set_cells``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+from textual.scroll_view import ScrollView
+
+from ...booking.records import Cell
+from .heatmap_messages import WindowNeeded
+from .heatmap_paint import CELL_W, HEADER_H, LABEL_W, GridRow
+
+
+class WindowLoading(ScrollView):
+    """The loading half of the heatmap grid."""
+
+    origin: date
+    days: int
+    _rows: list[GridRow]
+    _cells: dict[tuple[int, date], Cell]
+    _known: set[tuple[int, date]]
+    _version: int
+    _last_request: tuple[tuple[int, ...], date, date] | None
+    cursor_day: int
+
+    @property
+    def cursor_date(self) -> date:
+        return self.origin + timedelta(self.cursor_day)
+
+    def _visible_days(self) -> int:
+        return max((self.scrollable_content_region.width - LABEL_W) // CELL_W, 1)
+
+    def _visible_rows(self) -> int:
+        # The horizontal scrollbar takes the bottom line: a row under it is out of sight.
+        return max(self.scrollable_content_region.height - HEADER_H, 1)
+
+    def _first_day(self) -> int:
+        return int(self.scroll_x) // CELL_W
+
+    def _first_row(self) -> int:
+        return int(self.scroll_y)
+
+    def _post_cursor(self) -> None:
+        raise NotImplementedError
+
+    def set_cells(
+        self, cells: Iterable[Cell], resource_ids: Sequence[int], date_from: date, date_to: date
+    ) -> None:
+        """Take the answer to a WindowNeeded: every (resource, date) of it is now known."""
+        span = [date_from + timedelta(n) for n in range((date_to - date_from).days + 1)]
+        for rid in resource_ids:
+            for day in span:
+                key = (rid, day)
+                self._known.add(key)
+                self._cells.pop(key, None)
+        for cell in cells:
+            self._cells[(cell.resource_id, cell.date)] = cell
+        self._version += 1
+        self._last_request = None
+        self.refresh()
+        self._post_cursor()
+        self._check_window()
+
+    def invalidate(self) -> None:
+        """Forget what is loaded (keeping it on screen until fresh values arrive)."""
+        self._known.clear()
+        self._version += 1
+        self._last_request = None
+        self._check_window()
+
+    def forget(self, resource_ids: Iterable[int]) -> None:
+        """Mark what is loaded for these resources stale, fetching nothing now: their
+        cells are fetched afresh when next in view (old values stay on screen until then)."""
+        ids = set(resource_ids)
+        if ids:
+            self._known = {key for key in self._known if key[0] not in ids}
+            self._last_request = None
+
+    def visible_window(self) -> tuple[list[int], date, date]:
+        first_row = self._first_row()
+        rows = self._rows[first_row : first_row + self._visible_rows()]
+        ids = [row.resource.id for row in rows if row.resource is not None]
+        first = self.origin + timedelta(self._first_day())
+        last = first + timedelta(self._visible_days() - 1)
+        return ids, first, last
+
+    def window_loaded(self) -> bool:
+        ids, first, last = self.visible_window()
+        days = [first + timedelta(n) for n in range((last - first).days + 1)]
+        return all((rid, day) in self._known for rid in ids for day in days)
+
+    def _check_window(self) -> None:
+        """Ask for the visible window (with a margin) when any of it is not loaded."""
+        if not self.is_mounted or not self._rows or self.size.width == 0:
+            return
+        if self.window_loaded():
+            return
+        first_row = max(self._first_row() - self._visible_rows() // 2, 0)
+        last_row = self._first_row() + self._visible_rows() + self._visible_rows() // 2
+        ids = tuple(
+            row.resource.id for row in self._rows[first_row:last_row] if row.resource is not None
+        )
+        first = self.origin + timedelta(max(self._first_day() - 7, 0))
+        last = self.origin + timedelta(
+            min(self._first_day() + self._visible_days() + 14, self.days) - 1
+        )
+        request = (ids, first, last)
+        if request == self._last_request:
+            return
+        self._last_request = request
+        self.post_message(WindowNeeded(ids, first, last))
