@@ -42,6 +42,28 @@ _NOT_IN_MODALS = frozenset(
 )
 
 
+# Where Textual's stock themes draw text below WCAG AA (4.5:1) on their own backgrounds,
+# resbook uses darker (light theme) or lighter (dark theme) shades of the same hues. The
+# cursor and button backgrounds are darkened so light text on them reaches AA too.
+READABLE = {
+    True: {  # dark
+        "text-secondary": "#8FB8D8",
+        "block-cursor-background": "#0A5CA8",
+        "resbook-button-primary": "#0A5CA8",
+        "resbook-button-danger": "#A3304C",
+        "resbook-placeholder": "#9A9A9A",
+    },
+    False: {  # light
+        "text-accent": "#7A4300",
+        "text-warning": "#7A4300",
+        "text-success": "#1A5E2E",
+        "resbook-button-primary": "#004578",
+        "resbook-button-danger": "#A3304C",
+        "resbook-placeholder": "#505050",
+    },
+}
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -134,6 +156,10 @@ class ResbookApp(Commands):
         characters made visible, never raw."""
         shown, heading = visible(message), visible(title)
         super().notify(shown, title=heading, severity=severity, timeout=timeout, markup=markup)
+
+    def get_css_variables(self) -> dict[str, str]:
+        variables = super().get_css_variables()
+        return {**variables, **READABLE[self.current_theme.dark]}
 
     def clock(self) -> datetime:
         """Now, for countdowns and the status bar: the local clock plus its measured skew."""

@@ -81,7 +81,6 @@ class HoldDetailScreen(HoldActions):
         with Horizontal(id="hold-summary"):
             yield Static("loading…", id="hold-fields")
             with Horizontal(id="hold-countdown-box"):
-                yield Label("Expires in ", classes="dim")
                 yield Countdown(self.rb.clock, id="hold-countdown")
         yield Label("History", classes="section")
         yield KeyedTable(HISTORY_COLUMNS, empty_text="No events.", id="hold-history")

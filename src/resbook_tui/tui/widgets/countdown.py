@@ -49,7 +49,8 @@ def countdown(expires_at: datetime, now: datetime) -> Tag:
 
 
 class Countdown(Static):
-    """Time left on one hold, re-rendered every second from the app's clock."""
+    """Time left on one hold ("Expires in 3:00", then "Expired"), re-rendered every
+    second from the app's clock."""
 
     expires_at: reactive[datetime | None] = reactive(None)
 
@@ -71,4 +72,4 @@ class Countdown(Static):
         tag = countdown(self.expires_at, self._clock())
         self.set_class(tag.role == "warning", "-warning")
         self.set_class(tag.role == "error", "-expired")
-        self.update(tag.text)
+        self.update("Expired" if tag.role == "error" else f"Expires in {tag.text}")

@@ -366,8 +366,13 @@ class KeyedTable(ScrollView, can_focus=True):
         line_style = base
         if index % 2:
             line_style += self._styles.get("even", Style())
+        # On the cursor row a role keeps its weight but takes the cursor's colour: a
+        # warning or success colour on the cursor's background is not readable.
+        keep = Style()
         if index == self.cursor_row:
-            line_style += self._styles.get("cursor", Style())
+            cursor = self._styles.get("cursor", Style())
+            line_style += cursor
+            keep = Style(color=(line_style).color)
         now: datetime | None = None
         segments: list[Segment] = []
         for n, (column, w) in enumerate(zip(self.columns, self._widths, strict=True)):
@@ -378,7 +383,7 @@ class KeyedTable(ScrollView, can_focus=True):
                 now = now or self.clock()
                 value = column.live(value, now)
             text, role = text_role(value)
-            style = line_style + self._styles.get(role, Style()) if role else line_style
+            style = line_style + self._styles.get(role, Style()) + keep if role else line_style
             segments.append(Segment(" ", line_style))
             segments.append(Segment(fit_text(text, w, column.align), style))
             segments.append(Segment(" ", line_style))
