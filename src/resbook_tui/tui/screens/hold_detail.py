@@ -116,6 +116,7 @@ class HoldDetailScreen(HoldActions):
         box = self.query_one("#hold-countdown-box")
         box.display = hold.status == "ACTIVE"
         self.query_one("#hold-countdown", Countdown).expires_at = hold.expires_at
+        self.refresh_bindings()
         self.query_one("#hold-history", KeyedTable).sync(
             (
                 str(event.id),
@@ -129,8 +130,8 @@ class HoldDetailScreen(HoldActions):
             for event in data.history
         )
 
-    def selected_hold_id(self) -> int | None:
-        return self.hold_id
+    def selected_hold(self) -> Hold | None:
+        return self.data.hold if self.data is not None else None
 
 
 def hold_fields(hold: Hold, resource_name: str) -> Text:
