@@ -11,7 +11,7 @@ from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
+from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from ...booking import Booking
@@ -75,8 +75,8 @@ class DayScreen(HoldActions):
 
     def compose_body(self) -> ComposeResult:
         yield Static(self._title(), id="day-title")
-        with Horizontal(id="day-summary"):
-            yield Static("loading…", id="day-capacity")
+        with Vertical(id="day-summary"):
+            yield Static(" loading…", id="day-capacity")
             yield Static("", id="day-blackout")
         yield Label("Holds on this date", classes="section")
         yield KeyedTable(HOLD_COLUMNS, clock=self.rb.clock, empty_text="loading…", id="day-holds")

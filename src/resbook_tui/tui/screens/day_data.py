@@ -78,6 +78,7 @@ def allocation_row(allocation: Allocation) -> list[Any]:
 
 
 def capacity_text(cell: Cell | None) -> Text:
+    """One line: max, available, held, allocated and utilisation (wraps when narrow)."""
     text = Text()
     if cell is None:
         text.append(" No capacity set for this date. ", "dim")
@@ -85,17 +86,16 @@ def capacity_text(cell: Cell | None) -> Text:
         text.append(" sets it.", "dim")
         return text
     rows = (
-        ("Max capacity", cell.max_capacity),
-        ("Available", cell.available),
-        ("Held (active)", cell.held),
-        ("Allocated", cell.allocated),
+        ("Max capacity", str(cell.max_capacity)),
+        ("Available", str(cell.available)),
+        ("Held", str(cell.held)),
+        ("Allocated", str(cell.allocated)),
+        ("Used", f"{cell.utilisation:.0%}" if cell.max_capacity else "—"),
     )
     for label, value in rows:
-        text.append(f" {label:<14}", "dim")
-        text.append(f"{value:>6}\n", "bold")
-    used = f"{cell.utilisation:.0%}" if cell.max_capacity else "—"
-    text.append(f" {'Utilisation':<14}", "dim")
-    text.append(f"{used:>6}", "bold")
+        text.append(f" {label} ", "dim")
+        text.append(value, "bold")
+        text.append("  ")
     return text
 
 
@@ -104,12 +104,14 @@ def blackout_text(blackouts: list[Blackout]) -> Text:
     if not blackouts:
         text.append(" No blackout on this date.", "dim")
         return text
-    for blackout in blackouts:
-        text.append(" ╱╱ Blacked out", "bold magenta")
-        text.append(f"  #{blackout.id}\n", "dim")
-        text.append(f" {visible(blackout.reason)}\n", "bold")
+    for n, blackout in enumerate(blackouts):
+        if n:
+            text.append("\n")
         span = f"{blackout.start_date} to {blackout.end_date}"
         if blackout.start_date == blackout.end_date:
             span = str(blackout.start_date)
-        text.append(f" {span}\n", "dim")
+        text.append(" ╱╱ Blacked out", "bold magenta")
+        text.append(f" #{blackout.id} ", "dim")
+        text.append(visible(blackout.reason), "bold")
+        text.append(f"  {span}", "dim")
     return text

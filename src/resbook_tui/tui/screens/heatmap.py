@@ -1,6 +1,6 @@
 """Screen 2, the default: utilisation of every resource by date, and where to drill in.
 
-``/`` narrows the rows by resource name; shift+arrows select resources and days, and
+``/`` narrows the rows by resource name or type; shift+arrows select resources and days, and
 ``e`` sets the max capacity of the selection (or of the cursor's cell) in one go.
 """
 
@@ -39,13 +39,13 @@ class HeatmapScreen(ResbookScreen):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_day", "Day"),
         Binding("slash", "filter", "Find", key_display="/"),
+        Binding("escape", "clear", "Clear"),
         Binding("e", "set_capacity", "Capacity"),
         Binding("left_square_bracket", "week(-1)", "-Week", key_display="["),
         Binding("right_square_bracket", "week(1)", "+Week", key_display="]"),
         Binding("t", "today", "Today"),
         Binding("d", "goto_date", "Date"),
         Binding("f", "cycle_type", "Type"),
-        Binding("escape", "clear", "Clear"),
     ]
 
     def __init__(self) -> None:
@@ -59,7 +59,7 @@ class HeatmapScreen(ResbookScreen):
         self._cursor: tuple[Resource | None, date, Cell | None, bool] | None = None
 
     def compose_body(self) -> ComposeResult:
-        yield Input(placeholder="resource name, or part of one: enter applies", id="find")
+        yield Input(placeholder="resource name or type, or part of one: enter applies", id="find")
         yield HeatmapGrid(self.rb.today, id="grid")
         yield Static("", id="cell-status")
         yield Static("", id="legend")

@@ -58,13 +58,13 @@ class HoldsScreen(HoldActions):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Find", key_display="/"),
+        Binding("escape", "clear_filter", "Clear"),
         Binding("c", "confirm_hold", "Confirm"),
         Binding("x", "release_hold", "Release"),
         Binding("x", "cancel_allocation", "Cancel booking"),
         Binding("plus", "extend_hold", "Extend", key_display="+"),
         Binding("s", "cycle_status", "Status"),
         Binding("enter", "open_hold", "Hold detail", show=False),
-        Binding("escape", "clear_filter", "Clear"),
     ]
 
     def __init__(self) -> None:

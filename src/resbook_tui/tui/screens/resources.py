@@ -59,11 +59,11 @@ class ResourcesScreen(ResbookScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("escape", "clear_filter", "Clear"),
         Binding("enter", "open_heatmap", "Heatmap"),
         Binding("a", "add", "Add"),
         Binding("e", "edit", "Edit"),
         Binding("d", "toggle_active", "(De)activate"),
-        Binding("escape", "clear_filter", "Clear"),
     ]
 
     def __init__(self) -> None:

@@ -159,7 +159,7 @@ class HeatmapGrid(DrawnGrid, can_focus=True):
         self._rebuild_rows()
 
     def set_name_filter(self, text: str) -> None:
-        """Show only resources whose name contains ``text`` (any case)."""
+        """Show only resources whose name or type contains ``text`` (any case)."""
         self.name_filter = text.strip().lower()
         self._version += 1
         self._rebuild_rows()
@@ -241,7 +241,11 @@ class HeatmapGrid(DrawnGrid, can_focus=True):
         for resource in self._resources:
             if self.type_filter and resource.type != self.type_filter:
                 continue
-            if needle and needle not in resource.name.lower():
+            if (
+                needle
+                and needle not in resource.name.lower()
+                and needle not in resource.type.lower()
+            ):
                 continue
             by_type.setdefault(resource.type, []).append(resource)
         rows: list[GridRow] = []
