@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from rich.color import Color
 from rich.console import Console
+from rich.segment import Segment
 from rich.style import Style
 from textual.app import App
 from textual.geometry import Region
@@ -49,9 +50,7 @@ def _rgb(color: Color | None, default: tuple[int, int, int]) -> tuple[int, int, 
     return (triplet.red, triplet.green, triplet.blue)
 
 
-def samples(app: App[object], region: Region | None = None) -> list[Sample]:
-    """Runs of text on the current screen with the contrast they are drawn at (only inside
-    ``region`` if given: a dialog's box, not the screen dimmed behind it)."""
+def _recorded(app: App[object]) -> list[Segment]:
     width, height = app.size
     console = Console(
         width=width,
@@ -63,12 +62,24 @@ def samples(app: App[object], region: Region | None = None) -> list[Sample]:
         legacy_windows=False,
         safe_box=False,
     )
-    console.print(
-        app.screen._compositor.render_update(full=True, screen_stack=app._background_screens)
-    )
+    # What App.export_screenshot renders: the screen over any screens behind it.
+    behind = app._background_screens
+    console.print(app.screen._compositor.render_update(full=True, screen_stack=behind))
+    # Cursor moves between lines are the driver's own control segments, not content.
+    return [segment for segment in console._record_buffer if not segment.control]
+
+
+def drawn_text(app: App[object]) -> str:
+    """Every character the compositor sends for the current screen."""
+    return "".join(segment.text for segment in _recorded(app))
+
+
+def samples(app: App[object], region: Region | None = None) -> list[Sample]:
+    """Runs of text on the current screen with the contrast they are drawn at (only inside
+    ``region`` if given: a dialog's box, not the screen dimmed behind it)."""
     found: list[Sample] = []
     x = y = 0
-    for segment in console._record_buffer:
+    for segment in _recorded(app):
         if segment.text == "\n":
             x, y = 0, y + 1
             continue

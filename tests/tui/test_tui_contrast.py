@@ -39,6 +39,6 @@ async def test_text_is_readable(make_app, theme: str, place: str):
         if isinstance(app.screen, ModalScreen):  # the dialog, not the screen dimmed behind
             box = app.screen.query(".modal-box, #command-bar").first()
             region = box.region
-        assert len(samples(app, region)) > 5  # the measurement saw the screen's text
+        assert len(samples(app, region)) >= 3  # the measurement saw the screen's text
         faint = too_faint(app, region)
         assert not faint, [(s.text, round(s.ratio, 2)) for s in faint[:5]]

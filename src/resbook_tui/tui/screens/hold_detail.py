@@ -15,6 +15,7 @@ from textual.widgets import Label, Static
 
 from ...booking import Booking
 from ...booking.records import Event, Hold
+from ...text import visible
 from ..format import day_text, time_text
 from ..widgets.countdown import Countdown
 from ..widgets.keyed_table import Column, KeyedTable, Tag
@@ -110,7 +111,7 @@ class HoldDetailScreen(HoldActions):
         title = Text()
         title.append(f" Hold #{hold.id}", "bold")
         title.append(f"  {hold.status}", "bold")
-        title.append(f"   {data.resource_name} · {day_text(hold.date)}", "")
+        title.append(f"   {visible(data.resource_name)} · {day_text(hold.date)}", "")
         self.query_one("#hold-title", Static).update(title)
         self.query_one("#hold-fields", Static).update(hold_fields(hold, data.resource_name))
         box = self.query_one("#hold-countdown-box")
@@ -148,5 +149,5 @@ def hold_fields(hold: Hold, resource_name: str) -> Text:
     )
     for label, value in rows:
         text.append(f" {label:<11}", "dim")
-        text.append(f"{value}\n")
+        text.append(f"{visible(value)}\n")
     return text

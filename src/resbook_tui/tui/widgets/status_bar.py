@@ -12,6 +12,8 @@ from textual.content import Content
 from textual.reactive import reactive
 from textual.widget import Widget
 
+from ...text import visible
+
 SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 
@@ -82,7 +84,7 @@ class StatusBar(Widget):
         fixed = left.cell_length + Content.assemble(*busy, *tail).cell_length + 1
         # A narrow terminal shortens the database URL, never the badge or the time.
         room = max(self.size.width - fixed, 0)
-        url = app.booking.description  # type: ignore[attr-defined]
+        url = visible(app.booking.description)  # type: ignore[attr-defined]
         if len(url) > room:
             url = (url[: room - 1] + "…") if room > 1 else ""
         right = Content.assemble(*busy, (url, "$text-muted"), *tail)
