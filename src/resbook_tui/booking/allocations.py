@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from . import events
+from . import events, search
 from .context import Context, Where
 from .errors import not_found
 from .lifecycle import give_back
@@ -56,8 +56,11 @@ def list_allocations(
     limit: int | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
+    *,
+    email_contains: str | None = None,
 ) -> list[Allocation]:
-    """Allocations by date; ``email`` finds those confirmed from that customer's holds."""
+    """Allocations by date; ``email`` (the whole address) or ``email_contains`` (any part
+    of it) finds those confirmed from that customer's holds."""
     where = (
         Where()
         .add("a.date >= ?", date_from)
@@ -65,6 +68,7 @@ def list_allocations(
         .add("a.order_id = ?", order_id.strip() if order_id else None)
         .add("a.resource_id = ?", resource_id)
         .add("h.customer_email = ?", email.strip().lower() if email else None)
+        .add(search.like("h.customer_email"), search.contains(email_contains))
     )
     columns = ", ".join(f"a.{c.strip()}" for c in ALLOCATION_COLUMNS.split(","))
     sql = (

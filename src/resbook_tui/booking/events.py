@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
+from . import search
 from .context import Context, Where, as_date, as_time
 from .records import Event
 
@@ -84,13 +85,17 @@ def list_events(
     entity_id: int | None = None,
     after_id: int = 0,
     limit: int | None = 200,
+    *,
+    email_contains: str | None = None,
 ) -> list[Event]:
-    """Events oldest first; ``after_id`` and ``limit`` page through (or follow) the trail."""
+    """Events oldest first; ``after_id`` and ``limit`` page through (or follow) the trail.
+    ``email`` is a whole address, ``email_contains`` any part of one (any case)."""
     where = (
         Where()
         .add("id > ?", after_id)
         .add("resource_id = ?", resource_id)
         .add("customer_email = ?", email.strip().lower() if email else None)
+        .add(search.like("customer_email"), search.contains(email_contains))
         .add("action = ?", action)
         .add("entity = ?", entity)
         .add("entity_id = ?", entity_id)

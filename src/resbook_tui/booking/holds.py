@@ -15,7 +15,7 @@ from datetime import date, timedelta
 
 import peewee
 
-from . import events, validate
+from . import events, search, validate
 from .context import Context, Where, as_date
 from .errors import BookingError, not_found
 from .prepared import PreparedGroup
@@ -338,11 +338,15 @@ def list_holds(
     date_from: date | None = None,
     date_to: date | None = None,
     limit: int | None = None,
+    *,
+    email_contains: str | None = None,
 ) -> list[Hold]:
-    """Holds, soonest expiry first. Emails match case-insensitively."""
+    """Holds, soonest expiry first. ``email`` is the whole address, ``email_contains`` any
+    part of it; both match case-insensitively."""
     where = (
         Where()
         .add("customer_email = ?", email.strip().lower() if email else None)
+        .add(search.like("customer_email"), search.contains(email_contains))
         .add("status = ?", validate.hold_status(status) if status else None)
         .add("resource_id = ?", resource_id)
         .add("date >= ?", date_from)

@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 import json
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
+import peewee
+
+from ..text import visible
 from . import events, validate
+from . import search as search_module
 from .context import Context, Where, as_time
-from .errors import not_found
+from .errors import BookingError, invalid, not_found
 from .records import Resource
 
 _COLUMNS = "id, name, type, description, is_active, metadata, created_at, updated_at"
+# Migration 0003: one active resource per lower(trim(name)); the database decides.
+UNIQUE_ACTIVE_NAME = "idx_resource_active_name"
+_ID = re.compile(r"[0-9]+")
+_MAX_ID = 2**63 - 1
 
 
 def _resource(row: tuple) -> Resource:
@@ -35,13 +46,14 @@ def list_resources(
     active: bool | None = None,
     search: str | None = None,
 ) -> list[Resource]:
-    """Resources not deleted, by type then name. ``search`` matches name or type."""
-    pattern = f"%{search.strip().lower()}%" if search and search.strip() else None
+    """Resources not deleted, by type then name. ``search`` is part of the name or type,
+    in any case; ``%`` and ``_`` in it are literal."""
+    pattern = search_module.contains(search)
     where = (
         Where("deleted_at IS NULL")
         .add("type = ?", validate.resource_type(resource_type) if resource_type else None)
         .add("is_active = ?", active)
-        .add("(lower(name) LIKE ? OR lower(type) LIKE ?)", pattern, pattern)
+        .add(f"({search_module.like('name')} OR {search_module.like('type')})", pattern, pattern)
     )
     with ctx.read():
         rows = ctx.all(
@@ -61,6 +73,80 @@ def get_resource(ctx: Context, resource_id: int) -> Resource:
     return _resource(row)
 
 
+def resolve_resource(ctx: Context, ref: int | str) -> Resource:
+    """The resource ``ref`` names: an id (an int, or text of digits) or its exact name.
+
+    Names match ignoring case and outer spaces. An unknown name is ``not_found``; a name
+    that several resources share (only one of them can be active) is ``invalid_input``
+    listing their ids, so the caller can say which one it means.
+    """
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        return get_resource(ctx, ref)
+    if not isinstance(ref, str):
+        raise invalid(f"a resource is named by its id or its name, not {ref!r}")
+    text = ref.strip()
+    if not text:
+        raise invalid("resource id or name must not be empty")
+    if _ID.fullmatch(text):
+        ident = int(text)
+        if ident > _MAX_ID:
+            raise not_found("resource", ident)
+        return get_resource(ctx, ident)
+    with ctx.read():
+        rows = ctx.all(
+            f"SELECT {_COLUMNS} FROM resource WHERE deleted_at IS NULL "
+            "AND lower(trim(name)) = lower(?) ORDER BY id",
+            (text,),
+        )
+    if not rows:
+        raise BookingError("not_found", f"no resource is named {visible(text)!r}")
+    if len(rows) > 1:
+        found = ", ".join(f"{r[0]} ({'active' if r[4] else 'inactive'})" for r in rows)
+        raise invalid(
+            f"{len(rows)} resources are named {visible(text)!r}: ids {found}; give the id"
+        )
+    return _resource(rows[0])
+
+
+def resource_names(ctx: Context) -> dict[int, str]:
+    """Every resource's name by id, deleted ones included (old bookings still name them)."""
+    with ctx.read():
+        return {row[0]: row[1] for row in ctx.all("SELECT id, name FROM resource")}
+
+
+@contextmanager
+def _one_active_name(
+    ctx: Context, name: Callable[[], str | None], resource_id: int = 0
+) -> Iterator[None]:
+    """Turn the unique index's refusal into one line naming the active resource in the way.
+
+    ``name`` gives the name that was refused (read after the failure: for an activation
+    it is the resource's own name).
+    """
+    try:
+        yield
+    except peewee.IntegrityError as exc:
+        if UNIQUE_ACTIVE_NAME not in str(exc):
+            raise
+        raise _name_taken(ctx, name(), resource_id) from None
+
+
+def _name_taken(ctx: Context, name: str | None, resource_id: int) -> BookingError:
+    with ctx.read():
+        row = ctx.one(
+            f"SELECT id, name FROM resource WHERE is_active = {ctx.true} "
+            "AND deleted_at IS NULL AND lower(trim(name)) = lower(trim(?)) AND id <> ? "
+            "ORDER BY id LIMIT 1",
+            (name or "", resource_id),
+        )
+    if row is None:  # the other one was renamed or deactivated meanwhile: try again
+        return invalid(f"another active resource is named {visible(name or '')!r}")
+    return invalid(
+        f"an active resource is already named {visible(row[1])!r} (id {row[0]}); "
+        "rename or deactivate it first"
+    )
+
+
 def add_resource(
     ctx: Context,
     name: str,
@@ -70,7 +156,7 @@ def add_resource(
 ) -> Resource:
     name = validate.text(name, "name")
     kind = validate.resource_type(resource_type)
-    with ctx.write():
+    with _one_active_name(ctx, lambda: name), ctx.write():
         row = ctx.one(
             f"INSERT INTO resource (name, type, description, metadata) VALUES (?, ?, ?, ?) "
             f"RETURNING {_COLUMNS}",
@@ -105,7 +191,7 @@ def edit_resource(
     if not changes:
         return get_resource(ctx, resource_id)
     assignments = ", ".join(f"{column} = ?" for column in changes)
-    with ctx.write():
+    with _one_active_name(ctx, lambda: changes.get("name"), resource_id), ctx.write():
         row = ctx.one(
             f"UPDATE resource SET {assignments} WHERE id = ? AND deleted_at IS NULL "
             f"RETURNING {_COLUMNS}",
@@ -119,7 +205,7 @@ def edit_resource(
 
 def set_active(ctx: Context, resource_id: int, active: bool) -> Resource:
     """Activate or deactivate; an inactive resource takes no new holds."""
-    with ctx.write():
+    with _one_active_name(ctx, lambda: _name_of(ctx, resource_id), resource_id), ctx.write():
         row = ctx.one(
             f"UPDATE resource SET is_active = ? WHERE id = ? AND deleted_at IS NULL "
             f"RETURNING {_COLUMNS}",
@@ -130,3 +216,9 @@ def set_active(ctx: Context, resource_id: int, active: bool) -> Resource:
         action = "resource.activate" if active else "resource.deactivate"
         events.record(ctx, action, "resource", resource_id, resource_id)
     return _resource(row)
+
+
+def _name_of(ctx: Context, resource_id: int) -> str | None:
+    with ctx.read():
+        row = ctx.one("SELECT name FROM resource WHERE id = ?", (resource_id,))
+    return row[0] if row else None

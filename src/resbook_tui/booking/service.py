@@ -115,6 +115,18 @@ class Booking:
     def get_resource(self, resource_id: int) -> Resource:
         return resources.get_resource(self.ctx, resource_id)
 
+    def resolve_resource(self, ref: int | str) -> Resource:
+        """The resource an id or an exact name (any case) refers to; digits are an id.
+
+        Raises BookingError: ``not_found`` for an unknown id or name, ``invalid_input``
+        when several (inactive) resources share the name, listing their ids.
+        """
+        return resources.resolve_resource(self.ctx, ref)
+
+    def resource_names(self) -> dict[int, str]:
+        """Every resource's name by id, deleted ones included."""
+        return resources.resource_names(self.ctx)
+
     def add_resource(
         self,
         name: str,
@@ -234,8 +246,20 @@ class Booking:
         date_from: date | None = None,
         date_to: date | None = None,
         limit: int | None = None,
+        *,
+        email_contains: str | None = None,
     ) -> list[Hold]:
-        return holds.list_holds(self.ctx, email, status, resource_id, date_from, date_to, limit)
+        """``email`` matches the whole address, ``email_contains`` any part of it."""
+        return holds.list_holds(
+            self.ctx,
+            email,
+            status,
+            resource_id,
+            date_from,
+            date_to,
+            limit,
+            email_contains=email_contains,
+        )
 
     def cancel_allocation(self, allocation_id: int) -> Allocation:
         return allocations.cancel_allocation(self.ctx, allocation_id)
@@ -251,9 +275,18 @@ class Booking:
         limit: int | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
+        *,
+        email_contains: str | None = None,
     ) -> list[Allocation]:
         return allocations.list_allocations(
-            self.ctx, order_id, resource_id, email, limit, date_from, date_to
+            self.ctx,
+            order_id,
+            resource_id,
+            email,
+            limit,
+            date_from,
+            date_to,
+            email_contains=email_contains,
         )
 
     # ---- sweep and audit --------------------------------------------------------------------
@@ -270,9 +303,19 @@ class Booking:
         entity_id: int | None = None,
         after_id: int = 0,
         limit: int | None = 200,
+        *,
+        email_contains: str | None = None,
     ) -> list[Event]:
         return events.list_events(
-            self.ctx, resource_id, email, action, entity, entity_id, after_id, limit
+            self.ctx,
+            resource_id,
+            email,
+            action,
+            entity,
+            entity_id,
+            after_id,
+            limit,
+            email_contains=email_contains,
         )
 
     def hold_history(self, hold_id: int) -> list[Event]:

@@ -6,16 +6,29 @@ from typing import Annotated
 
 import typer
 
-from ..booking import Allocation, Hold
-from .support import booking, handles_errors, print_json, print_table, stdout
+from ..booking import Hold
+from . import views
+from .support import booking, handles_errors, print_json, resource_id, say
+from .table import Column, one_line, print_table
 
 holds_app = typer.Typer(
     help="Create, confirm, release, extend and list holds.", no_args_is_help=True
 )
 allocations_app = typer.Typer(help="Confirmed bookings.", no_args_is_help=True)
 
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
+Wide = Annotated[
+    bool, typer.Option("--wide", "-w", help="Add the long columns (token, full timestamps).")
+]
 HoldArg = Annotated[int, typer.Argument(metavar="ID", help="Hold id.")]
+ResourceOpt = Annotated[
+    str | None,
+    typer.Option("--resource", metavar="RES", help="Resource id or exact name (any case)."),
+]
+EmailOpt = Annotated[
+    str | None,
+    typer.Option(metavar="TEXT", help="Customer email, or any part of it (any case)."),
+]
 
 
 def register(app: typer.Typer) -> None:
@@ -23,30 +36,17 @@ def register(app: typer.Typer) -> None:
     app.add_typer(allocations_app, name="allocations")
 
 
-def _hold_rows(items: list[Hold]) -> list[tuple]:
-    return [
-        (
-            h.id,
-            h.resource_id,
-            h.date,
-            h.quantity,
-            h.customer_email,
-            h.status,
-            h.expires_at.strftime("%Y-%m-%d %H:%M:%S"),
-            h.token,
-        )
-        for h in items
-    ]
-
-
-HOLD_COLUMNS = ["id", "resource", "date", "qty", "email", "status", "expires (UTC)", "token"]
+def _expiry(h: Hold) -> str:
+    return f"{views.full_time(h.expires_at)} UTC"
 
 
 @holds_app.command("create")
 @handles_errors
 def holds_create(
     ctx: typer.Context,
-    resource_id: Annotated[int, typer.Argument(metavar="RES", help="Resource id.")],
+    resource: Annotated[
+        str, typer.Argument(metavar="RES", help="Resource id or exact name (any case).")
+    ],
     date: Annotated[str, typer.Argument(metavar="DATE", help="YYYY-MM-DD.")],
     quantity: Annotated[int, typer.Option("--quantity", "-q", help="Units to hold.")],
     email: Annotated[str, typer.Option(help="Customer email.")],
@@ -61,18 +61,21 @@ def holds_create(
     ] = None,
     json: Json = False,
 ) -> None:
-    """Hold units of a resource on a date (or each date of a range, all or nothing)."""
+    """Hold units of a resource on a date (or each date of a range, all or nothing).
+
+    With --json: the hold as one object; with --to, an array of holds.
+    """
     bk = booking(ctx)
-    holds = bk.create_holds(resource_id, date, date_to or date, quantity, email, token, ttl)
+    res = bk.resolve_resource(resource)
+    holds = bk.create_holds(res.id, date, date_to or date, quantity, email, token, ttl)
     if json:
         print_json(holds if date_to else holds[0])
         return
     verb = "Already held (replay)" if holds[0].replay else "Held"
     for h in holds:
-        stdout.print(
-            f"{verb}: hold {h.id}, resource {h.resource_id} on {h.date} x{h.quantity} for "
-            f"{h.customer_email}, expires {h.expires_at:%Y-%m-%d %H:%M:%S} UTC",
-            markup=False,
+        say(
+            f"{verb}: hold {h.id}, {res.name} on {h.date} x{h.quantity} for "
+            f"{h.customer_email}, expires {_expiry(h)}"
         )
 
 
@@ -87,10 +90,12 @@ def holds_confirm(
 ) -> None:
     """Turn an active hold into a confirmed allocation."""
     a = booking(ctx).confirm_hold(hold_id, order, line_item)
-    print_json(a) if json else stdout.print(
+    if json:
+        print_json(a)
+        return
+    say(
         f"Confirmed hold {hold_id} as allocation {a.id} (order {a.order_id}, line item "
-        f"{a.line_item_id}).",
-        markup=False,
+        f"{a.line_item_id})."
     )
 
 
@@ -98,10 +103,13 @@ def holds_confirm(
 @handles_errors
 def holds_release(ctx: typer.Context, hold_id: HoldArg, json: Json = False) -> None:
     """Release an active hold and give its units back."""
-    h = booking(ctx).release_hold(hold_id)
-    print_json(h) if json else stdout.print(
-        f"Released hold {h.id}: {h.quantity} unit(s) back on resource {h.resource_id} {h.date}."
-    )
+    bk = booking(ctx)
+    h = bk.release_hold(hold_id)
+    if json:
+        print_json(h)
+        return
+    name = views.named(bk.resource_names(), h.resource_id)
+    say(f"Released hold {h.id}: {h.quantity} unit(s) back on {name} {h.date}.")
 
 
 @holds_app.command("extend")
@@ -114,62 +122,89 @@ def holds_extend(
 ) -> None:
     """Push an active hold's expiry back."""
     h = booking(ctx).extend_hold(hold_id, minutes)
-    print_json(h) if json else stdout.print(
-        f"Hold {h.id} now expires {h.expires_at:%Y-%m-%d %H:%M:%S} UTC."
-    )
+    print_json(h) if json else say(f"Hold {h.id} now expires {_expiry(h)}.")
 
 
 @holds_app.command("list")
 @handles_errors
 def holds_list(
     ctx: typer.Context,
-    email: Annotated[str | None, typer.Option(help="Customer email (any case).")] = None,
+    email: EmailOpt = None,
     status: Annotated[
         str | None, typer.Option(help="ACTIVE, CONFIRMED, RELEASED or EXPIRED.")
     ] = None,
-    resource_id: Annotated[int | None, typer.Option("--resource", help="Resource id.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 500,
+    resource: ResourceOpt = None,
+    limit: Annotated[int, typer.Option(help="At most this many.", min=0)] = 500,
+    wide: Wide = False,
     json: Json = False,
 ) -> None:
-    """List holds, soonest expiry first."""
-    items = booking(ctx, read_only=True).list_holds(email, status, resource_id, limit=limit)
-    print_json(items) if json else print_table("Holds", HOLD_COLUMNS, _hold_rows(items))
+    """List holds, soonest expiry first: one line each, resources by name."""
+    bk = booking(ctx, read_only=True)
+    items = bk.list_holds(
+        status=status, resource_id=resource_id(bk, resource), limit=limit, email_contains=email
+    )
+    if json:
+        print_json(items)
+        return
+    names, now = bk.resource_names(), bk.now()
+    print_table(
+        views.hold_columns(wide),
+        (views.hold_row(h, names, now, wide) for h in items),
+        empty="No holds.",
+    )
 
 
 @holds_app.command("show")
 @handles_errors
-def holds_show(ctx: typer.Context, hold_id: HoldArg, json: Json = False) -> None:
-    """Show one hold and its event history."""
+def holds_show(
+    ctx: typer.Context, hold_id: HoldArg, wide: Wide = False, json: Json = False
+) -> None:
+    """Show one hold and its event history.
+
+    With --json: {"hold": {...}, "events": [...]}.
+    """
     bk = booking(ctx, read_only=True)
     hold = bk.get_hold(hold_id)
     history = bk.hold_history(hold_id)
     if json:
         print_json({"hold": hold, "events": history})
         return
-    print_table(f"Hold {hold.id}", HOLD_COLUMNS, _hold_rows([hold]))
+    name = views.named(bk.resource_names(), hold.resource_id)
+    fields = [
+        ("Hold", hold.id),
+        ("Status", f"{hold.status}, expires {views.expires(hold, bk.now())}"),
+        ("Resource", f"{name} (id {hold.resource_id})"),
+        ("Date", hold.date),
+        ("Quantity", hold.quantity),
+        ("Customer", hold.customer_email),
+        ("Expires at", _expiry(hold)),
+        ("Token", hold.token),
+        ("Created", f"{views.full_time(hold.created_at)} UTC"),
+    ]
+    if hold.status not in ("ACTIVE", "EXPIRED"):
+        fields[1] = ("Status", hold.status)
+    key_width = max(len(k) for k, _ in fields) + 1
+    for key, value in fields:
+        say(one_line(f"{key + ':':<{key_width}} {value}"))
+    say("")
+    say("History:")
     print_table(
-        "History",
-        ["time (UTC)", "action", "actor", "details"],
         [
+            Column("time (utc)"),
+            Column("action"),
+            Column("actor", flex=True),
+            Column("details", flex=True),
+        ],
+        (
             (
-                e.occurred_at.strftime("%Y-%m-%d %H:%M:%S"),
+                views.full_time(e.occurred_at) if wide else views.short_time(e.occurred_at),
                 e.action,
                 e.actor,
-                ", ".join(f"{k}={v}" for k, v in sorted(e.details.items())),
+                views.details(e),
             )
             for e in history
-        ],
-    )
-
-
-def _print_allocations(items: list[Allocation]) -> None:
-    print_table(
-        "Allocations",
-        ["id", "resource", "date", "qty", "order", "line item", "hold"],
-        [
-            (a.id, a.resource_id, a.date, a.quantity, a.order_id, a.line_item_id, a.hold_id)
-            for a in items
-        ],
+        ),
+        empty="No events.",
     )
 
 
@@ -178,13 +213,26 @@ def _print_allocations(items: list[Allocation]) -> None:
 def allocations_list(
     ctx: typer.Context,
     order: Annotated[str | None, typer.Option("--order", help="Shop order id.")] = None,
-    email: Annotated[str | None, typer.Option(help="Customer email of the held booking.")] = None,
-    limit: Annotated[int, typer.Option(help="At most this many.")] = 500,
+    email: EmailOpt = None,
+    resource: ResourceOpt = None,
+    limit: Annotated[int, typer.Option(help="At most this many.", min=0)] = 500,
+    wide: Wide = False,
     json: Json = False,
 ) -> None:
-    """List confirmed bookings."""
-    items = booking(ctx, read_only=True).list_allocations(order, email=email, limit=limit)
-    print_json(items) if json else _print_allocations(items)
+    """List confirmed bookings by date; --email finds those held by that customer."""
+    bk = booking(ctx, read_only=True)
+    items = bk.list_allocations(
+        order, resource_id=resource_id(bk, resource), limit=limit, email_contains=email
+    )
+    if json:
+        print_json(items)
+        return
+    names = bk.resource_names()
+    print_table(
+        views.allocation_columns(wide),
+        (views.allocation_row(a, names, wide) for a in items),
+        empty="No allocations.",
+    )
 
 
 @allocations_app.command("cancel")
@@ -195,8 +243,10 @@ def allocations_cancel(
     json: Json = False,
 ) -> None:
     """Cancel a confirmed booking and give its units back."""
-    a = booking(ctx).cancel_allocation(allocation_id)
-    print_json(a) if json else stdout.print(
-        f"Cancelled allocation {a.id}: {a.quantity} unit(s) back on resource {a.resource_id} "
-        f"{a.date}."
-    )
+    bk = booking(ctx)
+    a = bk.cancel_allocation(allocation_id)
+    if json:
+        print_json(a)
+        return
+    name = views.named(bk.resource_names(), a.resource_id)
+    say(f"Cancelled allocation {a.id}: {a.quantity} unit(s) back on {name} {a.date}.")

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-import json as jsonlib
+import sys
 from typing import Annotated
 
 import typer
 
-from ..booking import Event
-from .support import booking, handles_errors, print_json, stdout, to_jsonable
+from ..booking import Booking, Event
+from . import views
+from .support import booking, handles_errors, print_json, print_json_line, resource_id, say
+from .table import Layout, cells, output_width
 
 
 def register(app: typer.Typer) -> None:
@@ -36,7 +38,7 @@ def sweep(
         print_json(result)
     elif result.expired_holds or verbose:
         verb = "Would expire" if dry_run else "Expired"
-        stdout.print(
+        say(
             f"{verb} {result.expired_holds} hold(s), returning {result.returned_units} unit(s) "
             f"on {result.cells} resource-day(s)"
             + ("" if dry_run else f" in {result.batches} batch(es)")
@@ -44,39 +46,50 @@ def sweep(
         )
 
 
-def _print_events(items: list[Event]) -> None:
-    for e in items:
-        where = f" resource {e.resource_id}" if e.resource_id is not None else ""
-        when = ""
-        if e.date_from:
-            when = f" {e.date_from}" + (f"..{e.date_to}" if e.date_to != e.date_from else "")
-        who = f" {e.customer_email}" if e.customer_email else ""
-        details = ", ".join(f"{k}={v}" for k, v in sorted(e.details.items()))
-        stdout.print(
-            f"{e.occurred_at:%Y-%m-%d %H:%M:%S} #{e.id} {e.action} {e.entity} "
-            f"{e.entity_id if e.entity_id is not None else ''}{where}{when}{who} by {e.actor}"
-            + (f" ({details})" if details else ""),
-            markup=False,
-        )
-
-
 @handles_errors
 def events(
     ctx: typer.Context,
-    resource_id: Annotated[int | None, typer.Option("--resource", help="Resource id.")] = None,
-    email: Annotated[str | None, typer.Option(help="Customer email.")] = None,
+    resource: Annotated[
+        str | None,
+        typer.Option("--resource", metavar="RES", help="Resource id or exact name (any case)."),
+    ] = None,
+    email: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Customer email, or any part of it (any case)."),
+    ] = None,
     action: Annotated[str | None, typer.Option(help="e.g. hold.create, hold.expire.")] = None,
-    limit: Annotated[int, typer.Option(help="How many of the newest to print.")] = 50,
+    limit: Annotated[
+        int,
+        typer.Option(
+            help="How many of the newest to print (0: only new ones with --follow).", min=0
+        ),
+    ] = 50,
     follow: Annotated[
         bool, typer.Option("--follow", "-f", help="Keep printing new events (Ctrl+C stops).")
     ] = False,
-    json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    wide: Annotated[
+        bool, typer.Option("--wide", "-w", help="Add event id, actor, details, full times.")
+    ] = False,
+    json: Annotated[
+        bool,
+        typer.Option(
+            "--json", help="One JSON array; with --follow, one JSON object per line instead."
+        ),
+    ] = False,
 ) -> None:
     """Print the audit trail, newest last."""
     bk = booking(ctx, read_only=True)
-    filters = {"resource_id": resource_id, "email": email, "action": action}
+    filters = {
+        "resource_id": resource_id(bk, resource),
+        "email_contains": email,
+        "action": action,
+    }
     shown = bk.events(**filters, limit=limit)
-    _emit(shown, json)
+    if json and not follow:
+        print_json(shown)
+        return
+    printer = _JsonLines() if json else _EventTable(bk, wide, shown, follow)
+    printer.emit(shown)
     if not follow:
         return
     from ..booking.changes import follow_events, last_event_id
@@ -84,14 +97,42 @@ def events(
     last = shown[-1].id if shown else last_event_id(bk.db)
     try:
         for batch in follow_events(bk, after_id=last, **filters):
-            _emit(batch, json)
+            printer.emit(batch)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None
 
 
-def _emit(items: list[Event], json: bool) -> None:
-    if not json:
-        _print_events(items)
-        return
-    for e in items:
-        print(jsonlib.dumps(to_jsonable(e)), flush=True)
+class _JsonLines:
+    def emit(self, items: list[Event]) -> None:
+        for e in items:
+            print_json_line(e)
+
+
+class _EventTable:
+    """The trail as a table; a followed one keeps the first layout so later rows line up."""
+
+    def __init__(self, bk: Booking, wide: bool, first: list[Event], follow: bool) -> None:
+        self.bk = bk
+        self.wide = wide
+        self.names = bk.resource_names()
+        columns = views.event_columns(wide)
+        rows = [self._row(e) for e in first]
+        room = [views.EVENT_ROOM.get(c.header, 0) if follow else 0 for c in columns]
+        self.layout = Layout(columns, rows, output_width(), at_least=room)
+        self.header_due = True
+        self.follow = follow
+
+    def _row(self, e: Event) -> list[str]:
+        if e.resource_id is not None and e.resource_id not in self.names:
+            self.names = self.bk.resource_names()  # a resource added while we follow
+        return cells(views.event_row(e, self.names, self.wide))
+
+    def emit(self, items: list[Event]) -> None:
+        if not items and not self.follow:
+            sys.stderr.write("No events.\n")
+            return
+        lines = [self.layout.header()] if self.header_due else []
+        self.header_due = False
+        lines += self.layout.lines(self._row(e) for e in items)
+        sys.stdout.write("".join(f"{line}\n" for line in lines))
+        sys.stdout.flush()

@@ -6,15 +6,23 @@ from typing import Annotated
 
 import typer
 
-from ..booking import Cell, Resource
-from .support import booking, handles_errors, print_json, print_table, stdout
+from . import views
+from .support import booking, handles_errors, print_json, resource_id, say
+from .table import print_table
 
 resources_app = typer.Typer(help="List and manage bookable resources.", no_args_is_help=True)
 capacity_app = typer.Typer(help="Set daily capacity.", no_args_is_help=True)
 blackouts_app = typer.Typer(help="Periods when a resource cannot be booked.", no_args_is_help=True)
 
-Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
-ResourceArg = Annotated[int, typer.Argument(metavar="RES", help="Resource id.")]
+Json = Annotated[bool, typer.Option("--json", help="Print one JSON document instead of text.")]
+Wide = Annotated[bool, typer.Option("--wide", "-w", help="Add the long columns.")]
+ResourceArg = Annotated[
+    str, typer.Argument(metavar="RES", help="Resource id or exact name (any case).")
+]
+ResourceOpt = Annotated[
+    str | None,
+    typer.Option("--resource", metavar="RES", help="Resource id or exact name (any case)."),
+]
 FromOpt = Annotated[str, typer.Option("--from", metavar="YYYY-MM-DD", help="First date.")]
 ToOpt = Annotated[str, typer.Option("--to", metavar="YYYY-MM-DD", help="Last date (inclusive).")]
 
@@ -26,28 +34,33 @@ def register(app: typer.Typer) -> None:
     app.command("availability")(availability)
 
 
-def _print_resources(items: list[Resource]) -> None:
-    print_table(
-        "Resources",
-        ["id", "name", "type", "active", "description"],
-        [(r.id, r.name, r.type, "yes" if r.is_active else "no", r.description) for r in items],
-    )
-
-
 @resources_app.command("list")
 @handles_errors
 def resources_list(
     ctx: typer.Context,
     type: Annotated[str | None, typer.Option("--type", help="VEHICLE, TOUR or GUIDE.")] = None,
-    search: Annotated[str | None, typer.Option(help="Part of the name or type.")] = None,
+    search: Annotated[
+        str | None,
+        typer.Option(metavar="TEXT", help="Part of the name or type, any case (% and _ literal)."),
+    ] = None,
     active: Annotated[
         bool | None, typer.Option("--active/--inactive", help="Only active or inactive ones.")
     ] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", "-w", help="Add description and last change.")
+    ] = False,
     json: Json = False,
 ) -> None:
-    """List resources (deleted ones are never shown)."""
+    """List resources by type and name (deleted ones are never shown)."""
     items = booking(ctx, read_only=True).list_resources(type, active, search)
-    print_json(items) if json else _print_resources(items)
+    if json:
+        print_json(items)
+        return
+    print_table(
+        views.resource_columns(wide),
+        (views.resource_row(r, wide) for r in items),
+        empty="No resources.",
+    )
 
 
 @resources_app.command("add")
@@ -59,10 +72,13 @@ def resources_add(
     description: Annotated[str | None, typer.Option(help="Free text.")] = None,
     json: Json = False,
 ) -> None:
-    """Add a resource (active, with no capacity yet: see `resbook capacity set`)."""
+    """Add a resource (active, with no capacity yet: see `resbook capacity set`).
+
+    Refused (exit 2) when an active resource already has that name, in any case.
+    """
     resource = booking(ctx).add_resource(name, type, description)
-    print_json(resource) if json else stdout.print(
-        f"Added resource {resource.id}: {resource.name} ({resource.type})", markup=False
+    print_json(resource) if json else say(
+        f"Added resource {resource.id}: {resource.name} ({resource.type})"
     )
 
 
@@ -70,49 +86,54 @@ def resources_add(
 @handles_errors
 def resources_edit(
     ctx: typer.Context,
-    resource_id: ResourceArg,
+    res: ResourceArg,
     name: Annotated[str | None, typer.Option(help="New name.")] = None,
     type: Annotated[str | None, typer.Option("--type", help="New type.")] = None,
     description: Annotated[str | None, typer.Option(help="New description.")] = None,
     json: Json = False,
 ) -> None:
-    """Change a resource's name, type or description."""
-    resource = booking(ctx).edit_resource(resource_id, name, type, description)
-    print_json(resource) if json else stdout.print(
-        f"Resource {resource.id} is now {resource.name} ({resource.type})", markup=False
+    """Change a resource's name, type or description (a name no other active one has)."""
+    bk = booking(ctx)
+    resource = bk.edit_resource(bk.resolve_resource(res).id, name, type, description)
+    print_json(resource) if json else say(
+        f"Resource {resource.id} is now {resource.name} ({resource.type})"
     )
 
 
 @resources_app.command("activate")
 @handles_errors
-def resources_activate(ctx: typer.Context, resource_id: ResourceArg, json: Json = False) -> None:
-    """Let a resource take new holds again."""
-    resource = booking(ctx).activate(resource_id)
-    print_json(resource) if json else stdout.print(f"Resource {resource.id} is active.")
+def resources_activate(ctx: typer.Context, res: ResourceArg, json: Json = False) -> None:
+    """Let a resource take new holds again (refused while another active one has its name)."""
+    bk = booking(ctx)
+    resource = bk.activate(bk.resolve_resource(res).id)
+    print_json(resource) if json else say(f"Resource {resource.id} ({resource.name}) is active.")
 
 
 @resources_app.command("deactivate")
 @handles_errors
-def resources_deactivate(ctx: typer.Context, resource_id: ResourceArg, json: Json = False) -> None:
+def resources_deactivate(ctx: typer.Context, res: ResourceArg, json: Json = False) -> None:
     """Stop a resource taking new holds (existing bookings stay)."""
-    resource = booking(ctx).deactivate(resource_id)
-    print_json(resource) if json else stdout.print(f"Resource {resource.id} is inactive.")
+    bk = booking(ctx)
+    resource = bk.deactivate(bk.resolve_resource(res).id)
+    print_json(resource) if json else say(f"Resource {resource.id} ({resource.name}) is inactive.")
 
 
 @capacity_app.command("set")
 @handles_errors
 def capacity_set(
     ctx: typer.Context,
-    resource_id: ResourceArg,
+    res: ResourceArg,
     date_from: FromOpt,
     date_to: ToOpt,
     max_capacity: Annotated[int, typer.Option("--max", help="Units per day.")],
     json: Json = False,
 ) -> None:
     """Set max capacity on every date of a range; refused where bookings would not fit."""
-    change = booking(ctx).set_capacity(resource_id, date_from, date_to, max_capacity)
-    print_json(change) if json else stdout.print(
-        f"Resource {change.resource_id}: max {change.max_capacity} from {change.date_from} to "
+    bk = booking(ctx)
+    resource = bk.resolve_resource(res)
+    change = bk.set_capacity(resource.id, date_from, date_to, max_capacity)
+    print_json(change) if json else say(
+        f"{resource.name}: max {change.max_capacity} from {change.date_from} to "
         f"{change.date_to} ({change.updated} day(s) updated, {change.created} created)."
     )
 
@@ -121,18 +142,21 @@ def capacity_set(
 @handles_errors
 def blackouts_list(
     ctx: typer.Context,
-    resource_id: Annotated[int | None, typer.Option("--resource", help="Resource id.")] = None,
+    resource: ResourceOpt = None,
+    wide: Wide = False,
     json: Json = False,
 ) -> None:
-    """List blackouts."""
-    items = booking(ctx, read_only=True).list_blackouts(resource_id)
+    """List blackouts by start date."""
+    bk = booking(ctx, read_only=True)
+    items = bk.list_blackouts(resource_id(bk, resource))
     if json:
         print_json(items)
         return
+    names = bk.resource_names()
     print_table(
-        "Blackouts",
-        ["id", "resource", "from", "to", "reason"],
-        [(b.id, b.resource_id, b.start_date, b.end_date, b.reason) for b in items],
+        views.blackout_columns(wide),
+        (views.blackout_row(b, names, wide) for b in items),
+        empty="No blackouts.",
     )
 
 
@@ -140,34 +164,30 @@ def blackouts_list(
 @handles_errors
 def blackouts_add(
     ctx: typer.Context,
-    resource_id: ResourceArg,
+    res: ResourceArg,
     date_from: FromOpt,
     date_to: ToOpt,
     reason: Annotated[str, typer.Option(help="Why, e.g. 'service'.")],
     json: Json = False,
 ) -> None:
     """Black out a resource; bookings already inside the period are listed for follow-up."""
-    result = booking(ctx).add_blackout(resource_id, date_from, date_to, reason)
+    bk = booking(ctx)
+    resource = bk.resolve_resource(res)
+    result = bk.add_blackout(resource.id, date_from, date_to, reason)
     if json:
         print_json(result)
         return
     b = result.blackout
-    stdout.print(
-        f"Added blackout {b.id} on resource {b.resource_id} from {b.start_date} to {b.end_date}.",
-        markup=False,
-    )
+    say(f"Added blackout {b.id} on {resource.name} from {b.start_date} to {b.end_date}.")
     if result.active_holds or result.allocations:
-        stdout.print(
+        say(
             f"Inside it: {len(result.active_holds)} active hold(s) and "
-            f"{len(result.allocations)} allocation(s) need attention:",
-            style="yellow",
+            f"{len(result.allocations)} allocation(s) need attention:"
         )
         for h in result.active_holds:
-            stdout.print(f"  hold {h.id}: {h.date} x{h.quantity} {h.customer_email}", markup=False)
+            say(f"  hold {h.id}: {h.date} x{h.quantity} {h.customer_email}")
         for a in result.allocations:
-            stdout.print(
-                f"  allocation {a.id}: {a.date} x{a.quantity} order {a.order_id}", markup=False
-            )
+            say(f"  allocation {a.id}: {a.date} x{a.quantity} order {a.order_id}")
 
 
 @blackouts_app.command("remove")
@@ -179,7 +199,7 @@ def blackouts_remove(
 ) -> None:
     """Remove a blackout."""
     b = booking(ctx).remove_blackout(blackout_id)
-    print_json(b) if json else stdout.print(f"Removed blackout {b.id}.")
+    print_json(b) if json else say(f"Removed blackout {b.id} ({b.start_date} to {b.end_date}).")
 
 
 @handles_errors
@@ -187,22 +207,22 @@ def availability(
     ctx: typer.Context,
     date_from: FromOpt,
     date_to: ToOpt,
-    resource_id: Annotated[int | None, typer.Option("--resource", help="Resource id.")] = None,
+    resource: ResourceOpt = None,
     type: Annotated[str | None, typer.Option("--type", help="VEHICLE, TOUR or GUIDE.")] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", "-w", help="Add the resource id and how much is used.")
+    ] = False,
     json: Json = False,
 ) -> None:
-    """Per resource and date: max, available, held, allocated and any blackout."""
-    cells: list[Cell] = booking(ctx, read_only=True).availability(
-        date_from, date_to, resource_id, type
-    )
+    """Per resource and date: max, free, held, booked (allocated) and any blackout."""
+    bk = booking(ctx, read_only=True)
+    cells = bk.availability(date_from, date_to, resource_id(bk, resource), type)
     if json:
         print_json(cells)
         return
+    names = bk.resource_names()
     print_table(
-        "Availability",
-        ["resource", "date", "max", "available", "held", "allocated", "blackout"],
-        [
-            (c.resource_id, c.date, c.max_capacity, c.available, c.held, c.allocated, c.blackout)
-            for c in cells
-        ],
+        views.availability_columns(wide),
+        (views.availability_row(c, names, wide) for c in cells),
+        empty="No capacity in that range.",
     )

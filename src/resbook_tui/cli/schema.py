@@ -14,7 +14,8 @@ from ..errors import EXIT_DATABASE, EXIT_REFUSED
 from ..schema.migrations import Migration, Migrator, require_migrated
 from ..schema.verify import VerifyReport, verify
 from ..seed import SeedError, SeedPlan, SeedResult, seed
-from .support import handles_errors, print_json, print_table, settings, stderr, stdout
+from .support import handles_errors, json_time_text, print_json, settings, stderr, stdout
+from .table import Column, print_table
 
 migrate_app = typer.Typer(help="Apply, revert and list schema migrations.", no_args_is_help=True)
 
@@ -116,30 +117,52 @@ def migrate_down(
 
 @migrate_app.command("status")
 @handles_errors
-def migrate_status(ctx: typer.Context, json: JsonOpt = False) -> None:
+def migrate_status(
+    ctx: typer.Context,
+    wide: Annotated[
+        bool, typer.Option("--wide", "-w", help="Whole checksums and applied times.")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
     """List applied and pending migrations with their checksums."""
     db = settings(ctx).database()
     states = Migrator(db).status()
     if json:
         print_json({"dialect": dialect(db), "migrations": states})
         return
+    stdout.print(f"Migrations ({dialect(db)}):", markup=False)
     print_table(
-        f"Migrations ({dialect(db)})",
-        ["version", "name", "status", "checksum", "applied at"],
+        [
+            Column("version"),
+            Column("name", flex=True),
+            Column("status"),
+            Column("checksum", flex=wide),
+            Column("applied at (utc)"),
+        ],
         [
             (
                 f"{s.version:04d}",
                 s.name,
                 s.status,
-                (s.checksum or s.applied_checksum or "")[:12],
-                s.applied_at or "",
+                (s.checksum or s.applied_checksum or "")[: None if wide else 12],
+                _applied_at(s.applied_at, wide),
             )
             for s in states
         ],
+        empty="No migrations.",
     )
     bad = [s for s in states if s.status in ("modified", "missing")]
     if bad:
         raise typer.Exit(EXIT_REFUSED)
+
+
+def _applied_at(text: str | None, wide: bool) -> str:
+    """The history table's time (text whose form depends on the dialect) as UTC."""
+    if not text:
+        return ""
+    stamp = json_time_text(text)
+    shown = stamp.removesuffix("Z").replace("T", " ")
+    return shown if wide else shown[:16]
 
 
 def _label(m: Migration) -> str:
@@ -165,10 +188,16 @@ def verify_command(ctx: typer.Context, json: JsonOpt = False) -> None:
 
 def _print_report(report: VerifyReport) -> None:
     stdout.print(f"Schema verification ({report.dialect}, version {report.schema_version})")
+    stdout.print("Tables:")
     print_table(
-        "Tables",
-        ["table", "columns", "rows", "status"],
+        [
+            Column("table"),
+            Column("columns", right=True),
+            Column("rows", right=True),
+            Column("status"),
+        ],
         [(t["name"], t["columns"], t["rows"], t["status"]) for t in report.tables],
+        empty="No tables.",
     )
     for object_name, title in (
         ("index", "Indexes"),
@@ -182,9 +211,9 @@ def _print_report(report: VerifyReport) -> None:
             checks = [o for o in checks if o.status != "ok"]
         if not checks:
             continue
+        stdout.print(f"{title}:", markup=False)
         print_table(
-            title,
-            [object_name, "table", "status"],
+            [Column(object_name, flex=True), Column("table"), Column("status")],
             [(o.name, o.table, o.status) for o in checks],
         )
     if report.drift:

@@ -1,4 +1,4 @@
-"""What every CLI command shares: the open database, error reporting, JSON and tables.
+"""What every CLI command shares: the open database, error reporting and JSON.
 
 Kept apart from cli.py so command modules stay about their commands.
 """
@@ -8,20 +8,20 @@ from __future__ import annotations
 import functools
 import json
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, is_dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import peewee
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from ..config import resolve_database_url
 from ..db import open_database
 from ..errors import EXIT_DATABASE, ResbookError
+from ..text import visible
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -59,8 +59,13 @@ def settings(ctx: typer.Context) -> Settings:
 
 
 def fail(message: str, code: int) -> typer.Exit:
-    stderr.print(f"resbook: error: {message}", markup=False)
+    stderr.print(f"resbook: error: {visible(message)}", markup=False)
     return typer.Exit(code)
+
+
+def _database_message(exc: Exception) -> str:
+    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return f"database error: {first}"
 
 
 @contextmanager
@@ -71,15 +76,15 @@ def reported() -> Iterator[None]:
     except ResbookError as exc:
         raise fail(str(exc), exc.exit_code) from None
     except (peewee.OperationalError, peewee.InterfaceError) as exc:
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise fail(f"database error: {first}", EXIT_DATABASE) from None
+        raise fail(_database_message(exc), EXIT_DATABASE) from None
 
 
 def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Decorator for a command: no tracebacks for user mistakes or database trouble.
 
     With ``--json`` a refusal is also printed to stdout as ``{"error": code, "message": ...}``
-    so scripts can read it; the one-line message always goes to stderr.
+    (the one JSON document of that run), so scripts can read it; the one-line message always
+    goes to stderr.
     """
 
     @functools.wraps(fn)
@@ -91,35 +96,65 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 if kwargs.get("json"):
                     print_json({"error": exc.code, "message": str(exc)})
                 raise
+            except (peewee.OperationalError, peewee.InterfaceError) as exc:
+                if kwargs.get("json"):
+                    print_json({"error": "database_error", "message": _database_message(exc)})
+                raise
 
     return wrapper
 
 
-def to_jsonable(value: Any) -> Any:
+def json_time(value: datetime) -> str:
+    """ISO 8601 in UTC with ``Z``: ``2026-11-30T22:35:06Z`` (microseconds only if any)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value.isoformat() + "Z"
+
+
+def json_time_text(text: str) -> str:
+    """A timestamp that reached us as text (a migration's applied_at, an event detail's
+    expires_at) in the same form; other text as it is."""
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return text
+    return json_time(parsed) if len(text) > 10 else text  # a bare date stays a date
+
+
+def to_jsonable(value: Any, key: str = "") -> Any:
+    """Records, dicts and lists as JSON values; datetimes as ``json_time``, dates as
+    ``YYYY-MM-DD``, and text under a key ending in ``_at`` read as a timestamp."""
     if is_dataclass(value) and not isinstance(value, type):
         return to_jsonable(asdict(value))
     if isinstance(value, dict):
-        return {k: to_jsonable(v) for k, v in value.items()}
+        return {k: to_jsonable(v, str(k)) for k, v in value.items()}
     if isinstance(value, list | tuple):
         return [to_jsonable(v) for v in value]
-    if isinstance(value, datetime | date):
+    if isinstance(value, datetime):
+        return json_time(value)
+    if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str) and key.endswith("_at"):
+        return json_time_text(value)
     return value
 
 
 def print_json(value: Any) -> None:
+    """One JSON document (an object or an array) on stdout."""
     sys.stdout.write(json.dumps(to_jsonable(value), indent=2, sort_keys=False) + "\n")
 
 
-def print_table(title: str | None, columns: list[str], rows: Iterable[Iterable[Any]]) -> None:
-    table = Table(title=title, title_justify="left", header_style="bold")
-    for column in columns:
-        table.add_column(column)
-    count = 0
-    for row in rows:
-        table.add_row(*["" if v is None else str(v) for v in row])
-        count += 1
-    if count:
-        stdout.print(table)
-    else:
-        stdout.print(f"No {title.lower() if title else 'rows'}.")
+def print_json_line(value: Any) -> None:
+    """One compact JSON object on one line, flushed: for streams (``events --follow``)."""
+    sys.stdout.write(json.dumps(to_jsonable(value)) + "\n")
+    sys.stdout.flush()
+
+
+def say(message: str) -> None:
+    """One line for a person on stdout; stored text in it is shown through ``visible``."""
+    sys.stdout.write(visible(message) + "\n")
+
+
+def resource_id(bk: Any, ref: str | None) -> int | None:
+    """The id of the resource ``ref`` names (an id or an exact name); None for no ref."""
+    return None if ref is None else bk.resolve_resource(ref).id

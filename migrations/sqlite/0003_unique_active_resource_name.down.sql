@@ -1,0 +1,1 @@
+DROP INDEX IF EXISTS idx_resource_active_name;
