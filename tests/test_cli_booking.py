@@ -208,8 +208,8 @@ def test_events_filters(seeded):
     run(seeded, "holds", "create", "1", day, "-q", "1", "--email", "a@x.io")
     run(seeded, "holds", "create", "2", day, "-q", "1", "--email", "b@x.io")
     result = run(seeded, "events", "--email", "B@X.IO", "--json")
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [(e["action"], e["resource_id"]) for e in lines] == [("hold.create", 2)]
+    listed = json.loads(result.stdout)  # one document: an array
+    assert [(e["action"], e["resource_id"]) for e in listed] == [("hold.create", 2)]
 
 
 def test_events_follow_in_a_real_process(seeded):

@@ -107,13 +107,13 @@ def test_failed_migration_rolls_back_whole(empty_db, tmp_path):
     root = tmp_path / "migrations"
     shutil.copytree(migrations_root(), root)
     dialect_dir = root / Migrator(empty_db).dialect
-    (dialect_dir / "0003_broken.up.sql").write_text(
+    (dialect_dir / "0099_broken.up.sql").write_text(
         "CREATE TABLE half_done (x INTEGER);\nTHIS IS NOT SQL;\n"
     )
     migrator = Migrator(empty_db, root=root)
-    with pytest.raises(MigrationError, match="0003_broken failed and was rolled back"):
+    with pytest.raises(MigrationError, match="0099_broken failed and was rolled back"):
         migrator.up()
-    assert migrator.current_version() == 2
+    assert migrator.current_version() == 3
     assert "half_done" not in empty_db.get_tables()
 
 
@@ -140,10 +140,10 @@ def test_concurrent_migrate_up_applies_each_migration_once(pg_url):
         t.join()
     assert all(isinstance(r, list) for r in results), results
     applied = sorted(v for r in results for v in r)  # type: ignore[union-attr]
-    assert applied == [1, 2]
+    assert applied == [1, 2, 3]
     db = open_database(pg_url)
     rows = db.execute_sql(f"SELECT version FROM {HISTORY_TABLE} ORDER BY version").fetchall()
-    assert rows == [(1,), (2,)]
+    assert rows == [(1,), (2,), (3,)]
 
 
 @pytest.mark.postgres
@@ -164,4 +164,4 @@ def test_second_migrate_up_waits_for_the_lock_and_says_so(pg_url):
         holder.execute_sql("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0
-    assert "Applied 2 migration(s)" in out
+    assert "Applied 3 migration(s)" in out

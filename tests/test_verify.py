@@ -36,7 +36,7 @@ def test_fresh_schema_is_clean(db):
     assert report.ok, report.drift
     assert report.counts["tables"] == {"found": 6, "expected": 6}
     assert report.counts["triggers"] == {"found": 4, "expected": 4}
-    assert report.summary().startswith("Tables 6/6, Indexes 17/17, Triggers 4/4")
+    assert report.summary().startswith("Tables 6/6, Indexes 18/18, Triggers 4/4")
     assert "Total rows 0" in report.summary()
 
 
