@@ -216,11 +216,14 @@ def what(e: Event) -> str:
     return f"{e.action} {e.entity}{ident}"
 
 
-def dates(e: Event) -> str:
+def dates(e: Event, wide: bool = False) -> str:
+    """``2026-12-06``, or a range: ``2026-12-06..12-07`` (the year once when it is the same)."""
     if e.date_from is None:
         return ""
     if e.date_to is None or e.date_to == e.date_from:
         return e.date_from.isoformat()
+    if e.date_to.year == e.date_from.year and not wide:
+        return f"{e.date_from}..{e.date_to:%m-%d}"
     return f"{e.date_from}..{e.date_to}"
 
 
@@ -230,7 +233,7 @@ def details(e: Event) -> str:
 
 def event_row(e: Event, names: Mapping[int, str], wide: bool) -> Row:
     when = full_time(e.occurred_at) if wide else short_time(e.occurred_at)
-    row: list[Any] = [when, what(e), named(names, e.resource_id), dates(e), e.customer_email]
+    row: list[Any] = [when, what(e), named(names, e.resource_id), dates(e, wide), e.customer_email]
     if wide:
         row = [e.id, *row, e.actor, details(e)]
     return row
