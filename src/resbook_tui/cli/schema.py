@@ -14,6 +14,7 @@ from ..errors import EXIT_DATABASE, EXIT_REFUSED
 from ..schema.migrations import Migration, Migrator, require_migrated
 from ..schema.verify import VerifyReport, verify
 from ..seed import SeedError, SeedPlan, SeedResult, seed
+from ..text import visible
 from .support import handles_errors, json_time_text, print_json, settings, stderr, stdout
 from .table import Column, print_table
 
@@ -219,7 +220,7 @@ def _print_report(report: VerifyReport) -> None:
     if report.drift:
         stdout.print(f"Drift ({len(report.drift)}):", style="bold red")
         for d in report.drift:
-            stdout.print(f"  - {d}", markup=False)
+            stdout.print(f"  - {visible(str(d))}", markup=False)  # names read from the catalog
     kinds = report.constraint_kinds
     stdout.print(
         f"Constraints: {kinds.get('CHECK', 0)} CHECK (NOT NULL included), "
