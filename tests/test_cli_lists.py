@@ -4,7 +4,11 @@ one JSON document per --json, UTC timestamps with Z, and no stored control chara
 from __future__ import annotations
 
 import json
+import os
 import re
+import signal
+import subprocess
+import sys
 from datetime import timedelta
 
 import pytest
@@ -341,3 +345,26 @@ def test_stored_control_characters_never_reach_the_terminal(shop, db):
             for line in (result.stdout + result.stderr).split("\n"):
                 assert not has_control_characters(line), (args, line)
     assert "\\x1b[31mred\\x07\\x0dX" in run(shop, "holds", "list", "--wide").stdout
+
+
+def test_events_follow_as_a_table_keeps_one_line_per_event(shop):
+    """A followed trail in a real process at 80 columns: rows that arrive later fit too."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "resbook_tui", "--db", shop, "events", "--follow", "--limit", "1"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "COLUMNS": "80"},
+    )
+    try:
+        header, newest = proc.stdout.readline(), proc.stdout.readline()
+        assert header.split()[:3] == ["TIME", "(UTC)", "EVENT"] and "blackout.add" in newest
+        bk = Booking.connect(shop, actor="other-desk")
+        bk.create_hold(1, bk.today() + timedelta(days=3), 1, LONG_EMAIL)
+        created = proc.stdout.readline()
+        assert "hold.create" in created and "4WD Cruiser" in created
+        assert all(cell_len(line.rstrip("\n")) <= 80 for line in (header, newest, created))
+    finally:
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 0 and "Traceback" not in err

@@ -117,8 +117,9 @@ class _EventTable:
         self.names = bk.resource_names()
         columns = views.event_columns(wide)
         rows = [self._row(e) for e in first]
-        room = [views.EVENT_ROOM.get(c.header, 0) if follow else 0 for c in columns]
-        self.layout = Layout(columns, rows, output_width(), at_least=room)
+        room = views.event_room(wide) if follow else {}
+        at_least = [room.get(c.header, 0) for c in columns]
+        self.layout = Layout(columns, rows, output_width(), at_least=at_least)
         self.header_due = True
         self.follow = follow
 

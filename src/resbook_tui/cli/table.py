@@ -127,7 +127,8 @@ class Layout:
         last = self.shown[-1]
         for i in self.shown:
             column, width = self.columns[i], self.widths[i]
-            text = cut(cells[i], width)
+            # Without a width (a pipe) nothing is cut, even a later row wider than the layout.
+            text = cells[i] if self.limit is None else cut(cells[i], width)
             pad = width - _width(text)
             if column.right:
                 parts.append(" " * pad + text)

@@ -239,5 +239,6 @@ def event_row(e: Event, names: Mapping[int, str], wide: bool) -> Row:
     return row
 
 
-# A followed stream is laid out before its rows exist: give these columns room up front.
-EVENT_ROOM = {"time (utc)": 19, "event": 17, "resource": 16, "date": 10, "email": 24}
+def event_room(wide: bool) -> dict[str, int]:
+    """A followed stream is laid out before its rows exist: room for typical values."""
+    return {"time (utc)": 19 if wide else 14, "event": 17, "resource": 16, "date": 10, "email": 24}
