@@ -77,3 +77,11 @@ def test_progress_reports_chunks(db):
     seed(db, SeedPlan(vehicles=120, days=2), progress=lambda d, t: seen.append((d, t)))
     assert seen[-1] == (120, 120)
     assert len(seen) == 3
+
+
+def test_seed_refuses_a_name_an_active_resource_has_in_another_case(db):
+    db.execute_sql("INSERT INTO resource (name, type) VALUES ('4wd cruiser 2', 'TOUR')")
+    with pytest.raises(SeedError, match=r"already has one of the names .*4WD Cruiser 2"):
+        seed(db, SeedPlan(vehicles=2, days=3))
+    assert _count(db, "SELECT count(*) FROM resource") == 1  # all or nothing
+    assert _count(db, "SELECT count(*) FROM resource_capacity") == 0

@@ -119,7 +119,14 @@ def _ensure_resources(
         chunk = missing[chunk_start : chunk_start + 500]
         values = ", ".join([f"({p}, {p})"] * len(chunk))
         params = [v for pair in chunk for v in pair]
-        db.execute_sql(f"INSERT INTO resource (name, type) VALUES {values}", params)
+        try:
+            db.execute_sql(f"INSERT INTO resource (name, type) VALUES {values}", params)
+        except peewee.IntegrityError:  # migration 0003: one active resource per name
+            names = ", ".join(name for name, _ in chunk[:3]) + (", ..." if len(chunk) > 3 else "")
+            raise SeedError(
+                f"an active resource already has one of the names seed would add ({names}) "
+                "in another case or type; rename or deactivate it first"
+            ) from None
     if missing:
         existing = {
             (name, type_): id_

@@ -20,7 +20,7 @@ from rich.console import Console
 
 from ..config import resolve_database_url
 from ..db import open_database
-from ..errors import EXIT_DATABASE, ResbookError
+from ..errors import EXIT_DATABASE, EXIT_REFUSED, ResbookError
 from ..text import visible
 
 stdout = Console(highlight=False, soft_wrap=True)
@@ -63,9 +63,16 @@ def fail(message: str, code: int) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+
+
 def _database_message(exc: Exception) -> str:
-    first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return f"database error: {first}"
+    return f"database error: {_first_line(exc)}"
+
+
+def _refusal_message(exc: Exception) -> str:
+    return f"the database refused the change: {_first_line(exc)}"
 
 
 @contextmanager
@@ -77,14 +84,18 @@ def reported() -> Iterator[None]:
         raise fail(str(exc), exc.exit_code) from None
     except (peewee.OperationalError, peewee.InterfaceError) as exc:
         raise fail(_database_message(exc), EXIT_DATABASE) from None
+    except peewee.IntegrityError as exc:
+        # booking turns the constraints it expects into BookingErrors; this is the backstop
+        # so that one it did not expect is still one line, not a traceback.
+        raise fail(_refusal_message(exc), EXIT_REFUSED) from None
 
 
 def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
     """Decorator for a command: no tracebacks for user mistakes or database trouble.
 
     With ``--json`` a refusal is also printed to stdout as ``{"error": code, "message": ...}``
-    (the one JSON document of that run), so scripts can read it; the one-line message always
-    goes to stderr.
+    on one line (the one JSON document of that run, and still one line in a JSON Lines
+    stream), so scripts can read it; the one-line message always goes to stderr.
     """
 
     @functools.wraps(fn)
@@ -94,11 +105,15 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 return fn(*args, **kwargs)
             except ResbookError as exc:
                 if kwargs.get("json"):
-                    print_json({"error": exc.code, "message": str(exc)})
+                    print_json_line({"error": exc.code, "message": str(exc)})
                 raise
             except (peewee.OperationalError, peewee.InterfaceError) as exc:
                 if kwargs.get("json"):
-                    print_json({"error": "database_error", "message": _database_message(exc)})
+                    print_json_line({"error": "database_error", "message": _database_message(exc)})
+                raise
+            except peewee.IntegrityError as exc:
+                if kwargs.get("json"):
+                    print_json_line({"error": "refused", "message": _refusal_message(exc)})
                 raise
 
     return wrapper
