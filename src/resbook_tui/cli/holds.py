@@ -9,7 +9,7 @@ import typer
 from ..booking import Hold
 from . import views
 from .support import booking, handles_errors, print_json, resource_id, say
-from .table import Column, one_line, print_table
+from .table import one_line, print_table
 
 holds_app = typer.Typer(
     help="Create, confirm, release, extend and list holds.", no_args_is_help=True
@@ -172,7 +172,7 @@ def holds_show(
     name = views.named(bk.resource_names(), hold.resource_id)
     fields = [
         ("Hold", hold.id),
-        ("Status", f"{hold.status}, expires {views.expires(hold, bk.now())}"),
+        ("Status", views.status(hold, bk.now())),
         ("Resource", f"{name} (id {hold.resource_id})"),
         ("Date", hold.date),
         ("Quantity", hold.quantity),
@@ -181,30 +181,13 @@ def holds_show(
         ("Token", hold.token),
         ("Created", f"{views.full_time(hold.created_at)} UTC"),
     ]
-    if hold.status not in ("ACTIVE", "EXPIRED"):
-        fields[1] = ("Status", hold.status)
     key_width = max(len(k) for k, _ in fields) + 1
     for key, value in fields:
         say(one_line(f"{key + ':':<{key_width}} {value}"))
     say("")
     say("History:")
     print_table(
-        [
-            Column("time (utc)"),
-            Column("action"),
-            Column("actor", flex=True),
-            Column("details", flex=True),
-        ],
-        (
-            (
-                views.full_time(e.occurred_at) if wide else views.short_time(e.occurred_at),
-                e.action,
-                e.actor,
-                views.details(e),
-            )
-            for e in history
-        ),
-        empty="No events.",
+        views.HISTORY_COLUMNS, (views.history_row(e, wide) for e in history), empty="No events."
     )
 
 

@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..booking import Allocation, Blackout, Cell, Event, Hold, Resource
+from ..models import to_utc
 from .table import Column
 
 Row = Sequence[Any]
@@ -39,6 +40,15 @@ def span(seconds: float) -> str:
         return f"{hours}h{minutes:02d}m"
     days, hours = divmod(hours, 24)
     return f"{days}d{hours:02d}h" if days < 10 else f"{days}d"
+
+
+def status(hold: Hold, now: datetime) -> str:
+    """``ACTIVE, expires in 14m``, ``EXPIRED 3h ago``, ``CONFIRMED``."""
+    if hold.status == "ACTIVE":
+        return f"ACTIVE, expires {expires(hold, now)}"
+    if hold.status == "EXPIRED":
+        return f"EXPIRED {expires(hold, now)}"
+    return hold.status
 
 
 def expires(hold: Hold, now: datetime) -> str:
@@ -192,7 +202,20 @@ def availability_row(c: Cell, names: Mapping[int, str], wide: bool) -> Row:
     return row
 
 
-# ---- the audit trail ------------------------------------------------------------------------
+# ---- a hold's history and the audit trail ----------------------------------------------------
+
+
+HISTORY_COLUMNS = [
+    Column("time (utc)"),
+    Column("action"),
+    Column("actor", flex=True),
+    Column("details", flex=True),
+]
+
+
+def history_row(e: Event, wide: bool) -> Row:
+    when = full_time(e.occurred_at) if wide else short_time(e.occurred_at)
+    return [when, e.action, e.actor, details(e)]
 
 
 def event_columns(wide: bool) -> list[Column]:
@@ -228,7 +251,17 @@ def dates(e: Event, wide: bool = False) -> str:
 
 
 def details(e: Event) -> str:
-    return ", ".join(f"{k}={v}" for k, v in sorted(e.details.items()))
+    """``quantity=2, expires_at=2026-11-30 22:35:06``: times in details read as in tables."""
+    return ", ".join(f"{k}={_detail(k, v)}" for k, v in sorted(e.details.items()))
+
+
+def _detail(key: str, value: Any) -> Any:
+    if key.endswith("_at") and isinstance(value, str):
+        try:
+            return full_time(to_utc(value))
+        except ValueError:
+            pass
+    return value
 
 
 def event_row(e: Event, names: Mapping[int, str], wide: bool) -> Row:
