@@ -106,7 +106,7 @@ async def test_a_refused_line_stays_open_with_its_reason_in_red_until_corrected(
         await pilot.press("enter")
         await pilot.pause()
         assert app.results == [] and remembered == []
-        assert line.message.startswith("unknown command 'frob' (try: hold N, holds STATUS")
+        assert line.message == "unknown command 'frob': tab lists the commands"
         assert line.error == line.message
         assert line.query_one("#command-message").has_class("-error")
         assert value(pilot) == "frob"  # kept for correction
@@ -177,7 +177,7 @@ async def test_markup_in_the_line_is_shown_as_typed():
         line.input.value = "[b]frob[/b]"
         await pilot.press("enter")
         await pilot.pause()
-        assert line.message.startswith("unknown command '[b]frob[/b]' (try:")
+        assert line.message.startswith("unknown command '[b]frob[/b]': ")
 
 
 @asynctest
@@ -322,7 +322,7 @@ async def test_at_80x24_a_long_refusal_wraps_above_the_prompt_and_the_footer_sta
     app = Host()
     async with app.run_test(size=(80, 24)) as pilot:
         line = await opened(pilot)
-        await type_line(pilot, "frobnicate-the-whole-fleet-today-please")
+        await type_line(pilot, "hold 99999999999999999999999")
         await pilot.press("enter")
         await pilot.pause()
         message = line.query_one("#command-message")

@@ -143,6 +143,10 @@ async def test_extend_moves_the_expiry(make_app, booking):
         await pilot.press("plus")
         await pilot.pause()
         assert app.screen.query_one("#field-value").value == "15"
+        await pilot.press("enter")  # the form as it opened: enter only arms the button
+        await settle(pilot)
+        assert booking.get_hold(hold_id).expires_at == before
+        assert "enter again to extend" in str(app.screen.query_one("#form-error").content)
         await pilot.press("enter")
         await settle(pilot)
         assert booking.get_hold(hold_id).expires_at == before + timedelta(minutes=15)
@@ -160,7 +164,7 @@ async def test_refusal_from_the_engine_is_a_notification(make_app, booking):
         await open_holds(pilot)
         hold_id = int(app.screen.query_one("#holds", KeyedTable).cursor_key)
         booking.release_hold(hold_id)  # someone else got there first
-        await pilot.press("plus", "enter")
+        await pilot.press("plus", "enter", "enter")
         await settle(pilot)
         assert notes[-1].severity == "warning"
         assert notes[-1].title == "Refused: invalid state"

@@ -95,7 +95,7 @@ async def test_hold_keys_only_on_active_holds(make_app, booking, world_ids):
         await settle(pilot)
         assert not isinstance(app.screen, ConfirmModal | FormModal)
         assert booking.list_holds(status="CONFIRMED") == confirmed
-        assert "only ACTIVE holds can change" in notes[-1].message
+        assert "is CONFIRMED: to cancel its booking, press x on its allocation" in notes[-1].message
 
 
 @asynctest

@@ -19,6 +19,7 @@ from typing import Any, ClassVar
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.widgets import Input
 from textual.worker import Worker
 
 from ..booking import Booking
@@ -31,6 +32,7 @@ from .link import CONNECTED, CONNECTING
 from .live import ChangeSet, Listener
 from .outcome import Unsure
 from .screens.heatmap import HeatmapScreen
+from .screens.help import HelpScreen
 from .screens.holds import HoldsScreen
 from .screens.resources import ResourcesScreen
 
@@ -83,12 +85,13 @@ class ResbookApp(Commands):
         Binding("2", "switch_mode('heatmap')", "Heatmap"),
         Binding("3", "switch_mode('holds')", "Holds"),
         Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("f1", "help", "Help", show=False),
+        Binding("f1", "help_now", "Help", show=False),
         # Declaring any palette binding stops Textual adding ctrl+p itself: declare it.
         Binding("ctrl+p", "command_palette", "Palette", show=False, priority=True),
-        Binding("colon", "command_line", "Command", show=False, key_display=":"),
+        # Priority, so the command line is open before the keys typed after ':' arrive.
+        Binding("colon", "command_line", "Command", show=False, key_display=":", priority=True),
         Binding("q", "quit", "Quit"),
-        Binding("ctrl+q", "quit", "Quit", show=False, priority=True),
+        Binding("ctrl+q", "quit_now", "Quit", show=False, priority=True),
     ]
 
     def __init__(
@@ -157,6 +160,15 @@ class ResbookApp(Commands):
         shown, heading = visible(message), visible(title)
         super().notify(shown, title=heading, severity=severity, timeout=timeout, markup=markup)
 
+    def action_help_now(self) -> None:
+        """f1: help from anywhere, a form included (there ? is typed, not a key)."""
+        if not isinstance(self.screen, HelpScreen):
+            self.action_help()
+
+    async def action_quit_now(self) -> None:
+        """ctrl+q: quit from anywhere, a form or a question included."""
+        await self.action_quit()
+
     def get_css_variables(self) -> dict[str, str]:
         variables = super().get_css_variables()
         return {**variables, **READABLE[self.current_theme.dark]}
@@ -191,4 +203,9 @@ class ResbookApp(Commands):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         # App-wide keys stay out of forms, confirmations and the command line.
-        return not (action in _NOT_IN_MODALS and isinstance(self.screen, ModalScreen))
+        if action in _NOT_IN_MODALS and isinstance(self.screen, ModalScreen):
+            return False
+        if action == "help_now" and isinstance(self.screen, HelpScreen):
+            return False
+        # In a text box ':' is a character (it is a priority binding).
+        return not (action == "command_line" and isinstance(self.focused, Input))

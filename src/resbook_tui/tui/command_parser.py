@@ -276,7 +276,7 @@ def find_verb(word: str) -> Verb:
         return _BY_WORD[found[0]]
     if found:
         raise CommandError(f"ambiguous command {_shown(word)}: {', '.join(found)}")
-    raise CommandError(f"unknown command {_shown(word)} ({TRY})")
+    raise CommandError(f"unknown command {_shown(word)}: tab lists the commands")
 
 
 def _pick(text: str, options: Sequence[str], *, what: str) -> str:

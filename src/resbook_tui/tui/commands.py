@@ -32,7 +32,7 @@ from .command_parser import (
     Sweep,
 )
 from .ledger import CallLedger
-from .modals import a_date, email, prompt
+from .modals import ConfirmModal, a_date, email, prompt, required_text
 from .outcome import Expect
 from .screens.heatmap import HeatmapScreen
 from .screens.help import HelpScreen
@@ -176,14 +176,14 @@ class Commands(CallLedger):
     def action_find_customer(self) -> None:
         def submitted(values: dict[str, Any] | None) -> None:
             if values:
-                self.navigate(self.show_customer(values["value"]))
+                self.navigate(self.show_email(values["value"]))
 
         self.push_screen(
             prompt(
                 "Find holds by email",
-                "Email",
-                email,
-                placeholder="ana@example.com",
+                "Email or part",
+                required_text(320),
+                placeholder="e.g. ana@example.com, or ana",
                 submit_label="Find",
             ),
             submitted,
@@ -217,12 +217,36 @@ class Commands(CallLedger):
         if not self.connected:
             self.notify("Not connected: the sweep waits for the database.", severity="warning")
             return
-        run_booking(
-            self,
-            lambda bk: bk.sweep(),
-            self._swept,
-            group="change",
-            expect=Expect("Sweep expired holds", "hold.expire", "hold"),
+        # First count what it would expire, then ask: a sweep changes data too.
+        run_booking(self, lambda bk: bk.sweep(dry_run=True), self._ask_to_sweep, quiet=False)
+
+    def _ask_to_sweep(self, due: SweepResult) -> None:
+        if not due.expired_holds:
+            self.notify("Nothing to sweep: no ACTIVE hold is past its expiry.", title="Sweep")
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                run_booking(
+                    self,
+                    lambda bk: bk.sweep(),
+                    self._swept,
+                    group="change",
+                    expect=Expect("Sweep expired holds", "hold.expire", "hold"),
+                )
+
+        self.push_screen(
+            ConfirmModal(
+                "Expire the holds past their expiry and put their units back on sale?",
+                subject=[
+                    ("Holds", f"{due.expired_holds:,} ACTIVE, past their expiry"),
+                    ("Units", f"{due.returned_units:,} back on sale"),
+                    ("Dates", f"{due.cells:,} resource-dates"),
+                ],
+                confirm_label="Sweep",
+                title="Sweep expired holds",
+            ),
+            answered,
         )
 
     def _swept(self, result: SweepResult) -> None:

@@ -27,6 +27,7 @@ from textual.widgets import Button, Input, Label, Select, Static
 from ..booking import validate
 from ..booking.errors import BookingError
 from ..text import visible
+from .widgets.key_bar import KeyBar
 
 Parser = Callable[[str], Any]
 BOX_CHROME = 8  # a form's border, padding and button row, in lines
@@ -135,8 +136,9 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
     """A form: dismisses with {field name: parsed value}, or None when cancelled."""
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "cancel", "Cancel"),
-        Binding("ctrl+s", "submit", "Save"),
+        Binding("escape", "cancel", "Cancel", key_display="esc"),
+        Binding("ctrl+s", "submit", "Submit"),
+        Binding("tab", "app.focus_next", "Next", show=False),
     ]
 
     def __init__(
@@ -155,6 +157,7 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
         # Called with the values instead of dismissing; the caller dismisses on success.
         self.on_submit: Callable[[dict[str, Any]], Any] | None = None
         self.working = False
+        self.armed = False  # a bare enter on the untouched form moved to the submit button
 
     def compose(self) -> ComposeResult:
         with Vertical(id="form", classes="modal-box") as box:
@@ -164,6 +167,11 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
             with Horizontal(classes="buttons"):
                 yield Button(self.submit_label, variant="primary", id="submit")
                 yield Button("Cancel", id="cancel")
+        yield KeyBar()
+
+    @property
+    def enter_label(self) -> str:
+        return self.submit_label
 
     def _compose_body(self) -> ComposeResult:
         if self.note:
@@ -192,6 +200,8 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
     def on_mount(self) -> None:
         self.query_one("#form-error").display = False
         self._fit()
+        # Toasts from before the form would cover it; what matters now is in the form.
+        self.app.clear_notifications()
 
     def on_resize(self) -> None:
         self._fit()
@@ -253,8 +263,21 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
 
     @on(Input.Submitted)
     def _enter(self, event: Input.Submitted) -> None:
+        """Enter submits what the operator typed. In a form left as it opened (every value
+        a default), enter moves to the submit button first: two keys that were never
+        meant as "do it" (``+`` then ``enter``) cannot change anything."""
         event.stop()
+        if self._as_opened() and not self.armed and self._all_valid():
+            self.armed = True
+            self.query_one("#submit", Button).focus()
+            self.show_error(f"Nothing changed yet: enter again to {self.submit_label.lower()}.")
+            return
         self.action_submit()
+
+    def _as_opened(self) -> bool:
+        """Every field still holds the value the form opened with."""
+        opened = {f.name: f.value or (f.choices[0] if f.choices else "") for f in self.fields}
+        return all(self._text(field) == opened[field.name] for field in self.fields)
 
     @on(Button.Pressed, "#submit")
     def _submit_pressed(self) -> None:
@@ -263,6 +286,9 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
     @on(Button.Pressed, "#cancel")
     def _cancel_pressed(self) -> None:
         self.action_cancel()
+
+    def _all_valid(self) -> bool:
+        return all(self._check(field)[0] for field in self.fields)
 
     def action_submit(self) -> None:
         values: dict[str, Any] = {}
@@ -299,7 +325,7 @@ class ConfirmModal(ModalScreen[bool]):
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
         Binding("n", "answer(False)", "No"),
-        Binding("escape", "answer(False)", "Cancel"),
+        Binding("escape", "answer(False)", "Cancel", key_display="esc"),
     ]
 
     def __init__(
@@ -327,9 +353,11 @@ class ConfirmModal(ModalScreen[bool]):
             with Horizontal(classes="buttons"):
                 yield Button(f"{self.keep_label} (n)", id="no")
                 yield Button(f"{self.confirm_label} (y)", variant="error", id="yes")
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
+        self.app.clear_notifications()
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:

@@ -12,6 +12,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import Input
 from textual.worker import Worker
 
 from ..calls import Problem, run_booking
@@ -67,6 +68,11 @@ class ResbookScreen(Screen[None]):
         yield from ()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # "/" is a priority binding, so it opens the filter before the keys typed after it
+        # arrive (Textual routes each key by the focus at the time it comes in); inside a
+        # text box it is just a character.
+        if action == "filter" and isinstance(self.focused, Input):
+            return False
         if action in self.MUTATING:
             if self.rb.read_only:
                 return False

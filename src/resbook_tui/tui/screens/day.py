@@ -90,6 +90,8 @@ class DayScreen(HoldActions):
         text.append(f"   {self.day:%A %d %B %Y}", "bold")
         if self.day == self.rb.today:
             text.append("  (today)", "dim")
+        if not self.resource.is_active:
+            text.append("  inactive: takes no new holds", "italic")
         return text
 
     def on_mount(self) -> None:
@@ -151,10 +153,21 @@ class DayScreen(HoldActions):
             return None
         return next((a for a in self.data.allocations if str(a.id) == table.cursor_key), None)
 
+    def allocation_customer(self, allocation: Allocation) -> str | None:
+        holds = self.data.holds if self.data else []
+        return next((h.customer_email for h in holds if h.id == allocation.hold_id), None)
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "remove_blackout" and not (self.data and self.data.blackouts):
             return False
+        if action == "new_hold" and not self.resource.is_active:
+            return False
         return super().check_action(action, parameters)
+
+    def unavailable_reason(self, action: str) -> str | None:
+        if action == "new_hold" and not self.resource.is_active and not self.rb.read_only:
+            return f"{self.resource.name} is inactive: activate it on Resources (1) first."
+        return super().unavailable_reason(action)
 
     def on_keyed_table_highlighted(self, message: KeyedTable.Highlighted) -> None:
         self.refresh_bindings()
@@ -208,7 +221,7 @@ class DayScreen(HoldActions):
         form = FormModal(
             f"Blackout · {self.resource.name}",
             [
-                Field("reason", "Reason", required_text(200), placeholder="Scheduled service"),
+                Field("reason", "Reason", required_text(200), placeholder="e.g. Scheduled service"),
                 Field("through", "Through date", a_date(self.day, 366), self.day.isoformat()),
             ],
             submit_label="Add blackout",
@@ -317,7 +330,7 @@ class DayScreen(HoldActions):
             f"New hold · {self.resource.name}",
             [
                 Field("quantity", "Quantity", integer(1, 100_000), "1"),
-                Field("email", "Customer email", email, placeholder="ana@example.com"),
+                Field("email", "Customer email", email, placeholder="e.g. ana@example.com"),
                 Field("through", "Through date", a_date(self.day, 366), self.day.isoformat()),
                 Field("ttl", "TTL minutes", integer(1, 7 * 24 * 60), str(ttl)),
             ],

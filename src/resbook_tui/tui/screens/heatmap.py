@@ -38,7 +38,7 @@ class HeatmapScreen(ResbookScreen):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open_day", "Day"),
-        Binding("slash", "filter", "Find", key_display="/"),
+        Binding("slash", "filter", "Find", key_display="/", priority=True),
         Binding("escape", "clear", "Clear"),
         Binding("e", "set_capacity", "Capacity"),
         Binding("left_square_bracket", "week(-1)", "-Week", key_display="["),
@@ -172,6 +172,8 @@ class HeatmapScreen(ResbookScreen):
             text = cell_status(*self._cursor)
             if text.cell_len > width:
                 text = cell_status(*self._cursor, short=True)
+        # One line, always: the shortest form is cut with an ellipsis rather than wrapped.
+        text.truncate(width, overflow="ellipsis")
         self.query_one("#cell-status", Static).update(text)
 
     # ---- filter ----------------------------------------------------------------------------
@@ -324,10 +326,9 @@ def selection_status(selection: Selection) -> Text:
     resources, first, last = selection
     text = Text()
     text.append(" Selected ", "bold")
-    text.append(f"{plural(len(resources), 'resource')} × ")
-    text.append(f"{plural((last - first).days + 1, 'day')}", "")
-    text.append(f"  {first} to {last}", "dim")
-    text.append("  e: set capacity · esc: clear", "dim")
+    text.append(f"{plural(len(resources), 'resource')} × {plural((last - first).days + 1, 'day')}")
+    text.append(f"  {first:%m-%d}..{last:%m-%d}", "dim")
+    text.append("  e: capacity · esc: clear", "dim")
     return text
 
 
@@ -340,28 +341,31 @@ def cell_status(
     if resource is None:
         text.append(" No resources to show: add one on Resources (1), or clear the filter.")
         return text
+    gap = " │ " if short else "  │  "
     text.append(f" {visible(resource.name)}", "bold")
     if not short:
         text.append(f" · {resource.type.lower()} #{resource.id}", "dim")
     if not resource.is_active:
         text.append(" · inactive", "italic")
-    text.append(f" │ {day_text(day)}" if short else f"  │  {day_text(day)}", "bold")
-    text.append(" │ " if short else "  │  ")
+    text.append(gap + (f"{day:%a %d %b}" if short else day_text(day)), "bold")
+    text.append(gap)
     if cell is None:
         text.append("loading…" if not known else "no capacity set", "dim")
         return text
-    labels = (
-        ("max", "avail", "held", "alloc") if short else ("max", "available", "held", "allocated")
-    )
-    values = (cell.max_capacity, cell.available, cell.held, cell.allocated)
-    for label, value in zip(labels, values, strict=True):
+    if cell.blackout is not None:  # closed: what is still booked there matters, not "available"
+        text.append(f"╱ blackout: {visible(cell.blackout)}", "bold magenta")
+        text.append(gap)
+        values = {"held": cell.held, "alloc" if short else "allocated": cell.allocated}
+    else:
+        labels = SHORT_LABELS if short else LABELS
+        numbers = (cell.max_capacity, cell.available, cell.held, cell.allocated)
+        values = dict(zip(labels, numbers, strict=True))
+    for label, value in values.items():
         text.append(f"{label} ")
         text.append(str(value), "bold")
         text.append(" " if short else "  ")
-    if not short:
+    if not short and cell.blackout is None:
         used = f"{cell.utilisation:.0%}" if cell.max_capacity else "—"
         text.append(f"used {used}", "dim")
-    if cell.blackout is not None:
-        text.append(" │ " if short else "  │  ")
-        text.append(f"╱ blackout: {visible(cell.blackout)}", "bold magenta")
+    text.rstrip()
     return text

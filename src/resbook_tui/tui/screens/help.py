@@ -14,29 +14,32 @@ from textual.containers import Grid, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from ..widgets.key_bar import KeyBar
+
 if TYPE_CHECKING:
     from ..app import ResbookApp
 
 EXTRA_GLOBAL = [
-    (":", "Command line (hold N, holds S, …)"),
+    (":", "Command line"),
     ("ctrl+p", "Command palette"),
     ("r", "Refresh"),
 ]
 FORM_KEYS = [
     ("tab", "Next field"),
     ("shift+tab", "Previous field"),
-    ("enter", "Submit"),
+    ("enter", "Submit what you typed"),
     ("ctrl+s", "Submit"),
     ("esc", "Cancel"),
-    ("y / n", "Yes / no"),
+    ("y", "Yes, in a question"),
+    ("n  enter", "No: the default"),
 ]
 
 
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("escape", "dismiss", "Close"),
-        Binding("question_mark", "dismiss", "Close", key_display="?"),
-        Binding("q", "dismiss", "Close"),
+        Binding("escape", "dismiss", "Close", key_display="esc"),
+        Binding("question_mark", "dismiss", "Close", key_display="?", show=False),
+        Binding("q", "dismiss", "Close", show=False),
     ]
 
     def compose(self) -> ComposeResult:
@@ -46,6 +49,7 @@ class HelpScreen(ModalScreen[None]):
             with Grid(id="help-grid"):
                 for title, rows in self.sections():
                     yield Static(section_text(title, rows), classes="help-section")
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self._fit_columns()

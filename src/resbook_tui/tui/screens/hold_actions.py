@@ -39,10 +39,20 @@ class HoldActions(ResbookScreen):
         """After a successful change: reload what this screen shows."""
         self.request_reload()
 
+    def allocation_customer(self, allocation: Allocation) -> str | None:
+        """The customer whose hold became ``allocation``, when this screen knows it."""
+        return None
+
+    def _past_expiry(self, hold: Hold) -> bool:
+        return hold.expires_at <= self.rb.clock()
+
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in self.HOLD_ACTIONS:
             hold = self.selected_hold()
             if hold is None or hold.status != ACTIVE:
+                return False
+            # Past its expiry (the sweep has not run yet) it can only be released.
+            if action != "release_hold" and self._past_expiry(hold):
                 return False
         if action in self.ALLOCATION_ACTIONS and self.selected_allocation() is None:
             return False
@@ -53,8 +63,18 @@ class HoldActions(ResbookScreen):
             hold = self.selected_hold()
             if hold is None:
                 return "Select a hold first."
+            if hold.status == "CONFIRMED":
+                return (
+                    f"Hold #{hold.id} is CONFIRMED: to cancel its booking, press x on its "
+                    "allocation (day detail or the customer's holds)."
+                )
             if hold.status != ACTIVE:
                 return f"Hold #{hold.id} is {hold.status}: only ACTIVE holds can change."
+            if action != "release_hold" and self._past_expiry(hold):
+                return (
+                    f"Hold #{hold.id} expired at {hold.expires_at:%H:%M:%S} UTC: it can only "
+                    "be released (or left to the sweep)."
+                )
         return super().unavailable_reason(action)
 
     def resource_name(self, resource_id: int) -> str:
@@ -79,13 +99,14 @@ class HoldActions(ResbookScreen):
         form = FormModal(
             f"Confirm hold #{hold_id}",
             [
-                Field("order_id", "Order id", required_text(200), placeholder="order_1001"),
-                Field("line_item_id", "Line item id", required_text(200), placeholder="li_1"),
+                Field("order_id", "Order id", required_text(200), placeholder="e.g. order_1001"),
+                Field("line_item_id", "Line item id", required_text(200), placeholder="e.g. li_1"),
             ],
             submit_label="Confirm",
             note=(
-                f"{hold.quantity} × {self.resource_name(hold.resource_id)} on "
-                f"{day_text(hold.date)} for {hold.customer_email} become an allocation."
+                f"Hold: {hold.quantity} × {self.resource_name(hold.resource_id)} on "
+                f"{day_text(hold.date)} for {hold.customer_email}. Confirming makes it a "
+                "booking (an allocation) for this order line."
             ),
         )
         self.rb.own_holds.add(hold_id)
@@ -155,14 +176,20 @@ class HoldActions(ResbookScreen):
         if hold is None:
             return
         hold_id = hold.id
+        form = prompt(
+            f"Extend hold #{hold_id}",
+            "Minutes to add",
+            integer(1, 7 * 24 * 60),
+            value=str(EXTEND_DEFAULT_MINUTES),
+            submit_label="Extend",
+        )
+        form.note = (
+            f"{hold.quantity} × {self.resource_name(hold.resource_id)} on "
+            f"{day_text(hold.date)} for {hold.customer_email}. It expires at "
+            f"{hold.expires_at:%H:%M:%S} UTC; the minutes are added to that."
+        )
         self.submit_form(
-            prompt(
-                f"Extend hold #{hold_id}",
-                "Minutes",
-                integer(1, 7 * 24 * 60),
-                value=str(EXTEND_DEFAULT_MINUTES),
-                submit_label="Extend",
-            ),
+            form,
             lambda values: lambda bk: bk.extend_hold(hold_id, values["value"]),
             self._extended,
             lambda values: Expect(
@@ -203,8 +230,10 @@ class HoldActions(ResbookScreen):
                     ),
                 )
 
+        customer = self.allocation_customer(allocation)
         subject = [
             ("Allocation", f"#{allocation_id}"),
+            *((("Customer", customer),) if customer else ()),
             ("Order", f"{allocation.order_id} / {allocation.line_item_id}"),
             ("Resource", self.resource_name(allocation.resource_id)),
             ("Date", day_text(allocation.date)),

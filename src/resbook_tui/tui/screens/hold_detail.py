@@ -16,6 +16,7 @@ from textual.widgets import Label, Static
 from ...booking import Booking
 from ...booking.records import Event, Hold
 from ...text import visible
+from ..calls import Problem
 from ..format import day_text, time_text
 from ..widgets.countdown import Countdown
 from ..widgets.keyed_table import Column, KeyedTable, Tag
@@ -104,16 +105,32 @@ class HoldDetailScreen(HoldActions):
         # Its allocation's cancellation names the allocation, not the hold.
         return hold is None or changes.touches([hold.resource_id], hold.date, hold.date)
 
+    def load_failed(self, problem: Problem) -> None:
+        """No such hold, or no database: say so instead of "loading…" for good."""
+        if self.data is not None:
+            return  # the last data stays; the status bar says what is wrong
+        reason = "not connected" if problem.code == "disconnected" else problem.message
+        self.query_one("#hold-fields", Static).update(Text(f" Unavailable: {reason}", "bold"))
+        self.query_one("#hold-countdown-box").display = False
+        history = self.query_one("#hold-history", KeyedTable)
+        history.empty_text = "No history to show."
+        history.refresh()
+
     def _loaded(self, data: HoldData) -> None:
         self.rb.note_clock(data.clock_offset)
         self.data = data
         hold = data.hold
+        cancelled = booking_cancelled(data.history)
         title = Text()
         title.append(f" Hold #{hold.id}", "bold")
         title.append(f"  {hold.status}", "bold")
+        if cancelled:
+            title.append(f" · booking cancelled (allocation #{cancelled})", "italic")
         title.append(f"   {visible(data.resource_name)} · {day_text(hold.date)}", "")
         self.query_one("#hold-title", Static).update(title)
-        self.query_one("#hold-fields", Static).update(hold_fields(hold, data.resource_name))
+        self.query_one("#hold-fields", Static).update(
+            hold_fields(hold, data.resource_name, cancelled)
+        )
         box = self.query_one("#hold-countdown-box")
         box.display = hold.status == "ACTIVE"
         self.query_one("#hold-countdown", Countdown).expires_at = hold.expires_at
@@ -135,15 +152,28 @@ class HoldDetailScreen(HoldActions):
         return self.data.hold if self.data is not None else None
 
 
-def hold_fields(hold: Hold, resource_name: str) -> Text:
+def booking_cancelled(history: list[Event]) -> int | None:
+    """The allocation id if the booking made from this hold was cancelled."""
+    for event in history:
+        if event.action == "allocation.cancel":
+            return event.entity_id
+    return None
+
+
+def hold_fields(hold: Hold, resource_name: str, cancelled: int | None = None) -> Text:
     text = Text()
+    status = hold.status
+    if cancelled:
+        status += f", booking cancelled (allocation #{cancelled})"
+    # An expiry matters while ACTIVE; afterwards only when that is how it ended.
+    expiry = {"ACTIVE": "Expires at", "EXPIRED": "Expired at"}.get(hold.status)
     rows = (
         ("Resource", f"{resource_name} (#{hold.resource_id})"),
         ("Date", day_text(hold.date)),
         ("Quantity", str(hold.quantity)),
         ("Customer", hold.customer_email),
-        ("Status", hold.status),
-        ("Expires at", f"{time_text(hold.expires_at)} UTC"),
+        ("Status", status),
+        *(((expiry, f"{time_text(hold.expires_at)} UTC"),) if expiry else ()),
         ("Created", f"{time_text(hold.created_at)} UTC"),
         ("Token", hold.token),
     )

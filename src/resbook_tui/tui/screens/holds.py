@@ -57,7 +57,7 @@ class HoldsScreen(HoldActions):
     MUTATING = HoldActions.HOLD_ACTIONS | HoldActions.ALLOCATION_ACTIONS
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Find", key_display="/"),
+        Binding("slash", "filter", "Find", key_display="/", priority=True),
         Binding("escape", "clear_filter", "Clear"),
         Binding("c", "confirm_hold", "Confirm"),
         Binding("x", "release_hold", "Release"),
@@ -334,6 +334,9 @@ class HoldsScreen(HoldActions):
             return None
         key = self.table.cursor_key
         return self._shown.get(key) if key is not None else None
+
+    def allocation_customer(self, allocation: Allocation) -> str | None:
+        return self.customer  # allocations are shown in the customer view only
 
     def selected_allocation(self) -> Allocation | None:
         table = self.query_one("#allocations", KeyedTable)

@@ -58,7 +58,7 @@ class ResourcesScreen(ResbookScreen):
     MUTATING = frozenset({"add", "edit", "toggle_active"})
 
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("slash", "filter", "Filter", key_display="/", priority=True),
         Binding("escape", "clear_filter", "Clear"),
         Binding("enter", "open_heatmap", "Heatmap"),
         Binding("a", "add", "Add"),

@@ -289,10 +289,10 @@ class HeatmapGrid(DrawnGrid, can_focus=True):
 
     def _move(self, rows: int, days: int) -> bool:
         """Move the cursor; False when it moved by going to a date (already redrawn)."""
-        if rows:
-            target = self.cursor_row + rows
-            if 0 <= target < len(self._rows):
-                self.cursor_row = self._nearest_resource_row(target, 1 if rows > 0 else -1)
+        if rows and self._rows:
+            # A page past either end stops at the first or last resource.
+            target = max(0, min(self.cursor_row + rows, len(self._rows) - 1))
+            self.cursor_row = self._nearest_resource_row(target, 1 if rows > 0 else -1)
         if days:
             target_day = self.cursor_day + days
             if target_day < 0:

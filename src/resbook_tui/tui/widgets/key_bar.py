@@ -20,7 +20,9 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Input
 
-PINNED = ("help", "quit")  # always shown, at the right
+# Always shown, at the right: help and quit, by whichever key works here (f1 and ctrl+q
+# work in forms and text boxes too, where ? and q are typed).
+PINNED = {"help": ("help", "help_now"), "quit": ("quit", "quit_now")}
 LAST = ("reload", "switch_mode")  # refresh and the screen switches: the first to drop out
 SEPARATOR = "  "
 
@@ -42,9 +44,13 @@ def _action_name(action: str) -> str:
     return action.split("(")[0].removeprefix("app.")
 
 
+def _pinned(item: Item) -> bool:
+    return any(_action_name(item.action) in names for names in PINNED.values())
+
+
 def fit_items(items: list[Item], width: int) -> tuple[list[Item], list[Item]]:
     """(left, right): the pinned keys on the right; on the left, in order, what fits."""
-    right = [item for item in items if _action_name(item.action) in PINNED]
+    right = [item for item in items if _pinned(item)]
     others = [item for item in items if item not in right]
     first = [item for item in others if _action_name(item.action) not in LAST]
     last = sorted(
@@ -95,11 +101,12 @@ class KeyBar(Widget):
             key = self.app.get_key_display(binding)
             item = Item(key, binding.description, binding.action, node, enabled)
             name = _action_name(binding.action)
-            if name in PINNED:
-                # Help and quit are always shown: by their usual key, or, while a text box
-                # takes printable keys, by the one that still works there (f1, ctrl+q).
-                if binding.show or name not in pinned:
-                    pinned[name] = item
+            group = next((g for g, names in PINNED.items() if name in names), None)
+            if group is not None:
+                # Help and quit: by their usual key, or, where that one does not work (a
+                # text box takes ? and q, a form does not act on them), by f1 or ctrl+q.
+                if enabled and (binding.show or group not in pinned):
+                    pinned[group] = item
                 continue
             if not binding.show or binding.action in seen:
                 continue
@@ -107,7 +114,8 @@ class KeyBar(Widget):
             found.append(item)
         focused = self.screen.focused
         if isinstance(focused, Input):
-            found.insert(0, Item("⏎", "Apply", "submit", focused, True))
+            label = getattr(self.screen, "enter_label", "Apply")
+            found.insert(0, Item("⏎", label, "submit", focused, True))
         # The screen's own keys before the app's (active_bindings lists the app's first).
         found.sort(key=lambda item: item.namespace is self.app)
         return found + [pinned[name] for name in PINNED if name in pinned]

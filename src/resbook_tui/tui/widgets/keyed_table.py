@@ -175,7 +175,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._rows = new_rows
         self._index = {key: n for n, key in enumerate(new_keys)}
         self._natural = self._measure()
-        self.fit_text()
+        self._fit_columns()
         if cursor_key is not None and cursor_key in self._index:
             new_index = self._index[cursor_key]
             top = int(self.scroll_y)
@@ -229,14 +229,16 @@ class KeyedTable(ScrollView, can_focus=True):
         self.columns = list(columns)
         self._keys, self._rows, self._index = [], {}, {}
         self._natural = [self._label_width(c) for c in self.columns]
-        self.fit_text()
+        self._fit_columns()
         self.refresh()
 
-    def fit_text(self) -> None:
+    def _fit_columns(self) -> None:
         """Fit the columns to the table's width (all of them before it has a size)."""
-        room = self.size.width - (
-            self.scrollbar_size_vertical if self.show_vertical_scrollbar else 0
-        )
+        room = self.size.width
+        # Leave room for the vertical scrollbar whenever the rows overflow, before it is
+        # shown: fitted to the full width, the last column would be cut by it.
+        if len(self._keys) + 1 > self.size.height:
+            room -= self.styles.scrollbar_size_vertical
         if room <= 0:
             self._widths = list(self._natural)
         else:
@@ -244,7 +246,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._update_virtual_size()
 
     def on_resize(self, event: events.Resize) -> None:
-        self.fit_text()
+        self._fit_columns()
         self.refresh()
 
     def _update_virtual_size(self) -> None:
