@@ -34,9 +34,9 @@ def _rebuild_sqlite_table(db, table: str, edit) -> None:
 def test_fresh_schema_is_clean(db):
     report = verify(db)
     assert report.ok, report.drift
-    assert report.counts["tables"] == {"found": 6, "expected": 6}
+    assert report.counts["tables"] == {"found": 7, "expected": 7}
     assert report.counts["triggers"] == {"found": 4, "expected": 4}
-    assert report.summary().startswith("Tables 6/6, Indexes 18/18, Triggers 4/4")
+    assert report.summary().startswith("Tables 7/7, Indexes 20/20, Triggers 4/4")
     assert "Total rows 0" in report.summary()
 
 

@@ -44,6 +44,11 @@ def sweep(
             + ("" if dry_run else f" in {result.batches} batch(es)")
             + "."
         )
+    if result.skipped and not json:
+        stdout.print(
+            f"Left {result.skipped} due hold(s) that another session has locked; "
+            "the next sweep takes them."
+        )
 
 
 @handles_errors
