@@ -120,10 +120,13 @@ def open_database(
     cannot be reached, both with one line fit to show a person.
     """
     parsed = parse_url(url)
+    # Read (and check) every setting whatever the dialect: a bad one is an error even
+    # where it would not be used.
+    settings = pg_settings(read_only)
     if parsed.dialect == SQLITE:
         db: peewee.Database = _open_sqlite(parsed, read_only, create)
     else:
-        db = _open_postgresql(parsed, read_only)
+        db = _open_postgresql(parsed, settings)
     db.resbook_url = parsed  # type: ignore[attr-defined]
     if connect:
         connect_or_fail(db)
@@ -139,7 +142,7 @@ def _open_sqlite(parsed: DatabaseUrl, read_only: bool, create: bool) -> peewee.S
     assert path is not None
     if not path.exists() and (read_only or not create):
         raise DatabaseError(
-            f"cannot open {parsed.masked}: there is no resbook database at {path} "
+            f"cannot open {parsed.masked}: there is no resbook database at {path.absolute()} "
             "(`resbook migrate up` creates one)"
         )
     if path == default_database_path() and not read_only:
@@ -173,7 +176,7 @@ def _open_sqlite(parsed: DatabaseUrl, read_only: bool, create: bool) -> peewee.S
     )
 
 
-def _open_postgresql(parsed: DatabaseUrl, read_only: bool) -> peewee.PostgresqlDatabase:
+def _open_postgresql(parsed: DatabaseUrl, settings: PgSettings) -> peewee.PostgresqlDatabase:
     opts = dict(parsed.options)
     raw_timeout = opts.pop("connect_timeout", str(PG_CONNECT_TIMEOUT_S))
     try:
@@ -195,7 +198,7 @@ def _open_postgresql(parsed: DatabaseUrl, read_only: bool) -> peewee.PostgresqlD
     # change those.
     params.update(opts)
     params = {k: v for k, v in params.items() if v is not None}
-    return ResbookPostgresqlDatabase(parsed.name, settings=pg_settings(read_only), **params)
+    return ResbookPostgresqlDatabase(parsed.name, settings=settings, **params)
 
 
 def describe(db: peewee.Database) -> str:

@@ -155,7 +155,11 @@ def whole(value: object, what: str, low: int, high: int) -> int:
 def ident(value: object, what: str) -> int:
     """An id (BIGINT): any 64-bit number is a fair question; one that is not there is
     ``not_found``, one the column cannot hold is bad input."""
-    return whole(value, f"{what} id", INT64_MIN, INT64_MAX)
+    if not isinstance(value, int) or isinstance(value, bool) or not INT64_MIN <= value <= INT64_MAX:
+        raise invalid(
+            f"{what} id must be a whole number of at most {INT64_MAX}, not {shown(value)}"
+        )
+    return value
 
 
 def optional_ident(value: object, what: str) -> int | None:
