@@ -166,3 +166,25 @@ def test_second_migrate_up_waits_for_the_lock_and_says_so(pg_url):
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0
     assert "Applied 4 migration(s)" in out
+
+
+def test_a_migration_numbered_below_an_applied_one_is_still_required(empty_db, tmp_path):
+    """Migration numbers may have gaps (0004 was written before 0003 landed): a database
+    migrated without 0003 has it pending, Booking refuses the schema until it is applied,
+    and `up` applies it."""
+    from resbook_tui.booking import Booking
+    from resbook_tui.errors import DatabaseError
+
+    without = tmp_path / "migrations"
+    shutil.copytree(migrations_root(), without)
+    dialect = Migrator(empty_db).dialect
+    for path in (without / dialect).glob("0003_*"):
+        path.unlink()
+    assert [m.version for m in Migrator(empty_db, root=without).up()] == [1, 2, 4]
+    migrator = Migrator(empty_db)
+    assert [s.status for s in migrator.status()] == ["applied", "applied", "pending", "applied"]
+    with pytest.raises(DatabaseError, match="lacks migration 0003"):
+        Booking(empty_db)
+    assert [m.version for m in migrator.up()] == [3]
+    Booking(empty_db)
+    assert [m.version for m in migrator.down()] == [4]  # the newest applied goes first
