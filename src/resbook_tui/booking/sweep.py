@@ -21,7 +21,8 @@ DEFAULT_BATCH = 5000
 
 # PostgreSQL: one statement per batch. Due holds and then their cells are locked with
 # SKIP LOCKED (cells in (resource_id, date) order); a hold whose cell is locked elsewhere
-# stays ACTIVE for the next run. A hold with no capacity cell at all simply expires. The
+# stays ACTIVE for the next run. (Every hold has its cell: a hold is made by taking units
+# from it, and a cell goes only with its resource, which takes its holds along.) The
 # status re-check decides any remaining race with a confirm or release.
 _PG_BATCH = """
 WITH due AS (
@@ -34,14 +35,10 @@ WITH due AS (
     WHERE (c.resource_id, c.date) IN (SELECT resource_id, date FROM due)
     ORDER BY c.resource_id, c.date
     FOR UPDATE OF c SKIP LOCKED
-), ready AS (
-    SELECT d.id FROM due d
-    WHERE EXISTS (SELECT 1 FROM cells c WHERE c.resource_id = d.resource_id AND c.date = d.date)
-       OR NOT EXISTS (SELECT 1 FROM resource_capacity c
-                      WHERE c.resource_id = d.resource_id AND c.date = d.date)
 ), expired AS (
     UPDATE resource_hold h SET status = 'EXPIRED'
-    FROM ready WHERE h.id = ready.id AND h.status = 'ACTIVE'
+    FROM due d JOIN cells c ON c.resource_id = d.resource_id AND c.date = d.date
+    WHERE h.id = d.id AND h.status = 'ACTIVE'
     RETURNING h.id, h.resource_id, h.date, h.quantity, h.customer_email, h.expires_at
 ), per_cell AS (
     SELECT resource_id, date, SUM(quantity) AS units FROM expired GROUP BY resource_id, date
