@@ -7,6 +7,8 @@ problem, 4 busy (a lock or statement timeout: nothing changed, try again).
 
 from __future__ import annotations
 
+from .text import visible
+
 EXIT_OK = 0
 EXIT_REFUSED = 1
 EXIT_INVALID = 2
@@ -15,10 +17,17 @@ EXIT_BUSY = 4
 
 
 class ResbookError(Exception):
-    """Base of every error resbook reports to a person as one line."""
+    """Base of every error resbook reports to a person as one line.
+
+    The message is kept to one line with control characters made visible, whatever it
+    quotes (a caller's input, a stored reason, a driver's message).
+    """
 
     exit_code = EXIT_REFUSED
     code = "refused"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(visible(str(message)))
 
 
 class DatabaseError(ResbookError):
