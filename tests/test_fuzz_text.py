@@ -31,7 +31,7 @@ FUZZ = settings(
 texts = st.one_of(
     st.text(max_size=60),
     st.text(alphabet=st.characters(max_codepoint=0xA0), max_size=30),
-    st.text(alphabet=st.sampled_from("a@.\x00\x1b\x07\r\n\t\x9b\u202e\u2028 "), max_size=30),
+    st.text(alphabet=st.sampled_from("a@.\x00\x1b\x07\r\n\t\x9b\u202e\u2028\udcff "), max_size=30),
     st.builds(lambda c, n: c * n, st.characters(), st.integers(150, 1100)),
 )
 

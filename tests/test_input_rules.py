@@ -7,6 +7,8 @@ field, and changes nothing.
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import date, datetime, timedelta
 
 import pytest
@@ -41,6 +43,7 @@ def booked(w: World) -> tuple[World, int, int, int]:
 # ---- text: control characters, one line, lengths ------------------------------------------
 
 HOSTILE = [
+    ("a\udcffb", "UTF-8"),  # an undecodable byte from argv, as Python decodes it
     ("\x1b]0;OWNED\x07", "\\x1b"),  # retitles the terminal
     ("a\rb", "\\x0d"),  # overwrites the row
     ("a\nb", "\\x0a"),  # a second line where one is meant
@@ -72,8 +75,9 @@ def test_control_characters_are_refused_in_every_text_field(w, field, text, show
     with refused(w.bk, "invalid_input") as info:
         TEXT_FIELDS[field](w, hold_id, text)
     message = str(info.value)
-    assert message.startswith(field) and "control characters" in message
-    assert shown in message and not has_control_characters(message)
+    assert message.startswith(field) and shown in message
+    assert "control characters" in message or "not valid text" in message
+    assert not has_control_characters(message)
 
 
 def test_edit_refuses_control_characters_and_an_edit_of_nothing(w):
@@ -292,6 +296,29 @@ def test_cli_bad_input_is_exit_2_with_one_line(w, db_url, args, fragment):
     assert result.stderr.count("\n") == 1 and result.stderr.startswith("resbook: error: ")
     assert not has_control_characters(result.stderr.rstrip("\n"))
     assert "Traceback" not in result.output
+
+
+def test_undecodable_bytes_on_the_command_line_are_exit_2(db_url, w):
+    """Python hands argv bytes that are not UTF-8 over as lone surrogates."""
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "resbook_tui",
+            "--db",
+            db_url,
+            "resources",
+            "add",
+            b"\xff\xfeCruiser",
+            "--type",
+            "VEHICLE",
+        ],
+        capture_output=True,
+        timeout=60,
+    )
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.count(b"\n") == 1 and b"not valid text" in result.stderr
+    assert [r.name for r in w.bk.list_resources()] == ["Cruiser"]
 
 
 @pytest.mark.postgres

@@ -71,7 +71,7 @@ def default_actor() -> str:
     except OSError:
         name = os.environ.get("USER") or "resbook"
     # A login name is not ours to refuse: make it fit instead.
-    return name if not control_characters(name) else "resbook"
+    return name[:MAX_ACTOR_LENGTH] if not control_characters(name) else "resbook"
 
 
 def _env_int(name: str, default: int, low: int, high: int, unit: str) -> int:

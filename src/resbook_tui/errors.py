@@ -27,7 +27,8 @@ class ResbookError(Exception):
     code = "refused"
 
     def __init__(self, message: str = "") -> None:
-        super().__init__(visible(str(message)))
+        text = str(message).encode("utf-8", "backslashreplace").decode("utf-8")
+        super().__init__(visible(text))
 
 
 class DatabaseError(ResbookError):

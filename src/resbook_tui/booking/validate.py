@@ -48,10 +48,15 @@ MAX_LENGTH = {
 }
 
 
+def _unicode(text: str) -> str:
+    """``text`` with lone surrogates (undecodable bytes from argv) escaped."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def shown(value: object, limit: int = 40) -> str:
     """A caller's value, quoted for an error message: control characters made visible
     and long values cut, so the message stays one safe line."""
-    text = visible(value) if isinstance(value, str) else visible(repr(value))
+    text = visible(_unicode(value)) if isinstance(value, str) else visible(repr(value))
     if len(text) > limit:
         text = text[: limit - 3] + "..."
     return f"'{text}'" if isinstance(value, str) else text
@@ -72,6 +77,8 @@ def text(value: object, what: str, *, required: bool = True) -> str | None:
         raise invalid(
             f"{what} contains control characters ({', '.join(bad[:5])}); they are not allowed"
         )
+    if _unicode(value) != value:
+        raise invalid(f"{what} is not valid text: it holds bytes that are not UTF-8")
     cleaned = value.strip()
     if not cleaned:
         if required:
@@ -132,8 +139,8 @@ def metadata(value: object) -> dict[str, Any]:
 
 def _check_json_text(value: object) -> None:
     if isinstance(value, str):
-        if control_characters(value):
-            raise invalid("metadata contains control characters; they are not allowed")
+        if control_characters(value) or _unicode(value) != value:
+            raise invalid("metadata contains control characters or bytes that are not UTF-8")
     elif isinstance(value, dict):
         for key, item in value.items():
             _check_json_text(key)
