@@ -14,7 +14,7 @@ from booking_helpers import make_world, state
 from resbook_tui.booking import Booking
 from resbook_tui.cli import app
 from resbook_tui.db import open_database
-from resbook_tui.errors import DatabaseError
+from resbook_tui.errors import ConfigError, DatabaseError
 from resbook_tui.tui import ResbookApp
 from resbook_tui.urls import mask_url, scrub
 
@@ -206,3 +206,9 @@ def test_tui_on_a_missing_sqlite_file_does_not_create_it(tmp_path, monkeypatch):
     result = runner.invoke(app, ["--db", f"sqlite:///{path}", "tui"])
     assert "Traceback" not in result.output
     assert not path.exists()
+
+
+@pytest.mark.parametrize("url", [None, 5, "", "postgresql://a@[::1/x", "sqlite:///a\x1bb.db"])
+def test_a_url_that_is_not_one_is_a_config_error(url):
+    with pytest.raises(ConfigError):
+        Booking.connect(url)

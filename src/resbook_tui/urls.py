@@ -126,6 +126,8 @@ def scrub(text: str, url: str) -> str:
 
 def parse_url(url: str) -> DatabaseUrl:
     """Parse ``sqlite:///path.db`` or ``postgresql://user:pass@host:port/db``."""
+    if not isinstance(url, str):
+        raise ConfigError(f"a database URL must be text, not {type(url).__name__}")
     bad = control_characters(url)
     if bad:
         raise ConfigError(f"database URL contains control characters ({', '.join(bad)})")
