@@ -290,3 +290,27 @@ def test_open_database_keeps_connections_of_other_threads_cancellable(db_url):
     thread.start()
     thread.join()
     assert cancel_statements(db, seen[0]) == 1
+
+
+def test_a_sqlite_writer_held_past_the_busy_timeout_is_busy(sqlite_url, monkeypatch):
+    """SQLite's own lock wait (busy_timeout) ends in the same "busy, try again" refusal."""
+    import sqlite3
+
+    import resbook_tui.db as dbmodule
+    from resbook_tui.schema.migrations import Migrator
+
+    setup = open_database(sqlite_url)
+    Migrator(setup).up()
+    w = make_world(setup)
+    monkeypatch.setattr(dbmodule, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    bk = Booking.connect(sqlite_url)
+    locker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
+    locker.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(BookingError) as info:
+            bk.create_hold(w.rid, w.day(0), 1, EMAIL)
+        assert info.value.code == "busy" and info.value.exit_code == EXIT_BUSY
+    finally:
+        locker.execute("ROLLBACK")
+        locker.close()
+    assert bk.create_hold(w.rid, w.day(0), 1, EMAIL).status == "ACTIVE"
