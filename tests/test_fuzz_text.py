@@ -6,6 +6,7 @@ safely (``visible(value) == value``). Never a traceback, never another exception
 
 from __future__ import annotations
 
+import itertools
 from datetime import timedelta
 from typing import Any
 
@@ -19,6 +20,8 @@ from resbook_tui.booking import BookingError
 from resbook_tui.booking.records import Allocation, Blackout, BlackoutResult, Hold, Resource
 from resbook_tui.cli import app
 from resbook_tui.text import has_control_characters, visible
+
+SERIAL = itertools.count()  # distinct names: one active resource per name
 
 FUZZ = settings(
     max_examples=40,
@@ -77,7 +80,7 @@ def test_random_text_through_every_api_text_field(w, text):
     hold = bk.create_hold(rid, day + timedelta(days=1), 1, "fuzz@example.com")
     for call in (
         lambda: bk.add_resource(text, "VEHICLE"),
-        lambda: bk.add_resource("Fuzz", "TOUR", description=text),
+        lambda: bk.add_resource(f"Fuzz {next(SERIAL)}", "TOUR", description=text),
         lambda: bk.edit_resource(rid, name=text),
         lambda: bk.edit_resource(rid, description=text),
         lambda: bk.add_blackout(rid, day + timedelta(days=2), None, text),
@@ -105,7 +108,7 @@ def test_random_text_through_the_cli(db_url, w, text):
     # `--opt=value` and `--` keep text that starts with a dash a value, not an option.
     for args in (
         ["resources", "add", "--type=VEHICLE", "--json", "--", text],
-        ["resources", "add", "Fuzz", "--type=GUIDE", f"--description={text}"],
+        ["resources", "add", f"Fuzz {next(SERIAL)}", "--type=GUIDE", f"--description={text}"],
         ["resources", "edit", str(w.rid), f"--name={text}"],
         ["holds", "create", str(w.rid), day, "-q", "1", f"--email={text}", "--json"],
         ["holds", "create", str(w.rid), day, "-q", "1", "--email=f@x.io", f"--token={text}"],

@@ -100,7 +100,7 @@ def test_edit_refuses_control_characters_and_an_edit_of_nothing(w):
         ("email", lambda w, t: w.bk.create_hold(w.rid, w.day(1), 1, t[:-12] + "@example.com")),
         ("idempotency token", lambda w, t: w.bk.create_hold(w.rid, w.day(1), 1, EMAIL, token=t)),
         ("name", lambda w, t: w.bk.add_resource(t, "VEHICLE")),
-        ("description", lambda w, t: w.bk.add_resource("Cruiser", "VEHICLE", description=t)),
+        ("description", lambda w, t: w.bk.add_resource(f"Van {len(t)}", "TOUR", description=t)),
         ("reason", lambda w, t: w.bk.add_blackout(w.rid, w.day(2), None, t)),
     ],
 )
@@ -277,7 +277,6 @@ def _cli(url: str, *args: str):
         (["holds", "show", str(INT64)], "hold id"),
         (["events", "--limit", str(INT64)], "limit"),
         (["events", "--limit", "0"], "limit"),
-        (["events", "--limit", "-1"], "limit"),
         (["holds", "list", "--limit", "0"], "limit"),
         (["holds", "create", "1", "20261210", "-q", "1", "--email", EMAIL], "YYYY-MM-DD"),
         (["capacity", "set", "1", "--from", "{day}", "--to", "{day}", "--max", str(INT64)], "max"),
@@ -319,6 +318,18 @@ def test_undecodable_bytes_on_the_command_line_are_exit_2(db_url, w):
     assert result.returncode == 2, result.stderr
     assert result.stderr.count(b"\n") == 1 and b"not valid text" in result.stderr
     assert [r.name for r in w.bk.list_resources()] == ["Cruiser"]
+
+
+def test_a_negative_limit_is_a_usage_error_exit_2(w, db_url):
+    """The option parser refuses it before resbook sees it (its usage message, exit 2)."""
+    result = _cli(db_url, "events", "--limit", "-1")
+    assert result.exit_code == 2 and "--limit" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_limit_0_only_means_something_with_follow(w, db_url):
+    result = _cli(db_url, "events", "--limit", "0")
+    assert result.exit_code == 2 and "limit" in result.stderr
 
 
 @pytest.mark.postgres

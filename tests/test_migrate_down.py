@@ -43,7 +43,7 @@ def test_down_to_zero_with_bookings_is_refused_and_changes_nothing(db_url, booke
 def test_down_one_step_that_loses_nothing_goes_ahead(db_url, booked):
     result = run(db_url, "down")  # 0004 writes its tokens back into the old column
     assert result.exit_code == 0, result.output
-    assert Migrator(booked.bk.db).current_version() == 2
+    assert Migrator(booked.bk.db).current_version() == 3
     assert run(db_url, "up").exit_code == 0
 
 
@@ -61,8 +61,9 @@ def test_dry_run_shows_the_plan_and_changes_nothing(db_url, booked):
     result = run(db_url, "down", "--to", "0", "--dry-run")
     assert result.exit_code == 0, result.output
     lines = result.stdout.splitlines()
-    assert lines[:3] == [
+    assert lines[:4] == [
         "Would revert 0004_hold_requests",
+        "Would revert 0003_unique_active_resource_name",
         "Would revert 0002_booking_events",
         "Would revert 0001_resource_booking",
     ]
@@ -74,7 +75,7 @@ def test_dry_run_shows_the_plan_and_changes_nothing(db_url, booked):
 def test_force_proceeds(db_url, booked):
     result = run(db_url, "down", "--to", "0", "--force")
     assert result.exit_code == 0, result.output
-    assert "Reverted 3 migration(s)" in result.stdout
+    assert "Reverted 4 migration(s)" in result.stdout
     tables = set(booked.bk.db.get_tables())
     assert not tables & {*TABLES, "hold_request", HISTORY_TABLE}
 
@@ -91,7 +92,7 @@ def test_the_migrator_refuses_before_reverting_anything(booked):
     assert Loss("resource_hold", None, 1) in info.value.losses
     assert info.value.exit_code == 2
     assert migrator.current_version() == 4
-    assert [m.version for m in migrator.plan_down(0).migrations] == [4, 2, 1]
+    assert [m.version for m in migrator.plan_down(0).migrations] == [4, 3, 2, 1]
 
 
 def test_what_a_down_file_loses_is_declared_or_read_from_its_sql():

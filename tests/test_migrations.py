@@ -114,7 +114,7 @@ def test_failed_migration_rolls_back_whole(empty_db, tmp_path):
     migrator = Migrator(empty_db, root=root)
     with pytest.raises(MigrationError, match="0099_broken failed and was rolled back"):
         migrator.up()
-    assert migrator.current_version() == 3
+    assert migrator.current_version() == 4
     assert "half_done" not in empty_db.get_tables()
 
 
