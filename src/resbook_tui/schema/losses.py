@@ -14,10 +14,15 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import peewee
 
 from ..db import POSTGRESQL, dialect
+from ..errors import EXIT_INVALID, ResbookError
+
+if TYPE_CHECKING:
+    from .migrations import Migration
 
 _DECLARED = re.compile(r"^\s*--\s*loses:\s*(?P<what>.*)$", re.IGNORECASE | re.MULTILINE)
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
@@ -44,6 +49,30 @@ class Loss:
         if self.column is None:
             return f"{self.table}: {self.rows} row(s)"
         return f"{self.table}.{self.column}: {self.rows} value(s)"
+
+
+class DataLossError(ResbookError):
+    """Reverting would destroy rows; nothing was reverted (exit 2). ``--force`` proceeds."""
+
+    exit_code = EXIT_INVALID
+    code = "would_lose_data"
+
+    def __init__(self, losses: list[Loss]) -> None:
+        super().__init__(
+            "migrate down would destroy data ("
+            + "; ".join(str(loss) for loss in losses)
+            + "); nothing was reverted. Back it up, then run again with --force"
+        )
+        self.losses = losses
+
+
+@dataclass(frozen=True)
+class DownPlan:
+    """What ``down`` would do: the migrations it reverts, newest first, and what goes."""
+
+    migrations: list[Migration]
+    losses: list[Loss]
+    target: int
 
 
 def declared_losses(down_sql: str) -> list[str]:

@@ -19,9 +19,9 @@ from pathlib import Path
 import peewee
 
 from ..db import POSTGRESQL, SQLITE, database_errors, describe, dialect, scrubbed
-from ..errors import EXIT_INVALID, BusyError, DatabaseError, ResbookError
+from ..errors import BusyError, DatabaseError, ResbookError
 from ..session import classify
-from .losses import Loss, count_losses, declared_losses
+from .losses import DataLossError, DownPlan, count_losses, declared_losses
 
 HISTORY_TABLE = "schema_migrations"
 # Arbitrary but fixed: every resbook process agrees on this advisory lock key.
@@ -33,30 +33,6 @@ class MigrationError(ResbookError):
     """A migration cannot be applied or reverted as asked (exit 1)."""
 
     code = "migration_error"
-
-
-class DataLossError(MigrationError):
-    """Reverting would destroy rows; nothing was reverted (exit 2). ``--force`` proceeds."""
-
-    exit_code = EXIT_INVALID
-    code = "would_lose_data"
-
-    def __init__(self, losses: list[Loss]) -> None:
-        super().__init__(
-            "migrate down would destroy data ("
-            + "; ".join(str(loss) for loss in losses)
-            + "); nothing was reverted. Back it up, then run again with --force"
-        )
-        self.losses = losses
-
-
-@dataclass(frozen=True)
-class DownPlan:
-    """What ``down`` would do: the migrations it reverts, newest first, and what goes."""
-
-    migrations: list[Migration]
-    losses: list[Loss]
-    target: int
 
 
 @dataclass(frozen=True)
