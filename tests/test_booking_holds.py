@@ -188,7 +188,9 @@ def test_bad_token_is_invalid_input(w):
     with refused(w.bk, "invalid_input"):
         w.bk.create_hold(w.rid, w.day(0), 1, EMAIL, token="   ")
     with refused(w.bk, "invalid_input"):
-        w.bk.create_hold(w.rid, w.day(0), 1, EMAIL, token="x" * 151)
+        w.bk.create_hold(w.rid, w.day(0), 1, EMAIL, token="x" * 201)
+    # 200 characters fit: the token has a column of its own now (no "@date" suffix).
+    assert w.bk.create_hold(w.rid, w.day(0), 1, EMAIL, token="x" * 200).token == "x" * 200
 
 
 # ---- idempotency ------------------------------------------------------------------------------

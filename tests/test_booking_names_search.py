@@ -136,7 +136,7 @@ def test_migration_0003_stops_on_existing_duplicates_and_changes_nothing(empty_d
     assert migrator.current_version() == 2
     empty_db.execute_sql("UPDATE resource SET is_active = FALSE WHERE type = 'GUIDE'")
     migrator.up()
-    assert migrator.current_version() == 3
+    assert 3 in {a.version for a in migrator.applied()}
 
 
 def _race(url: str, workers: int, work) -> list:  # noqa: ANN001

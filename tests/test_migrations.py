@@ -70,9 +70,10 @@ def test_migration_0001_alone_is_the_seed_schema(empty_db):
 def test_down_reverts_one_step_and_to_a_version(empty_db):
     migrator = Migrator(empty_db)
     migrator.up()
-    latest = migrator.current_version()
-    assert [m.version for m in migrator.down()] == [latest]
-    assert migrator.current_version() == latest - 1
+    versions = [a.version for a in migrator.applied()]
+    assert [m.version for m in migrator.down()] == [versions[-1]]
+    # Back to the version applied before it, whatever the gap between their numbers.
+    assert migrator.current_version() == versions[-2]
     migrator.up()
     migrator.down(to=1)
     assert migrator.current_version() == 1
@@ -113,7 +114,7 @@ def test_failed_migration_rolls_back_whole(empty_db, tmp_path):
     migrator = Migrator(empty_db, root=root)
     with pytest.raises(MigrationError, match="0099_broken failed and was rolled back"):
         migrator.up()
-    assert migrator.current_version() == 3
+    assert migrator.current_version() == 4
     assert "half_done" not in empty_db.get_tables()
 
 
@@ -140,10 +141,10 @@ def test_concurrent_migrate_up_applies_each_migration_once(pg_url):
         t.join()
     assert all(isinstance(r, list) for r in results), results
     applied = sorted(v for r in results for v in r)  # type: ignore[union-attr]
-    assert applied == [1, 2, 3]
+    assert applied == [1, 2, 3, 4]
     db = open_database(pg_url)
     rows = db.execute_sql(f"SELECT version FROM {HISTORY_TABLE} ORDER BY version").fetchall()
-    assert rows == [(1,), (2,), (3,)]
+    assert rows == [(1,), (2,), (3,), (4,)]
 
 
 @pytest.mark.postgres
@@ -164,4 +165,26 @@ def test_second_migrate_up_waits_for_the_lock_and_says_so(pg_url):
         holder.execute_sql("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 0
-    assert "Applied 3 migration(s)" in out
+    assert "Applied 4 migration(s)" in out
+
+
+def test_a_migration_numbered_below_an_applied_one_is_still_required(empty_db, tmp_path):
+    """Migration numbers may have gaps (0004 was written before 0003 landed): a database
+    migrated without 0003 has it pending, Booking refuses the schema until it is applied,
+    and `up` applies it."""
+    from resbook_tui.booking import Booking
+    from resbook_tui.errors import DatabaseError
+
+    without = tmp_path / "migrations"
+    shutil.copytree(migrations_root(), without)
+    dialect = Migrator(empty_db).dialect
+    for path in (without / dialect).glob("0003_*"):
+        path.unlink()
+    assert [m.version for m in Migrator(empty_db, root=without).up()] == [1, 2, 4]
+    migrator = Migrator(empty_db)
+    assert [s.status for s in migrator.status()] == ["applied", "applied", "pending", "applied"]
+    with pytest.raises(DatabaseError, match="lacks migration 0003"):
+        Booking(empty_db)
+    assert [m.version for m in migrator.up()] == [3]
+    Booking(empty_db)
+    assert [m.version for m in migrator.down()] == [4]  # the newest applied goes first

@@ -34,9 +34,9 @@ def _rebuild_sqlite_table(db, table: str, edit) -> None:
 def test_fresh_schema_is_clean(db):
     report = verify(db)
     assert report.ok, report.drift
-    assert report.counts["tables"] == {"found": 6, "expected": 6}
+    assert report.counts["tables"] == {"found": 7, "expected": 7}
     assert report.counts["triggers"] == {"found": 4, "expected": 4}
-    assert report.summary().startswith("Tables 6/6, Indexes 18/18, Triggers 4/4")
+    assert report.summary().startswith("Tables 7/7, Indexes 20/20, Triggers 4/4")
     assert "Total rows 0" in report.summary()
 
 
@@ -158,3 +158,31 @@ def test_row_counts_are_reported(db):
     rows = {t["name"]: t["rows"] for t in report.tables}
     assert rows["resource"] == 2
     assert report.total_rows == 2
+
+
+# ---- migration 0004: the request table and the request token --------------------------------
+
+
+@pytest.mark.parametrize("index", ["idx_hold_request_token", "idx_hold_request_rows"])
+def test_a_dropped_0004_index_is_named(db, index):
+    db.execute_sql(f"DROP INDEX {index}")
+    assert _drift(db) == {("missing", "index", index)}
+
+
+def test_a_missing_hold_request_table_is_named(db):
+    db.execute_sql("DROP TABLE hold_request")
+    drift = _drift(db)
+    assert ("missing", "table", "hold_request") in drift
+    assert ("missing", "index", "idx_hold_request_token") in drift
+
+
+def test_a_missing_request_token_column_is_named(db):
+    db.execute_sql("DROP INDEX idx_hold_request_rows")
+    db.execute_sql("ALTER TABLE resource_hold DROP COLUMN request_token")
+    assert ("missing", "column", "resource_hold.request_token") in _drift(db)
+
+
+def test_verify_knows_0004(db):
+    report = verify(db)
+    assert report.schema_version == 4
+    assert "hold_request" in {t["name"] for t in report.tables}

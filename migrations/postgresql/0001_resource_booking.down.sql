@@ -1,3 +1,4 @@
+-- loses: resource_allocation, resource_hold, resource_blackout, resource_capacity, resource
 -- Reverse dependency order: allocation, hold, blackout, capacity, resource, then the function.
 DROP TABLE IF EXISTS resource_allocation;
 DROP TABLE IF EXISTS resource_hold;

@@ -1,1 +1,2 @@
+-- loses: nothing (an index)
 DROP INDEX IF EXISTS idx_resource_active_name;

@@ -1,3 +1,4 @@
+-- loses: booking_event, resource_allocation.hold_id
 -- SQLite cannot drop a column that is a foreign key, so the allocation table is rebuilt.
 DROP INDEX IF EXISTS idx_allocation_hold;
 CREATE TABLE resource_allocation_0001 (

@@ -1,16 +1,38 @@
-"""Where settings come from: --db flag > RESBOOK_DATABASE_URL > the default SQLite file."""
+"""Where settings come from: --db flag > RESBOOK_DATABASE_URL > the default SQLite file.
+
+Every environment setting is checked when it is read: a malformed one is a ConfigError
+(exit 2) naming the variable, never a crash somewhere later.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 
 import typer
 
+from .errors import ConfigError
+from .text import control_characters
+
 ENV_DATABASE_URL = "RESBOOK_DATABASE_URL"
 ENV_ACTOR = "RESBOOK_ACTOR"
 ENV_HOLD_TTL = "RESBOOK_HOLD_TTL_MINUTES"
+ENV_LOCK_TIMEOUT = "RESBOOK_LOCK_TIMEOUT_MS"
+ENV_STATEMENT_TIMEOUT = "RESBOOK_STATEMENT_TIMEOUT_MS"
+
 DEFAULT_HOLD_TTL_MINUTES = 30
+MAX_HOLD_TTL_MINUTES = 7 * 24 * 60
+# As pretix does: a lock held longer than this is somebody else's problem, not a reason
+# to make a customer (or cron) wait; the caller gets "busy, try again".
+DEFAULT_LOCK_TIMEOUT_MS = 3_000
+# A bound on any one statement (a seed chunk or a sweep batch takes well under a second).
+DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
+# PostgreSQL keeps both settings as a signed 32-bit number of milliseconds.
+MAX_TIMEOUT_MS = 2_147_483_647
+MAX_ACTOR_LENGTH = 200
+
+_WHOLE_NUMBER = re.compile(r"\d+")
 
 
 def app_dir() -> Path:
@@ -38,23 +60,43 @@ def default_actor() -> str:
     """Who audit events are attributed to when the caller does not say."""
     env = os.environ.get(ENV_ACTOR, "").strip()
     if env:
+        if control_characters(env) or len(env) > MAX_ACTOR_LENGTH:
+            raise ConfigError(
+                f"{ENV_ACTOR} must be at most {MAX_ACTOR_LENGTH} characters with no "
+                "control characters"
+            )
         return env
     try:
-        return os.getlogin()
+        name = os.getlogin()
     except OSError:
-        return os.environ.get("USER") or "resbook"
+        name = os.environ.get("USER") or "resbook"
+    # A login name is not ours to refuse: make it fit instead.
+    return name[:MAX_ACTOR_LENGTH] if not control_characters(name) else "resbook"
+
+
+def _env_int(name: str, default: int, low: int, high: int, unit: str) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    if not _WHOLE_NUMBER.fullmatch(raw) or not low <= int(raw) <= high:
+        shown = raw if len(raw) <= 40 and not control_characters(raw) else "that value"
+        raise ConfigError(
+            f"{name} must be a whole number of {unit} from {low} to {high}, not {shown!r}"
+        )
+    return int(raw)
 
 
 def default_hold_ttl_minutes() -> int:
-    raw = os.environ.get(ENV_HOLD_TTL, "").strip()
-    if not raw:
-        return DEFAULT_HOLD_TTL_MINUTES
-    try:
-        value = int(raw)
-    except ValueError:
-        value = 0
-    if value < 1:
-        from .errors import ConfigError
+    return _env_int(ENV_HOLD_TTL, DEFAULT_HOLD_TTL_MINUTES, 1, MAX_HOLD_TTL_MINUTES, "minutes")
 
-        raise ConfigError(f"{ENV_HOLD_TTL} must be a whole number of minutes >= 1, not {raw!r}")
-    return value
+
+def lock_timeout_ms() -> int:
+    """How long a PostgreSQL statement waits for a row or table lock (0: for ever)."""
+    return _env_int(ENV_LOCK_TIMEOUT, DEFAULT_LOCK_TIMEOUT_MS, 0, MAX_TIMEOUT_MS, "milliseconds")
+
+
+def statement_timeout_ms() -> int:
+    """How long any one PostgreSQL statement may run (0: for ever)."""
+    return _env_int(
+        ENV_STATEMENT_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT_MS, 0, MAX_TIMEOUT_MS, "milliseconds"
+    )

@@ -2,6 +2,12 @@
 
 Everything above this module works with a Peewee ``Database`` and asks ``dialect(db)``
 when SQL must differ; nothing else parses URLs or sets connection options.
+
+Every new connection is set up by resbook itself, after connecting, and checked: UTC,
+READ COMMITTED, read-only when asked, and on PostgreSQL ``lock_timeout`` and
+``statement_timeout`` (session.py). Nothing in the URL or the environment (``PGTZ``,
+``PGOPTIONS``, ``?options=-c ...``) can move "today" off UTC or make a read-only
+session writable.
 """
 
 from __future__ import annotations
@@ -9,90 +15,44 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
+from urllib.parse import quote
 
 import peewee
 
 from .config import default_database_path
-from .errors import ConfigError, DatabaseError
+from .errors import ConfigError, DatabaseError, ResbookError
+from .session import (
+    ConnectionRegistry,
+    PgSettings,
+    classify,
+    first_line,
+    pg_settings,
+    set_up_postgresql,
+    set_up_sqlite,
+)
+from .urls import POSTGRESQL, SQLITE, DatabaseUrl, mask_url, parse_url, scrub
 
-SQLITE = "sqlite"
-POSTGRESQL = "postgresql"
+__all__ = [
+    "POSTGRESQL",
+    "SQLITE",
+    "DatabaseUrl",
+    "cancel_statements",
+    "connect_or_fail",
+    "database_errors",
+    "describe",
+    "dialect",
+    "drop_if_broken",
+    "first_line",
+    "mask_url",
+    "open_database",
+    "parse_url",
+    "scrubbed",
+]
 
 # Seconds a SQLite writer waits for another writer before giving up with "database is locked".
 SQLITE_BUSY_TIMEOUT_S = 10
 PG_CONNECT_TIMEOUT_S = 5
-
-
-@dataclass(frozen=True)
-class DatabaseUrl:
-    """A parsed database URL; ``masked`` is safe to print."""
-
-    raw: str
-    dialect: str
-    path: Path | None = None  # SQLite only
-    host: str | None = None
-    port: int | None = None
-    user: str | None = None
-    password: str | None = None
-    name: str | None = None
-    options: dict[str, str] | None = None
-
-    @property
-    def masked(self) -> str:
-        return mask_url(self.raw)
-
-
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ``***``."""
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)
-    userinfo = netloc[0].split(":", 1)[0]
-    return urlunsplit(parts._replace(netloc=f"{userinfo}:***@{netloc[1]}"))
-
-
-def parse_url(url: str) -> DatabaseUrl:
-    """Parse ``sqlite:///path.db`` or ``postgresql://user:pass@host:port/db``."""
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    if scheme == "sqlite":
-        # sqlite:///relative.db and sqlite:////absolute.db, as SQLAlchemy spells them.
-        raw_path = unquote(url[len("sqlite://") :])
-        if raw_path.startswith("/"):
-            raw_path = raw_path[1:]
-        raw_path = raw_path.split("?", 1)[0]
-        if not raw_path:
-            raise ConfigError(f"SQLite URL names no file: {url!r} (use sqlite:///path/to/file.db)")
-        return DatabaseUrl(raw=url, dialect=SQLITE, path=Path(raw_path).expanduser())
-    if scheme in ("postgresql", "postgres", "postgresql+psycopg2"):
-        try:
-            port = parts.port
-        except ValueError as exc:
-            raise ConfigError(f"bad port in database URL {mask_url(url)}: {exc}") from None
-        name = unquote(parts.path.lstrip("/"))
-        if not name:
-            raise ConfigError(f"PostgreSQL URL names no database: {mask_url(url)}")
-        options = {k: v[-1] for k, v in parse_qs(parts.query).items()}
-        return DatabaseUrl(
-            raw=url,
-            dialect=POSTGRESQL,
-            host=parts.hostname,
-            port=port,
-            user=unquote(parts.username) if parts.username else None,
-            password=unquote(parts.password) if parts.password else None,
-            name=name,
-            options=options,
-        )
-    shown = scheme or "(none)"
-    raise ConfigError(
-        f"unknown database URL scheme {shown!r} in {mask_url(url)}: "
-        "use sqlite:///path.db or postgresql://user:pass@host:port/db"
-    )
 
 
 def _adapt_datetime(value: datetime) -> str:
@@ -107,42 +67,95 @@ sqlite3.register_adapter(date, date.isoformat)
 sqlite3.register_adapter(datetime, _adapt_datetime)
 
 
+class ResbookSqliteDatabase(peewee.SqliteDatabase):
+    """SQLite whose every connection is checked after it opens and can be interrupted."""
+
+    def __init__(self, *args: object, read_only: bool = False, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.resbook_read_only = read_only
+        self.resbook_connections = ConnectionRegistry()
+
+    def _initialize_connection(self, conn: sqlite3.Connection) -> None:
+        super()._initialize_connection(conn)
+        set_up_sqlite(conn, read_only=self.resbook_read_only)
+        self.resbook_connections.add(conn)
+
+    def _close(self, conn: sqlite3.Connection) -> None:
+        self.resbook_connections.discard(conn)
+        super()._close(conn)
+
+
+class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
+    """PostgreSQL whose every connection gets resbook's session settings (checked with
+    SHOW) and can be cancelled from another thread."""
+
+    def __init__(self, *args: object, settings: PgSettings, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.resbook_settings = settings
+        self.resbook_read_only = settings.read_only
+        self.resbook_connections = ConnectionRegistry()
+
+    def _initialize_connection(self, conn: object) -> None:
+        super()._initialize_connection(conn)
+        set_up_postgresql(conn, self.resbook_settings)
+        self.resbook_connections.add(conn)
+
+    def _close(self, conn: object) -> None:
+        self.resbook_connections.discard(conn)
+        super()._close(conn)
+
+
 def dialect(db: peewee.Database) -> str:
     return POSTGRESQL if isinstance(db, peewee.PostgresqlDatabase) else SQLITE
 
 
-def open_database(url: str, read_only: bool = False, connect: bool = True) -> peewee.Database:
+def open_database(
+    url: str, read_only: bool = False, connect: bool = True, create: bool = True
+) -> peewee.Database:
     """Open (and by default connect to) the database ``url`` names.
 
-    Raises ConfigError for a malformed URL and DatabaseError when it cannot be reached,
-    both with one line fit to show a person.
+    ``create=False`` refuses a SQLite file that does not exist yet instead of creating
+    an empty one (every command but ``migrate up``, ``demo`` and ``info``).
+    Raises ConfigError for a malformed URL or setting and DatabaseError when the database
+    cannot be reached, both with one line fit to show a person.
     """
     parsed = parse_url(url)
+    # Read (and check) every setting whatever the dialect: a bad one is an error even
+    # where it would not be used.
+    settings = pg_settings(read_only)
     if parsed.dialect == SQLITE:
-        db = _open_sqlite(parsed, read_only)
+        db: peewee.Database = _open_sqlite(parsed, read_only, create)
     else:
-        db = _open_postgresql(parsed, read_only)
+        db = _open_postgresql(parsed, settings)
     db.resbook_url = parsed  # type: ignore[attr-defined]
-    db.resbook_read_only = read_only  # type: ignore[attr-defined]
     if connect:
         connect_or_fail(db)
     return db
 
 
-def _open_sqlite(parsed: DatabaseUrl, read_only: bool) -> peewee.SqliteDatabase:
+def _sqlite_uri(path: object, mode: str) -> str:
+    return f"file:{quote(str(path))}?mode={mode}"
+
+
+def _open_sqlite(parsed: DatabaseUrl, read_only: bool, create: bool) -> peewee.SqliteDatabase:
     path = parsed.path
     assert path is not None
+    if not path.exists() and (read_only or not create):
+        raise DatabaseError(
+            f"cannot open {parsed.masked}: there is no resbook database at {path.absolute()} "
+            "(`resbook migrate up` creates one)"
+        )
     if path == default_database_path() and not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     if read_only:
         # A read-only connection cannot switch the journal mode; WAL stays as the file has it.
-        pragmas = {"foreign_keys": 1, "query_only": 1}
-        return peewee.SqliteDatabase(
-            f"file:{path}?mode=ro",
+        return ResbookSqliteDatabase(
+            _sqlite_uri(path, "ro"),
             uri=True,
-            pragmas=pragmas,
+            pragmas={"foreign_keys": 1, "query_only": 1},
             timeout=SQLITE_BUSY_TIMEOUT_S,
             check_same_thread=False,
+            read_only=True,
         )
     pragmas = {
         "journal_mode": "wal",
@@ -151,9 +164,11 @@ def _open_sqlite(parsed: DatabaseUrl, read_only: bool) -> peewee.SqliteDatabase:
         "busy_timeout": SQLITE_BUSY_TIMEOUT_S * 1000,
     }
     # BEGIN IMMEDIATE for every write transaction: a reader that later writes would
-    # otherwise fail with SQLITE_BUSY instead of waiting its turn.
-    return peewee.SqliteDatabase(
-        str(path),
+    # otherwise fail with SQLITE_BUSY instead of waiting its turn. mode=rw opens only a
+    # file that exists, so a file removed since the check above is not made again.
+    return ResbookSqliteDatabase(
+        _sqlite_uri(path, "rwc" if create else "rw"),
+        uri=True,
         pragmas=pragmas,
         timeout=SQLITE_BUSY_TIMEOUT_S,
         lock_type="IMMEDIATE",
@@ -161,31 +176,39 @@ def _open_sqlite(parsed: DatabaseUrl, read_only: bool) -> peewee.SqliteDatabase:
     )
 
 
-def _open_postgresql(parsed: DatabaseUrl, read_only: bool) -> peewee.PostgresqlDatabase:
-    opts = dict(parsed.options or {})
-    # Time always comes from the database clock, in UTC, whatever the server's zone is.
-    server_opts = ["-c timezone=UTC"]
-    if read_only:
-        server_opts.append("-c default_transaction_read_only=on")
-    if "options" in opts:
-        server_opts.append(opts.pop("options"))
+def _open_postgresql(parsed: DatabaseUrl, settings: PgSettings) -> peewee.PostgresqlDatabase:
+    opts = dict(parsed.options)
+    raw_timeout = opts.pop("connect_timeout", str(PG_CONNECT_TIMEOUT_S))
+    try:
+        connect_timeout = int(raw_timeout)
+    except ValueError:
+        raise ConfigError(
+            f"connect_timeout in the database URL must be whole seconds, not {raw_timeout!r}"
+        ) from None
     params: dict[str, object] = {
         "host": parsed.host,
         "port": parsed.port,
         "user": parsed.user,
         "password": parsed.password,
-        "connect_timeout": int(opts.pop("connect_timeout", PG_CONNECT_TIMEOUT_S)),
-        "options": " ".join(server_opts),
+        "connect_timeout": connect_timeout,
         "application_name": "resbook",
     }
+    # Other libpq options (options=-c search_path=..., sslmode, ...) pass through; the
+    # settings resbook relies on are set again after connecting, so none of them can
+    # change those.
     params.update(opts)
     params = {k: v for k, v in params.items() if v is not None}
-    return peewee.PostgresqlDatabase(parsed.name, **params)
+    return ResbookPostgresqlDatabase(parsed.name, settings=settings, **params)
 
 
 def describe(db: peewee.Database) -> str:
     url: DatabaseUrl | None = getattr(db, "resbook_url", None)
     return url.masked if url else f"{dialect(db)} database {db.database}"
+
+
+def scrubbed(db: peewee.Database, text: str) -> str:
+    url: DatabaseUrl | None = getattr(db, "resbook_url", None)
+    return scrub(text, url.raw) if url else text
 
 
 def connect_or_fail(db: peewee.Database) -> None:
@@ -194,25 +217,54 @@ def connect_or_fail(db: peewee.Database) -> None:
         db.connect(reuse_if_open=True)
         # SQLite opens files lazily; touch it so an unwritable or missing path fails here.
         db.execute_sql("SELECT 1").fetchone()
-    except (peewee.OperationalError, peewee.InterfaceError, sqlite3.Error) as exc:
-        with contextlib.suppress(Exception):
-            db.close()
-        raise DatabaseError(f"cannot open {describe(db)}: {first_line(exc)}") from None
+    except ResbookError:
+        _forget(db)
+        raise
+    except peewee.ProgrammingError as exc:  # libpq refused an option in the URL
+        _forget(db)
+        message = scrubbed(db, first_line(exc))
+        raise ConfigError(f"cannot use {describe(db)}: {message}") from None
+    except (peewee.DatabaseError, peewee.InterfaceError, sqlite3.Error) as exc:
+        _forget(db)
+        message = scrubbed(db, first_line(exc))
+        raise DatabaseError(f"cannot open {describe(db)}: {message}") from None
 
 
-def first_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0].strip()
+def _forget(db: peewee.Database) -> None:
+    with contextlib.suppress(Exception):
+        db.close()
 
 
 @contextlib.contextmanager
 def database_errors(db: peewee.Database) -> Iterator[None]:
-    """Turn driver errors about the connection into one-line DatabaseErrors."""
+    """Turn driver errors into one-line resbook errors.
+
+    A lock or statement timeout becomes BusyError (exit 4, nothing changed); a deadlock
+    or serialization failure a ConflictError (a BusyError the booking layer retries);
+    anything else about the database a DatabaseError. IntegrityError passes through:
+    the caller knows which constraint it expects and what that means.
+    """
     try:
         yield
-    except (peewee.OperationalError, peewee.InterfaceError) as exc:
+    except peewee.IntegrityError:
+        raise
+    except (peewee.DatabaseError, peewee.InterfaceError, sqlite3.Error) as exc:
         drop_if_broken(db)
-        raise DatabaseError(f"database error on {describe(db)}: {first_line(exc)}") from None
+        raise classify(exc, describe(db), lambda text: scrubbed(db, text)) from None
+
+
+def cancel_statements(db: peewee.Database, thread_id: int | None = None) -> int:
+    """Cancel what ``db``'s connections are running, from any thread; how many were asked.
+
+    ``thread_id`` (a ``threading.get_ident()``) picks the one connection that thread
+    opened; ``None`` cancels on every connection of ``db``. On PostgreSQL this is
+    psycopg2's ``connection.cancel()`` (the server stops the statement, its transaction
+    rolls back, and the waiting call raises DatabaseError "statement cancelled"); on
+    SQLite ``Connection.interrupt()``. A connection that is idle is left as it is.
+    The TUI calls it when quitting, so a statement stuck behind a lock never holds it up.
+    """
+    registry: ConnectionRegistry | None = getattr(db, "resbook_connections", None)
+    return registry.cancel(thread_id) if registry is not None else 0
 
 
 def drop_if_broken(db: peewee.Database) -> None:

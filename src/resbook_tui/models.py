@@ -112,14 +112,31 @@ class ResourceHold(BaseModel):
     date = peewee.DateField()
     quantity = peewee.IntegerField()
     customer_email = peewee.CharField(max_length=320)
-    idempotency_token = peewee.CharField(max_length=200, unique=True)
+    idempotency_token = peewee.CharField(max_length=200, unique=True)  # the row's own key
     status = peewee.CharField(max_length=20, default="ACTIVE")
     expires_at = UTCDateTimeField()
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
+    request_token = peewee.CharField(max_length=200, null=True)  # the caller's token
 
     class Meta:
         table_name = "resource_hold"
+
+
+class HoldRequest(BaseModel):
+    """One request made with an idempotency token: the token and what it asked for."""
+
+    id = peewee.BigAutoField()
+    token = peewee.CharField(max_length=200, unique=True)
+    resource = peewee.ForeignKeyField(Resource, column_name="resource_id", on_delete="CASCADE")
+    date_from = peewee.DateField()
+    date_to = peewee.DateField()
+    quantity = peewee.IntegerField()
+    customer_email = peewee.CharField(max_length=320)
+    created_at = UTCDateTimeField()
+
+    class Meta:
+        table_name = "hold_request"
 
 
 class ResourceAllocation(BaseModel):
@@ -162,4 +179,5 @@ MODELS: tuple[type[BaseModel], ...] = (
     ResourceHold,
     ResourceAllocation,
     BookingEvent,
+    HoldRequest,
 )

@@ -25,6 +25,7 @@ DEFAULT_CAPACITY = {"VEHICLE": 6, "TOUR": 12, "GUIDE": 1}
 NAME_PATTERNS = {"VEHICLE": "4WD Cruiser {n}", "TOUR": "Outback Day Tour {n}", "GUIDE": "Guide {n}"}
 _CHUNK = 50  # resources per capacity statement: a progress step and a bounded statement
 _SEED_LOCK_KEY = 0x7265_7362_6F6F6C  # serialises concurrent seeds on PostgreSQL
+MAX_RESOURCES = 100_000  # of each type: a bound that keeps the plan in memory
 
 
 class SeedError(ResbookError):
@@ -47,8 +48,8 @@ class SeedPlan:
             ("tours", self.tours),
             ("guides", self.guides),
         ):
-            if value < 0:
-                raise SeedError(f"--{label} must be 0 or more, not {value}")
+            if not 0 <= value <= MAX_RESOURCES:
+                raise SeedError(f"--{label} must be between 0 and {MAX_RESOURCES}, not {value}")
         if not 1 <= self.days <= 3660:
             raise SeedError(f"--days must be between 1 and 3660, not {self.days}")
         if self.capacity is not None and not 0 <= self.capacity <= 100_000:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from . import events, search
+from . import events, search, validate
 from .context import Context, Where
 from .errors import not_found
 from .lifecycle import give_back
@@ -14,6 +14,7 @@ from .rows import ALLOCATION_COLUMNS, allocation_from_row
 
 def cancel_allocation(ctx: Context, allocation_id: int) -> Allocation:
     """Remove a confirmed booking and give its units back; the event keeps its record."""
+    allocation_id = validate.ident(allocation_id, "allocation")
     with ctx.write():
         row = ctx.one(
             f"DELETE FROM resource_allocation WHERE id = ? RETURNING {ALLOCATION_COLUMNS}",
@@ -61,13 +62,20 @@ def list_allocations(
 ) -> list[Allocation]:
     """Allocations by date; ``email`` (the whole address) or ``email_contains`` (any part
     of it) finds those confirmed from that customer's holds."""
+    order_id = validate.search(order_id, "order id")
+    resource_id = validate.optional_ident(resource_id, "resource")
+    email = validate.email_filter(email)
+    email_contains = validate.email_filter(email_contains)
+    limit = validate.limit(limit)
+    date_from = validate.optional_day(date_from, "start date")
+    date_to = validate.optional_day(date_to, "end date")
     where = (
         Where()
         .add("a.date >= ?", date_from)
         .add("a.date <= ?", date_to)
-        .add("a.order_id = ?", order_id.strip() if order_id else None)
+        .add("a.order_id = ?", order_id)
         .add("a.resource_id = ?", resource_id)
-        .add("h.customer_email = ?", email.strip().lower() if email else None)
+        .add("h.customer_email = ?", email)
         .add(search.like("h.customer_email"), search.contains(email_contains))
     )
     columns = ", ".join(f"a.{c.strip()}" for c in ALLOCATION_COLUMNS.split(","))
@@ -83,6 +91,7 @@ def list_allocations(
 
 
 def get_allocation(ctx: Context, allocation_id: int) -> Allocation:
+    allocation_id = validate.ident(allocation_id, "allocation")
     with ctx.read():
         row = ctx.one(
             f"SELECT {ALLOCATION_COLUMNS} FROM resource_allocation WHERE id = ?", (allocation_id,)

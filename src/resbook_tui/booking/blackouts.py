@@ -22,8 +22,9 @@ def add_blackout(
 ) -> BlackoutResult:
     """Add a blackout. It succeeds even over existing bookings, and reports them: the ACTIVE
     holds and allocations inside it are for staff to move or cancel."""
+    resource_id = validate.ident(resource_id, "resource")
     first, last = validate.date_range(date_from, date_to)
-    reason = validate.text(reason, "reason", 500)
+    reason = validate.required_text(reason, "reason")
     with ctx.write():
         if (
             ctx.one("SELECT 1 FROM resource WHERE id = ? AND deleted_at IS NULL", (resource_id,))
@@ -73,6 +74,7 @@ def add_blackout(
 
 
 def remove_blackout(ctx: Context, blackout_id: int) -> Blackout:
+    blackout_id = validate.ident(blackout_id, "blackout")
     with ctx.write():
         row = ctx.one(
             f"DELETE FROM resource_blackout WHERE id = ? RETURNING {_COLUMNS}", (blackout_id,)
@@ -100,6 +102,9 @@ def list_blackouts(
     date_to: date | None = None,
 ) -> list[Blackout]:
     """Blackouts overlapping the window (all when no window is given)."""
+    resource_id = validate.optional_ident(resource_id, "resource")
+    date_from = validate.optional_day(date_from, "start date")
+    date_to = validate.optional_day(date_to, "end date")
     where = (
         Where()
         .add("resource_id = ?", resource_id)

@@ -24,6 +24,7 @@ def set_capacity(
     plus allocated, i.e. where available would go negative. Dates without a capacity row
     get one.
     """
+    resource_id = validate.ident(resource_id, "resource")
     first, last = validate.date_range(date_from, date_to)
     new_max = validate.capacity(max_capacity)
     with ctx.write():
@@ -83,12 +84,12 @@ def set_capacities(
 
     Resources are taken in id order, so their cells are locked in the one global
     (resource_id, date) order and two such calls cannot deadlock."""
-    if not resource_ids:
+    ids = validate.idents(resource_ids, "resource")
+    if not ids:
         raise invalid("no resources given")
     with ctx.write():
         return [
-            set_capacity(ctx, rid, date_from, date_to, max_capacity)
-            for rid in sorted(set(resource_ids))
+            set_capacity(ctx, rid, date_from, date_to, max_capacity) for rid in sorted(set(ids))
         ]
 
 
@@ -118,6 +119,8 @@ def availability(
     One query for the whole window, whatever its size (the heatmap asks per visible page).
     """
     first, last = validate.date_range(date_from, date_to)
+    resource_id = validate.optional_ident(resource_id, "resource")
+    resource_ids = validate.idents(resource_ids, "resource")
     where, params = ["c.date BETWEEN ? AND ?", "r.deleted_at IS NULL"], [first, last]
     if resource_id is not None:
         where.append("c.resource_id = ?")

@@ -6,16 +6,33 @@ turns it into PostgreSQL's ``%s`` form. Time always comes from the database cloc
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import peewee
 
-from ..db import POSTGRESQL, database_errors, dialect
+from ..db import POSTGRESQL, database_errors, describe, dialect, scrubbed
+from ..errors import BusyError, ResbookError
 from ..models import to_utc
+from ..session import ConflictError, classify, first_line
+from .errors import BookingError, busy, invalid
+
+T = TypeVar("T")
+
+# A deadlock or serialization failure rolls the whole transaction back; it is run again
+# from the start this many times in all before the caller hears "busy".
+MAX_ATTEMPTS = 5
+
+try:  # psycopg2 errors that Peewee did not wrap (its wrapper knows the DB-API classes)
+    from psycopg2 import Error as _PsycopgError
+except ImportError:  # pragma: no cover - psycopg2 is a dependency
+    _PsycopgError = sqlite3.Error  # type: ignore[assignment,misc]
 
 SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 
@@ -73,6 +90,39 @@ class Context:
 
     def all(self, text: str, params: Sequence[Any] = ()) -> list[tuple]:
         return self.execute(text, params).fetchall()
+
+    def call(self, operation: Callable[[], T]) -> T:
+        """Run one booking operation: a deadlock or serialization failure is retried from
+        the start (its transaction was rolled back whole), and whatever the database says
+        comes out as a resbook error, never a driver's (busy: BookingError 'busy')."""
+        attempt = 1
+        while True:
+            try:
+                return operation()
+            except BookingError:
+                raise
+            except Exception as exc:
+                error = self._as_resbook_error(exc)
+                if error is None:
+                    raise
+                retry = isinstance(error, ConflictError) and not self.db.in_transaction()
+                if retry and attempt < MAX_ATTEMPTS:
+                    attempt += 1
+                    # Spread the retries so the colliding transactions do not meet again.
+                    time.sleep(random.uniform(0, 0.005 * attempt))
+                    continue
+                if isinstance(error, BusyError):
+                    raise busy(str(error)) from None
+                raise error from None
+
+    def _as_resbook_error(self, exc: Exception) -> ResbookError | None:
+        if isinstance(exc, ResbookError):
+            return exc
+        if isinstance(exc, peewee.IntegrityError):
+            return invalid(f"refused by a database constraint: {first_line(exc)}")
+        if isinstance(exc, peewee.PeeweeException | sqlite3.Error | _PsycopgError):
+            return classify(exc, describe(self.db), lambda text: scrubbed(self.db, text))
+        return None
 
     @contextmanager
     def write(self) -> Iterator[None]:

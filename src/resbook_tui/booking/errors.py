@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from ..errors import EXIT_INVALID, EXIT_REFUSED, ResbookError
+from ..errors import EXIT_BUSY, EXIT_INVALID, EXIT_REFUSED, ResbookError
 
 # code -> exit code of the CLI. Rules refuse with 1; a bad request (including an id that
-# does not exist) is the caller's mistake, 2.
+# does not exist) is the caller's mistake, 2; busy (a lock or statement timeout, or
+# concurrent changes that kept colliding) changed nothing and may simply be tried again, 4.
 CODES: dict[str, int] = {
     "no_capacity": EXIT_REFUSED,
     "blackout": EXIT_REFUSED,
@@ -15,6 +16,7 @@ CODES: dict[str, int] = {
     "token_conflict": EXIT_REFUSED,
     "not_found": EXIT_INVALID,
     "invalid_input": EXIT_INVALID,
+    "busy": EXIT_BUSY,
 }
 
 
@@ -41,3 +43,7 @@ def invalid(message: str) -> BookingError:
 
 def not_found(what: str, ident: object) -> BookingError:
     return BookingError("not_found", f"{what} {ident} does not exist")
+
+
+def busy(message: str) -> BookingError:
+    return BookingError("busy", message)

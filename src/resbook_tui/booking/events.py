@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from . import search
+from . import search, validate
 from .context import Context, Where, as_date, as_time
 from .records import Event
 
@@ -90,11 +90,19 @@ def list_events(
 ) -> list[Event]:
     """Events oldest first; ``after_id`` and ``limit`` page through (or follow) the trail.
     ``email`` is a whole address, ``email_contains`` any part of one (any case)."""
+    after_id = validate.after_id(after_id)
+    limit = validate.limit(limit)
+    resource_id = validate.optional_ident(resource_id, "resource")
+    entity_id = validate.optional_ident(entity_id, "entity")
+    email = validate.email_filter(email)
+    email_contains = validate.email_filter(email_contains)
+    action = validate.search(action, "action")
+    entity = validate.search(entity, "entity")
     where = (
         Where()
         .add("id > ?", after_id)
         .add("resource_id = ?", resource_id)
-        .add("customer_email = ?", email.strip().lower() if email else None)
+        .add("customer_email = ?", email)
         .add(search.like("customer_email"), search.contains(email_contains))
         .add("action = ?", action)
         .add("entity = ?", entity)

@@ -19,8 +19,9 @@ from .rows import ALLOCATION_COLUMNS, HOLD_COLUMNS, allocation_from_row, hold_fr
 def confirm_hold(ctx: Context, hold_id: int, order_id: str, line_item_id: str) -> Allocation:
     """ACTIVE and unexpired -> CONFIRMED, creating its allocation. Capacity is unchanged:
     the units move from held to allocated."""
-    order_id = validate.text(order_id, "order id")
-    line_item_id = validate.text(line_item_id, "line item id")
+    hold_id = validate.ident(hold_id, "hold")
+    order_id = validate.required_text(order_id, "order id")
+    line_item_id = validate.required_text(line_item_id, "line item id")
     with ctx.write():
         row = ctx.one(
             f"UPDATE resource_hold SET status = 'CONFIRMED' WHERE id = ? AND status = 'ACTIVE' "
@@ -57,6 +58,7 @@ def confirm_hold(ctx: Context, hold_id: int, order_id: str, line_item_id: str) -
 
 def release_hold(ctx: Context, hold_id: int) -> Hold:
     """ACTIVE -> RELEASED, giving its units back."""
+    hold_id = validate.ident(hold_id, "hold")
     with ctx.write():
         row = ctx.one(
             f"UPDATE resource_hold SET status = 'RELEASED' WHERE id = ? AND status = 'ACTIVE' "
@@ -83,6 +85,7 @@ def release_hold(ctx: Context, hold_id: int) -> Hold:
 
 def extend_hold(ctx: Context, hold_id: int, minutes: int) -> Hold:
     """Push an ACTIVE, unexpired hold's expiry back by ``minutes``."""
+    hold_id = validate.ident(hold_id, "hold")
     minutes = validate.minutes(minutes)
     with ctx.write():
         row = ctx.one(

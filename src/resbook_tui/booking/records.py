@@ -106,6 +106,9 @@ class SweepResult:
     cells: int
     batches: int
     dry_run: bool = False
+    # Due holds left ACTIVE because another session had them or their cell locked
+    # (PostgreSQL); the next sweep takes them.
+    skipped: int = 0
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ def list_resources(
 ) -> list[Resource]:
     """Resources not deleted, by type then name. ``search`` is part of the name or type,
     in any case; ``%`` and ``_`` in it are literal."""
+    search = validate.search(search)
+    active = validate.flag(active, "active")
     pattern = search_module.contains(search)
     where = (
         Where("deleted_at IS NULL")
@@ -64,6 +66,7 @@ def list_resources(
 
 
 def get_resource(ctx: Context, resource_id: int) -> Resource:
+    resource_id = validate.ident(resource_id, "resource")
     with ctx.read():
         row = ctx.one(
             f"SELECT {_COLUMNS} FROM resource WHERE id = ? AND deleted_at IS NULL", (resource_id,)
@@ -154,13 +157,15 @@ def add_resource(
     description: str | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Resource:
-    name = validate.text(name, "name")
+    name = validate.required_text(name, "name")
     kind = validate.resource_type(resource_type)
+    description = validate.text(description, "description", required=False)
+    metadata = validate.metadata(metadata)
     with _one_active_name(ctx, lambda: name), ctx.write():
         row = ctx.one(
             f"INSERT INTO resource (name, type, description, metadata) VALUES (?, ?, ?, ?) "
             f"RETURNING {_COLUMNS}",
-            (name, kind, description, json.dumps(metadata or {}, sort_keys=True)),
+            (name, kind, description, json.dumps(metadata, sort_keys=True)),
         )
         resource = _resource(row)
         events.record(
@@ -181,15 +186,17 @@ def edit_resource(
     resource_type: str | None = None,
     description: str | None = None,
 ) -> Resource:
+    """Change the fields given (None leaves one as it is; an empty description clears it)."""
+    resource_id = validate.ident(resource_id, "resource")
     changes: dict[str, Any] = {}
     if name is not None:
-        changes["name"] = validate.text(name, "name")
+        changes["name"] = validate.required_text(name, "name")
     if resource_type is not None:
         changes["type"] = validate.resource_type(resource_type)
     if description is not None:
-        changes["description"] = description.strip() or None
+        changes["description"] = validate.text(description, "description", required=False)
     if not changes:
-        return get_resource(ctx, resource_id)
+        raise invalid("nothing to change: give a new name, type or description")
     assignments = ", ".join(f"{column} = ?" for column in changes)
     with _one_active_name(ctx, lambda: changes.get("name"), resource_id), ctx.write():
         row = ctx.one(
@@ -205,6 +212,7 @@ def edit_resource(
 
 def set_active(ctx: Context, resource_id: int, active: bool) -> Resource:
     """Activate or deactivate; an inactive resource takes no new holds."""
+    resource_id = validate.ident(resource_id, "resource")
     with _one_active_name(ctx, lambda: _name_of(ctx, resource_id), resource_id), ctx.write():
         row = ctx.one(
             f"UPDATE resource SET is_active = ? WHERE id = ? AND deleted_at IS NULL "

@@ -5,19 +5,23 @@
     alloc = bk.confirm_hold(hold.id, order_id="order_1", line_item_id="li_1")
 
 Every method either does all it says in one transaction (with its audit event) or
-raises BookingError with a ``code`` and changes nothing.
+raises BookingError with a ``code`` and changes nothing. Nothing else comes out of it:
+database trouble is a DatabaseError (or BookingError 'busy' for a lock or statement
+timeout), never a driver's exception, and bad input of any type or size is
+BookingError('invalid_input').
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 import peewee
 
 from ..config import default_actor, default_hold_ttl_minutes
-from ..db import database_errors, describe, dialect, open_database
+from ..db import cancel_statements, database_errors, describe, dialect, open_database
 from ..errors import DatabaseError
 from ..models import bind
 from ..schema.migrations import Migrator
@@ -45,6 +49,18 @@ from .records import (
     SweepResult,
 )
 
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _api(method: F) -> F:
+    """A public Booking call: retried on a deadlock, and only resbook's errors come out."""
+
+    @functools.wraps(method)
+    def call(self: Booking, *args: Any, **kwargs: Any) -> Any:
+        return self.ctx.call(lambda: method(self, *args, **kwargs))
+
+    return call  # type: ignore[return-value]
+
 
 class Booking:
     def __init__(
@@ -55,10 +71,11 @@ class Booking:
         check_schema: bool = True,
     ) -> None:
         self.db = db
+        who = default_actor() if actor is None else validate.required_text(actor, "actor")
         ttl = default_hold_ttl_minutes() if ttl_minutes is None else ttl_minutes
-        self.ctx = Context(db, actor or default_actor(), validate.minutes(ttl, "TTL minutes"))
+        self.ctx = Context(db, who, validate.minutes(ttl, "TTL minutes"))
         if check_schema:
-            _require_current_schema(db)
+            self.ctx.call(lambda: _require_current_schema(db))
         bind(db)
 
     @classmethod
@@ -69,10 +86,26 @@ class Booking:
         actor: str | None = None,
         ttl_minutes: int | None = None,
     ) -> Booking:
-        return cls(open_database(url, read_only=read_only), actor=actor, ttl_minutes=ttl_minutes)
+        """Open the database ``url`` names; a SQLite file that does not exist is refused
+        (DatabaseError), never created."""
+        db = open_database(url, read_only=read_only, create=False)
+        return cls(db, actor=actor, ttl_minutes=ttl_minutes)
 
     def close(self) -> None:
         self.db.close()
+
+    def cancel_running(self, thread_id: int | None = None) -> int:
+        """Stop what this Booking's connections are running, from any thread.
+
+        Safe to call from a thread other than the one running the statement (the TUI's
+        UI thread, on quit, while a worker waits on a lock): on PostgreSQL the server
+        cancels the statement (psycopg2 ``connection.cancel()``), on SQLite it is
+        interrupted. The interrupted call raises DatabaseError ("statement cancelled")
+        and its transaction is rolled back. ``thread_id`` (``threading.get_ident()`` of
+        the worker) picks one thread's connection; None means all of them. Returns how
+        many connections were asked to stop.
+        """
+        return cancel_statements(self.db, thread_id)
 
     @property
     def dialect(self) -> str:
@@ -92,11 +125,13 @@ class Booking:
     def read_only(self) -> bool:
         return bool(getattr(self.db, "resbook_read_only", False))
 
+    @_api
     def today(self) -> date:
         """Today by the database clock (UTC)."""
         with self.ctx.read():
             return as_date(self.ctx.one(f"SELECT {self.ctx.today}")[0])
 
+    @_api
     def now(self) -> datetime:
         """Now by the database clock, aware UTC: what hold expiry is measured against."""
         with self.ctx.read():
@@ -104,6 +139,7 @@ class Booking:
 
     # ---- resources ----------------------------------------------------------------------
 
+    @_api
     def list_resources(
         self,
         resource_type: str | None = None,
@@ -112,9 +148,11 @@ class Booking:
     ) -> list[Resource]:
         return resources.list_resources(self.ctx, resource_type, active, search)
 
+    @_api
     def get_resource(self, resource_id: int) -> Resource:
         return resources.get_resource(self.ctx, resource_id)
 
+    @_api
     def resolve_resource(self, ref: int | str) -> Resource:
         """The resource an id or an exact name (any case) refers to; digits are an id.
 
@@ -123,10 +161,12 @@ class Booking:
         """
         return resources.resolve_resource(self.ctx, ref)
 
+    @_api
     def resource_names(self) -> dict[int, str]:
         """Every resource's name by id, deleted ones included."""
         return resources.resource_names(self.ctx)
 
+    @_api
     def add_resource(
         self,
         name: str,
@@ -136,6 +176,7 @@ class Booking:
     ) -> Resource:
         return resources.add_resource(self.ctx, name, resource_type, description, metadata)
 
+    @_api
     def edit_resource(
         self,
         resource_id: int,
@@ -145,19 +186,23 @@ class Booking:
     ) -> Resource:
         return resources.edit_resource(self.ctx, resource_id, name, resource_type, description)
 
+    @_api
     def activate(self, resource_id: int) -> Resource:
         return resources.set_active(self.ctx, resource_id, True)
 
+    @_api
     def deactivate(self, resource_id: int) -> Resource:
         return resources.set_active(self.ctx, resource_id, False)
 
     # ---- capacity and blackouts ------------------------------------------------------------
 
+    @_api
     def set_capacity(
         self, resource_id: int, date_from: date | str, date_to: date | str | None, max_capacity: int
     ) -> CapacityChange:
         return capacity.set_capacity(self.ctx, resource_id, date_from, date_to, max_capacity)
 
+    @_api
     def set_capacities(
         self,
         resource_ids: Sequence[int],
@@ -168,6 +213,7 @@ class Booking:
         """``set_capacity`` for several resources at once, all or nothing."""
         return capacity.set_capacities(self.ctx, resource_ids, date_from, date_to, max_capacity)
 
+    @_api
     def availability(
         self,
         date_from: date | str,
@@ -180,14 +226,17 @@ class Booking:
             self.ctx, date_from, date_to, resource_id, resource_type, resource_ids
         )
 
+    @_api
     def add_blackout(
         self, resource_id: int, date_from: date | str, date_to: date | str | None, reason: str
     ) -> BlackoutResult:
         return blackouts.add_blackout(self.ctx, resource_id, date_from, date_to, reason)
 
+    @_api
     def remove_blackout(self, blackout_id: int) -> Blackout:
         return blackouts.remove_blackout(self.ctx, blackout_id)
 
+    @_api
     def list_blackouts(
         self,
         resource_id: int | None = None,
@@ -198,6 +247,7 @@ class Booking:
 
     # ---- holds and allocations ------------------------------------------------------------
 
+    @_api
     def create_hold(
         self,
         resource_id: int,
@@ -211,6 +261,7 @@ class Booking:
             self.ctx, resource_id, date, None, quantity, email, token, ttl_minutes
         )[0]
 
+    @_api
     def create_holds(
         self,
         resource_id: int,
@@ -226,18 +277,23 @@ class Booking:
             self.ctx, resource_id, date_from, date_to, quantity, email, token, ttl_minutes
         )
 
+    @_api
     def confirm_hold(self, hold_id: int, order_id: str, line_item_id: str) -> Allocation:
         return lifecycle.confirm_hold(self.ctx, hold_id, order_id, line_item_id)
 
+    @_api
     def release_hold(self, hold_id: int) -> Hold:
         return lifecycle.release_hold(self.ctx, hold_id)
 
+    @_api
     def extend_hold(self, hold_id: int, minutes: int) -> Hold:
         return lifecycle.extend_hold(self.ctx, hold_id, minutes)
 
+    @_api
     def get_hold(self, hold_id: int) -> Hold:
         return holds.get_hold(self.ctx, hold_id)
 
+    @_api
     def list_holds(
         self,
         email: str | None = None,
@@ -261,12 +317,15 @@ class Booking:
             email_contains=email_contains,
         )
 
+    @_api
     def cancel_allocation(self, allocation_id: int) -> Allocation:
         return allocations.cancel_allocation(self.ctx, allocation_id)
 
+    @_api
     def get_allocation(self, allocation_id: int) -> Allocation:
         return allocations.get_allocation(self.ctx, allocation_id)
 
+    @_api
     def list_allocations(
         self,
         order_id: str | None = None,
@@ -291,9 +350,11 @@ class Booking:
 
     # ---- sweep and audit --------------------------------------------------------------------
 
+    @_api
     def sweep(self, batch_size: int = sweep.DEFAULT_BATCH, dry_run: bool = False) -> SweepResult:
         return sweep.sweep(self.ctx, batch_size, dry_run)
 
+    @_api
     def events(
         self,
         resource_id: int | None = None,
@@ -318,6 +379,7 @@ class Booking:
             email_contains=email_contains,
         )
 
+    @_api
     def hold_history(self, hold_id: int) -> list[Event]:
         """Every event about one hold, oldest first, with those of the allocation it became
         (so a cancelled booking's cancellation shows in its hold's history)."""
@@ -334,14 +396,16 @@ class Booking:
 
 
 def _require_current_schema(db: peewee.Database) -> None:
+    """Every migration this resbook knows must be applied (not just the newest: one that
+    arrived with a lower number than an applied one must be applied too)."""
     migrator = Migrator(db)
     with database_errors(db):
-        version = migrator.current_version()
-    latest = migrator.migrations[-1].version
-    if version == 0:
+        applied = {a.version for a in migrator.applied()}
+    if not applied:
         raise DatabaseError("database has no resbook schema: run `resbook migrate up` first")
-    if version < latest:
+    pending = [m.version for m in migrator.migrations if m.version not in applied]
+    if pending:
         raise DatabaseError(
-            f"database schema is at version {version}, this resbook needs {latest}: "
+            f"database schema lacks migration {pending[0]:04d} that this resbook needs: "
             "run `resbook migrate up`"
         )

@@ -2,54 +2,64 @@
 
 Set-based, in batches: each batch is a few statements whatever its size, never one per
 hold. It is safe against a second sweep, a confirm or a release of the same hold: each
-of them flips the hold's status only ``WHERE status = 'ACTIVE'``, so exactly one wins,
-and capacity rows are locked in (resource_id, date) order so concurrent sweeps cannot
-deadlock.
+of them flips the hold's status only ``WHERE status = 'ACTIVE'``, so exactly one wins.
+On PostgreSQL the sweep never waits for a lock: holds and capacity cells that another
+transaction has locked are skipped (``SKIP LOCKED``) and left for the next run, so a
+stuck session cannot make cron runs pile up. Batches walk the due holds by id, so each
+is looked at once per run.
 """
 
 from __future__ import annotations
 
-from . import events
+from dataclasses import dataclass
+
+from . import events, validate
 from .context import Context
 from .records import SweepResult
 
 DEFAULT_BATCH = 5000
 
-# PostgreSQL: one statement per batch. SKIP LOCKED leaves holds that a confirm or release
-# is busy with to that transaction; the status re-check decides any remaining race.
+# PostgreSQL: one statement per batch. Due holds and then their cells are locked with
+# SKIP LOCKED (cells in (resource_id, date) order); a hold whose cell is locked elsewhere
+# stays ACTIVE for the next run. (Every hold has its cell: a hold is made by taking units
+# from it, and a cell goes only with its resource, which takes its holds along.) The
+# status re-check decides any remaining race with a confirm or release.
 _PG_BATCH = """
 WITH due AS (
-    SELECT id FROM resource_hold
-    WHERE status = 'ACTIVE' AND expires_at <= now()
-    ORDER BY id LIMIT %s
+    SELECT id, resource_id, date FROM resource_hold
+    WHERE status = 'ACTIVE' AND expires_at <= now() AND id > %(after)s
+    ORDER BY id LIMIT %(n)s
     FOR UPDATE SKIP LOCKED
+), cells AS (
+    SELECT c.id, c.resource_id, c.date FROM resource_capacity c
+    WHERE (c.resource_id, c.date) IN (SELECT resource_id, date FROM due)
+    ORDER BY c.resource_id, c.date
+    FOR UPDATE OF c SKIP LOCKED
 ), expired AS (
     UPDATE resource_hold h SET status = 'EXPIRED'
-    FROM due WHERE h.id = due.id AND h.status = 'ACTIVE'
+    FROM due d JOIN cells c ON c.resource_id = d.resource_id AND c.date = d.date
+    WHERE h.id = d.id AND h.status = 'ACTIVE'
     RETURNING h.id, h.resource_id, h.date, h.quantity, h.customer_email, h.expires_at
 ), per_cell AS (
     SELECT resource_id, date, SUM(quantity) AS units FROM expired GROUP BY resource_id, date
-), locked AS (
-    SELECT c.id, p.units FROM resource_capacity c
-    JOIN per_cell p ON p.resource_id = c.resource_id AND p.date = c.date
-    ORDER BY c.resource_id, c.date
-    FOR UPDATE OF c
 ), returned AS (
-    UPDATE resource_capacity c SET available_capacity = c.available_capacity + locked.units
-    FROM locked WHERE c.id = locked.id
+    UPDATE resource_capacity c SET available_capacity = c.available_capacity + p.units
+    FROM per_cell p JOIN cells l ON l.resource_id = p.resource_id AND l.date = p.date
+    WHERE c.id = l.id
     RETURNING c.resource_id, c.date
 ), logged AS (
     INSERT INTO booking_event (actor, action, entity, entity_id, resource_id, date_from,
                                date_to, customer_email, details)
-    SELECT %s, 'hold.expire', 'hold', e.id, e.resource_id, e.date, e.date, e.customer_email,
-           jsonb_build_object('quantity', e.quantity, 'expires_at', e.expires_at)
+    SELECT %(actor)s, 'hold.expire', 'hold', e.id, e.resource_id, e.date, e.date,
+           e.customer_email, jsonb_build_object('quantity', e.quantity, 'expires_at', e.expires_at)
     FROM expired e
     RETURNING 1
 )
 SELECT (SELECT count(*) FROM expired), (SELECT COALESCE(SUM(units), 0) FROM per_cell),
        (SELECT COALESCE(array_agg(resource_id || '/' || date), '{}') FROM returned),
        (SELECT count(*) FROM logged),
-       (SELECT COALESCE(array_agg(DISTINCT resource_id), '{}') FROM returned)
+       (SELECT COALESCE(array_agg(DISTINCT resource_id), '{}') FROM returned),
+       (SELECT count(*) FROM due), (SELECT COALESCE(max(id), %(after)s) FROM due)
 """
 
 # SQLite: BEGIN IMMEDIATE makes the sweep the only writer, so the batch can be staged in a
@@ -59,7 +69,7 @@ _SQLITE_STEPS = (
     "DELETE FROM temp.sweep_batch",
     f"INSERT INTO temp.sweep_batch (id, resource_id, date, quantity, customer_email, expires_at) "
     f"SELECT id, resource_id, date, quantity, customer_email, expires_at FROM resource_hold "
-    f"WHERE status = 'ACTIVE' AND expires_at <= {_SQLITE_NOW} ORDER BY id LIMIT ?",
+    f"WHERE status = 'ACTIVE' AND expires_at <= {_SQLITE_NOW} AND id > ? ORDER BY id LIMIT ?",
     "UPDATE resource_hold SET status = 'EXPIRED' WHERE id IN (SELECT id FROM temp.sweep_batch)",
     "UPDATE resource_capacity SET available_capacity = available_capacity + p.units "
     "FROM (SELECT resource_id, date, SUM(quantity) AS units FROM temp.sweep_batch "
@@ -72,35 +82,48 @@ _SQLITE_STEPS = (
 )
 
 
+@dataclass(frozen=True)
+class _Batch:
+    picked: int  # due holds looked at
+    expired: int
+    units: int
+    cells: set[str]
+    last_id: int  # where the next batch starts
+
+
 def sweep(ctx: Context, batch_size: int = DEFAULT_BATCH, dry_run: bool = False) -> SweepResult:
+    batch_size = validate.batch_size(batch_size)
     if dry_run:
         return _preview(ctx)
-    expired = units = batches = 0
+    expired = units = batches = skipped = 0
     # Cells as "resource_id/date" keys: a cell given units back in several batches is
     # still one cell, as the dry run counts it.
     cells: set[str] = set()
+    after = 0
     while True:
-        n, u, c = _pg_batch(ctx, batch_size) if ctx.is_pg else _sqlite_batch(ctx, batch_size)
-        if n == 0:
+        run = _pg_batch if ctx.is_pg else _sqlite_batch
+        batch = run(ctx, batch_size, after)
+        if batch.expired:
+            expired, units, batches = expired + batch.expired, units + batch.units, batches + 1
+            cells |= batch.cells
+        skipped += batch.picked - batch.expired
+        if batch.picked < batch_size:
             break
-        expired, units, batches = expired + n, units + u, batches + 1
-        cells |= c
-        if n < batch_size:
-            break
-    return SweepResult(expired, units, len(cells), batches)
+        after = batch.last_id
+    return SweepResult(expired, units, len(cells), batches, skipped=skipped)
 
 
-def _pg_batch(ctx: Context, batch_size: int) -> tuple[int, int, set[str]]:
+def _pg_batch(ctx: Context, batch_size: int, after: int) -> _Batch:
     with ctx.write():
-        n, units, cells, _logged, resource_ids = ctx.db.execute_sql(
-            _PG_BATCH, (batch_size, ctx.actor)
+        n, units, cells, _logged, resource_ids, picked, last_id = ctx.db.execute_sql(
+            _PG_BATCH, {"n": batch_size, "after": after, "actor": ctx.actor}
         ).fetchone()
         # One notification per batch, however many holds it expired.
         events.notify_batch(ctx, "hold.expire", n, resource_ids)
-    return n, int(units), set(cells)
+    return _Batch(picked, n, int(units), set(cells), last_id)
 
 
-def _sqlite_batch(ctx: Context, batch_size: int) -> tuple[int, int, set[str]]:
+def _sqlite_batch(ctx: Context, batch_size: int, after: int) -> _Batch:
     with ctx.write():
         ctx.execute(
             "CREATE TEMP TABLE IF NOT EXISTS sweep_batch (id INTEGER PRIMARY KEY, "
@@ -109,9 +132,9 @@ def _sqlite_batch(ctx: Context, batch_size: int) -> tuple[int, int, set[str]]:
         )
         clear, stage, expire, give_back, log = _SQLITE_STEPS
         ctx.execute(clear)
-        n = ctx.execute(stage, (batch_size,)).rowcount
+        n = ctx.execute(stage, (after, batch_size)).rowcount
         if n == 0:
-            return 0, 0, set()
+            return _Batch(0, 0, 0, set(), after)
         ctx.execute(expire)
         ctx.execute(give_back)
         cells = {
@@ -122,9 +145,9 @@ def _sqlite_batch(ctx: Context, batch_size: int) -> tuple[int, int, set[str]]:
             )
         }
         ctx.execute(log, (ctx.actor,))
-        units = ctx.one("SELECT COALESCE(SUM(quantity), 0) FROM temp.sweep_batch")[0]
+        units, last_id = ctx.one("SELECT COALESCE(SUM(quantity), 0), MAX(id) FROM temp.sweep_batch")
         ctx.execute(clear)
-    return n, int(units), cells
+    return _Batch(n, n, int(units), cells, last_id)
 
 
 def _preview(ctx: Context) -> SweepResult:

@@ -44,6 +44,11 @@ def sweep(
             + ("" if dry_run else f" in {result.batches} batch(es)")
             + "."
         )
+    if result.skipped and not json:
+        say(
+            f"Left {result.skipped} due hold(s) that another session has locked; "
+            "the next sweep takes them."
+        )
 
 
 @handles_errors
@@ -84,7 +89,9 @@ def events(
         "email_contains": email,
         "action": action,
     }
-    shown = bk.events(**filters, limit=limit)
+    # --limit 0 --follow: only what comes next. Otherwise the engine checks the limit
+    # (at least 1: `--limit 0` alone would print nothing, so it is refused).
+    shown = [] if follow and limit == 0 else bk.events(**filters, limit=limit)
     if json and not follow:
         print_json(shown)
         return

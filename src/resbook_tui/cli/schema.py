@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 import peewee
 import typer
 
+from ..booking import BookingError, validate
 from ..config import default_database_path
 from ..db import dialect, parse_url
 from ..errors import EXIT_DATABASE, EXIT_REFUSED
-from ..schema.migrations import Migration, Migrator, require_migrated
+from ..schema.losses import Loss
+from ..schema.migrations import DataLossError, DownPlan, Migration, Migrator, require_migrated
 from ..schema.verify import VerifyReport, verify
 from ..seed import SeedError, SeedPlan, SeedResult, seed
 from ..text import visible
@@ -78,7 +79,7 @@ def migrate_up(
     to: Annotated[int | None, typer.Option("--to", help="Stop at this version.")] = None,
 ) -> None:
     """Apply every pending migration (or those up to --to)."""
-    db = settings(ctx).database()
+    db = settings(ctx).database(create=True)
     migrator = Migrator(db)
     applied = migrator.up(
         target=to,
@@ -100,15 +101,34 @@ def migrate_down(
         int | None,
         typer.Option("--to", help="Revert every migration above this version (0 = all)."),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Revert even though rows would be destroyed.")
+    ] = False,
+    dry_run: Annotated[
+        bool,
+        typer.Option("--dry-run", help="Show what would be reverted and lost."),
+    ] = False,
 ) -> None:
-    """Revert the newest migration, or every migration above --to."""
+    """Revert the newest migration, or every migration above --to.
+
+    Refused (exit 2, nothing changed) when a table it would drop or empty holds rows;
+    the rows per table are listed. --force proceeds anyway.
+    """
     db = settings(ctx).database()
     migrator = Migrator(db)
-    reverted = migrator.down(
-        to=to,
-        on_wait=lambda: stderr.print("Another resbook migration is running; waiting for it..."),
-        on_revert=lambda m: stdout.print(f"Reverting {_label(m)}...", markup=False),
-    )
+    if dry_run:
+        _print_down_plan(migrator.plan_down(to))
+        return
+    try:
+        reverted = migrator.down(
+            to=to,
+            force=force,
+            on_wait=lambda: stderr.print("Another resbook migration is running; waiting for it..."),
+            on_revert=lambda m: stdout.print(f"Reverting {_label(m)}...", markup=False),
+        )
+    except DataLossError as exc:
+        _print_losses(exc.losses, "Would destroy")
+        raise
     version = migrator.current_version()
     if reverted:
         stdout.print(f"Reverted {len(reverted)} migration(s); schema is at version {version}.")
@@ -168,6 +188,23 @@ def _applied_at(text: str | None, wide: bool) -> str:
 
 def _label(m: Migration) -> str:
     return f"{m.version:04d}_{m.name}"
+
+
+def _print_losses(losses: list[Loss], verb: str) -> None:
+    for loss in losses:
+        stdout.print(f"{verb} {loss}", markup=False)
+
+
+def _print_down_plan(plan: DownPlan) -> None:
+    if not plan.migrations:
+        stdout.print("Nothing to revert; no migration is applied.")
+        return
+    for m in plan.migrations:
+        stdout.print(f"Would revert {_label(m)}", markup=False)
+    _print_losses(plan.losses, "Would destroy")
+    if not plan.losses:
+        stdout.print("No rows would be destroyed.")
+    stdout.print(f"Schema would be at version {plan.target}. Nothing was changed (--dry-run).")
 
 
 @handles_errors
@@ -249,9 +286,9 @@ def seed_command(
 ) -> None:
     """Create resources with daily capacity; running it again creates nothing twice."""
     try:
-        first_day = date.fromisoformat(start) if start else None
-    except ValueError:
-        raise SeedError(f"--start must be a date as YYYY-MM-DD, not {start!r}") from None
+        first_day = validate.day(start, "--start") if start else None
+    except BookingError as exc:
+        raise SeedError(str(exc)) from None
     plan = SeedPlan(vehicles, tours, guides, days, first_day, capacity)
     plan.validate()
     db = settings(ctx).database()

@@ -37,9 +37,11 @@ class Settings:
     def url(self) -> str:
         return resolve_database_url(self.db_flag)
 
-    def database(self, read_only: bool = False) -> peewee.Database:
+    def database(self, read_only: bool = False, create: bool = False) -> peewee.Database:
+        """The database the options name; only ``create`` (migrate up, demo) may make a
+        new SQLite file, every other command says there is none."""
         if self._db is None or self._read_only != read_only:
-            self._db = open_database(self.url, read_only=read_only)
+            self._db = open_database(self.url, read_only=read_only, create=create)
             self._read_only = read_only
         return self._db
 

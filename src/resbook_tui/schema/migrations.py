@@ -18,8 +18,10 @@ from pathlib import Path
 
 import peewee
 
-from ..db import POSTGRESQL, SQLITE, database_errors, dialect
-from ..errors import DatabaseError, ResbookError
+from ..db import POSTGRESQL, SQLITE, database_errors, describe, dialect, scrubbed
+from ..errors import BusyError, DatabaseError, ResbookError
+from ..session import classify
+from .losses import DataLossError, DownPlan, count_losses, declared_losses
 
 HISTORY_TABLE = "schema_migrations"
 # Arbitrary but fixed: every resbook process agrees on this advisory lock key.
@@ -43,6 +45,11 @@ class Migration:
     @property
     def checksum(self) -> str:
         return hashlib.sha256(self.up_sql.encode()).hexdigest()
+
+    @property
+    def losses(self) -> list[str]:
+        """The tables and table.columns its down script destroys (losses.py)."""
+        return declared_losses(self.down_sql or "")
 
 
 @dataclass(frozen=True)
@@ -247,10 +254,7 @@ class Migrator:
             try:
                 run_script(self.db, m.up_sql)
             except peewee.DatabaseError as exc:
-                raise MigrationError(
-                    f"migration {m.version:04d}_{m.name} failed and was rolled back: "
-                    f"{str(exc).strip().splitlines()[0]}"
-                ) from None
+                raise self._failure(exc, f"migration {m.version:04d}_{m.name} failed") from None
             self.db.execute_sql(
                 f"INSERT INTO {HISTORY_TABLE} (version, name, checksum) "
                 f"VALUES ({self._param}, {self._param}, {self._param})",
@@ -258,51 +262,78 @@ class Migrator:
             )
         return True
 
+    def plan_down(self, to: int | None = None) -> DownPlan:
+        """The migrations ``down(to)`` would revert and the data that would go with them."""
+        applied = self.applied()
+        if not applied:
+            return DownPlan([], [], 0)
+        versions = [a.version for a in applied]
+        if to is None:
+            # The newest one: back to the version applied before it (numbers may have gaps).
+            to = versions[-2] if len(versions) > 1 else 0
+        if to < 0:
+            raise MigrationError("--to must be 0 or a migration version")
+        if to and to not in versions:
+            raise MigrationError(f"version {to} is not applied; see `resbook migrate status`")
+        plan: list[Migration] = []
+        for a in reversed(applied):
+            if a.version <= to:
+                break
+            m = self.by_version.get(a.version)
+            if m is None or m.down_sql is None:
+                raise MigrationError(
+                    f"migration {a.version:04d}_{a.name} has no down file; cannot revert it"
+                )
+            plan.append(m)
+        names = list(dict.fromkeys(n for m in plan for n in m.losses))
+        with database_errors(self.db):
+            losses = count_losses(self.db, names)
+        return DownPlan(plan, losses, to)
+
     def down(
         self,
         to: int | None = None,
         on_wait: Callable[[], None] | None = None,
         on_revert: Callable[[Migration], None] | None = None,
+        force: bool = False,
     ) -> list[Migration]:
-        """Revert the newest migration, or every one above version ``to``."""
+        """Revert the newest migration, or every one above version ``to``.
+
+        Refused with DataLossError (nothing reverted) when that would destroy rows,
+        unless ``force``.
+        """
         with self.exclusive(on_wait):
-            applied = self.applied()
-            if not applied:
-                return []
-            if to is None:
-                to = applied[-1].version - 1 if len(applied) else 0
-            if to < 0:
-                raise MigrationError("--to must be 0 or a migration version")
-            if to and to not in {a.version for a in applied}:
-                raise MigrationError(f"version {to} is not applied; see `resbook migrate status`")
+            plan = self.plan_down(to)
+            if plan.losses and not force:
+                raise DataLossError(plan.losses)
             reverted: list[Migration] = []
-            for a in reversed(applied):
-                if a.version <= to:
-                    break
-                m = self.by_version.get(a.version)
-                if m is None or m.down_sql is None:
-                    raise MigrationError(
-                        f"migration {a.version:04d}_{a.name} has no down file; cannot revert it"
-                    )
+            for m in plan.migrations:
                 if on_revert:
                     on_revert(m)
-                self._revert(m)
+                self._revert(m, force)
                 reverted.append(m)
-            if not self.applied():
+            if reverted and not self.applied():
                 with database_errors(self.db):
                     self.db.execute_sql(f"DROP TABLE IF EXISTS {HISTORY_TABLE}")
             return reverted
 
-    def _revert(self, m: Migration) -> None:
+    def _failure(self, exc: peewee.DatabaseError, what: str) -> ResbookError:
+        error = classify(exc, describe(self.db), lambda text: scrubbed(self.db, text))
+        if isinstance(error, BusyError):
+            return BusyError(f"{what}: {error}")
+        first = scrubbed(self.db, str(exc).strip().splitlines()[0] if str(exc).strip() else "")
+        return MigrationError(f"{what} and was rolled back: {first}")
+
+    def _revert(self, m: Migration, force: bool = False) -> None:
         assert m.down_sql is not None
         with database_errors(self.db), self.db.atomic():
+            lost = count_losses(self.db, m.losses, lock=True)
+            if lost and not force:
+                raise DataLossError(lost)  # rows arrived since the plan was made
             try:
                 run_script(self.db, m.down_sql)
             except peewee.DatabaseError as exc:
-                raise MigrationError(
-                    f"reverting {m.version:04d}_{m.name} failed and was rolled back: "
-                    f"{str(exc).strip().splitlines()[0]}"
-                ) from None
+                raise self._failure(exc, f"reverting {m.version:04d}_{m.name} failed") from None
             self.db.execute_sql(
                 f"DELETE FROM {HISTORY_TABLE} WHERE version = {self._param}", (m.version,)
             )
@@ -318,6 +349,11 @@ class Migrator:
             yield
             return
         with database_errors(self.db):
+            # Waiting for another migration is the point here, so no lock_timeout for the
+            # advisory lock; and a migration may run long, so no statement_timeout while
+            # it does. Its DDL keeps lock_timeout: a table someone holds is "busy, try
+            # again", not a queue that stalls every session behind it.
+            self.db.execute_sql("SET statement_timeout = 0; SET lock_timeout = 0")
             got = self.db.execute_sql(
                 "SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)
             ).fetchone()[0]
@@ -325,11 +361,23 @@ class Migrator:
                 if on_wait:
                     on_wait()
                 self.db.execute_sql("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
+            self._restore_timeouts(statement=False)
         try:
             yield
         finally:
             with contextlib.suppress(peewee.DatabaseError, peewee.InterfaceError):
                 self.db.execute_sql("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
+                self._restore_timeouts(statement=True)
+
+    def _restore_timeouts(self, statement: bool) -> None:
+        """Back to the session's configured lock_timeout (and statement_timeout)."""
+        settings = getattr(self.db, "resbook_settings", None)
+        if settings is None:
+            return
+        sql = f"SET lock_timeout = {int(settings.lock_timeout_ms)}"
+        if statement:
+            sql += f"; SET statement_timeout = {int(settings.statement_timeout_ms)}"
+        self.db.execute_sql(sql)
 
 
 def require_migrated(db: peewee.Database) -> int:

@@ -1,0 +1,168 @@
+"""What every database connection is made to be, and what its errors mean.
+
+resbook sets a session up itself right after connecting and then reads the settings back
+(``SHOW`` / ``PRAGMA``), so no URL option or environment variable decides them:
+- UTC, so "today" and every timestamp mean the same on every machine;
+- READ COMMITTED on PostgreSQL (the engine's conditional UPDATEs are written for it);
+- read-only when asked, checked, so a read-only session cannot be talked into writing;
+- PostgreSQL ``lock_timeout`` and ``statement_timeout``, so a stuck lock is a "busy, try
+  again" refusal instead of a hang.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from .config import lock_timeout_ms, statement_timeout_ms
+from .errors import BusyError, DatabaseError, ResbookError
+
+# SQLSTATEs (PostgreSQL appendix A).
+LOCK_NOT_AVAILABLE = "55P03"
+QUERY_CANCELED = "57014"
+DEADLOCK_DETECTED = "40P01"
+SERIALIZATION_FAILURE = "40001"
+READ_ONLY_TRANSACTION = "25006"
+
+
+class ConflictError(BusyError):
+    """A deadlock or serialization failure: the server rolled the transaction back, and
+    running it again from the start is safe (the booking layer does so a few times)."""
+
+
+@dataclass(frozen=True)
+class PgSettings:
+    read_only: bool
+    lock_timeout_ms: int
+    statement_timeout_ms: int
+
+
+def pg_settings(read_only: bool) -> PgSettings:
+    """The settings for a new PostgreSQL database, read (and checked) from the environment
+    once when it is opened."""
+    return PgSettings(read_only, lock_timeout_ms(), statement_timeout_ms())
+
+
+def set_up_postgresql(conn: Any, settings: PgSettings) -> None:
+    """Set the session up and check that it took; DatabaseError if the server disagrees."""
+    read_only = "on" if settings.read_only else "off"
+    with conn.cursor() as cur:
+        # peewee's connections are in autocommit, so these are session settings.
+        statements = [
+            "SET TIME ZONE 'UTC'",
+            "SET default_transaction_isolation = 'read committed'",
+            f"SET lock_timeout = {int(settings.lock_timeout_ms)}",
+            f"SET statement_timeout = {int(settings.statement_timeout_ms)}",
+        ]
+        if settings.read_only:
+            # A writable session keeps whatever the server or role says (a replica stays
+            # read-only); a read-only one is made read-only whatever anyone said.
+            statements.append("SET default_transaction_read_only = on")
+        cur.execute("; ".join(statements))
+        cur.execute(
+            "SELECT current_setting('TimeZone'), current_setting('default_transaction_read_only'), "
+            "current_setting('default_transaction_isolation')"
+        )
+        zone, session_read_only, isolation = cur.fetchone()
+    if zone not in ("UTC", "Etc/UTC"):
+        raise DatabaseError(f"the session time zone is {zone!r}, not UTC; resbook cannot run")
+    if settings.read_only and session_read_only != read_only:
+        raise DatabaseError("the session could not be made read-only; resbook will not use it")
+    if isolation != "read committed":
+        raise DatabaseError(f"the session isolation is {isolation!r}, not read committed")
+
+
+def set_up_sqlite(conn: sqlite3.Connection, read_only: bool) -> None:
+    """SQLite's clock is UTC already; a read-only connection must report query_only."""
+    if read_only and conn.execute("PRAGMA query_only").fetchone()[0] != 1:
+        raise DatabaseError("the SQLite connection could not be made read-only")
+
+
+class ConnectionRegistry:
+    """The open connections of one Database, by the thread that opened them, so another
+    thread (the TUI's, on quit) can cancel what they are running."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_thread: dict[int, Any] = {}
+
+    def add(self, conn: Any) -> None:
+        with self._lock:
+            self._by_thread[threading.get_ident()] = conn
+
+    def discard(self, conn: Any) -> None:
+        with self._lock:
+            for thread_id, known in list(self._by_thread.items()):
+                if known is conn:
+                    del self._by_thread[thread_id]
+
+    def cancel(self, thread_id: int | None = None) -> int:
+        with self._lock:
+            if thread_id is None:
+                targets = list(self._by_thread.values())
+            else:
+                targets = [self._by_thread[thread_id]] if thread_id in self._by_thread else []
+        asked = 0
+        for conn in targets:
+            try:
+                if isinstance(conn, sqlite3.Connection):
+                    conn.interrupt()
+                elif not getattr(conn, "closed", 0):
+                    conn.cancel()
+                else:
+                    continue
+            except Exception:  # noqa: BLE001 - a connection closing meanwhile has nothing to stop
+                continue
+            asked += 1
+        return asked
+
+
+def first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0].strip()
+
+
+def pgcode(exc: BaseException) -> str | None:
+    """The SQLSTATE of a psycopg2 error, also when Peewee wrapped it."""
+    seen: list[BaseException] = [exc]
+    if exc.args and isinstance(exc.args[0], BaseException):
+        seen.append(exc.args[0])
+    seen += [e for e in (exc.__cause__, exc.__context__) if e is not None]
+    for candidate in seen:
+        code = getattr(candidate, "pgcode", None)
+        if code:
+            return str(code)
+    return None
+
+
+def classify(exc: BaseException, where: str, scrub: Callable[[str], str]) -> ResbookError:
+    """The resbook error a driver error means, with one line fit to show a person."""
+    code = pgcode(exc)
+    text = scrub(first_line(exc))
+    lowered = text.lower()
+    if code == LOCK_NOT_AVAILABLE:
+        return BusyError(
+            "busy: another session holds a lock this change needs (lock_timeout); "
+            "nothing changed, try again"
+        )
+    if code == QUERY_CANCELED and "statement timeout" in lowered:
+        return BusyError(
+            "busy: the statement ran past statement_timeout; nothing changed, try again"
+        )
+    if code in (DEADLOCK_DETECTED, SERIALIZATION_FAILURE):
+        return ConflictError(
+            "busy: concurrent changes collided (the database rolled this one back); "
+            "nothing changed, try again"
+        )
+    if code == QUERY_CANCELED or lowered == "interrupted":
+        return DatabaseError(f"statement cancelled on {where}")
+    if "database is locked" in lowered or "database table is locked" in lowered:
+        return BusyError(
+            "busy: another writer kept the SQLite database locked; nothing changed, try again"
+        )
+    if code == READ_ONLY_TRANSACTION or "readonly database" in lowered:
+        return DatabaseError(f"this session is read-only: nothing changed on {where}")
+    return DatabaseError(f"database error on {where}: {text}")
