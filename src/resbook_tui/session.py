@@ -17,6 +17,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from psycopg2.extensions import TRANSACTION_STATUS_ACTIVE
+
 from .config import lock_timeout_ms, statement_timeout_ms
 from .errors import BusyError, DatabaseError, ResbookError
 
@@ -99,6 +101,11 @@ class ConnectionRegistry:
                 if known is conn:
                     del self._by_thread[thread_id]
 
+    def threads(self) -> set[int]:
+        """The threads that have a connection open."""
+        with self._lock:
+            return set(self._by_thread)
+
     def cancel(self, thread_id: int | None = None) -> int:
         with self._lock:
             if thread_id is None:
@@ -110,7 +117,7 @@ class ConnectionRegistry:
             try:
                 if isinstance(conn, sqlite3.Connection):
                     conn.interrupt()
-                elif not getattr(conn, "closed", 0):
+                elif not getattr(conn, "closed", 0) and _running(conn):
                     conn.cancel()
                 else:
                     continue
@@ -118,6 +125,13 @@ class ConnectionRegistry:
                 continue
             asked += 1
         return asked
+
+
+def _running(conn: Any) -> bool:
+    """Whether a psycopg2 connection has a command in progress (read from libpq's state,
+    no network). Only those are cancelled: a cancel request is a connection of its own,
+    and psycopg2 holds the GIL while it is made."""
+    return bool(conn.info.transaction_status == TRANSACTION_STATUS_ACTIVE)
 
 
 def first_line(exc: BaseException) -> str:

@@ -28,11 +28,12 @@ def tui_command(
         ),
     ] = False,
 ) -> None:
-    """Open the operator TUI: heatmap, resources and the hold queue."""
-    from ..booking import Booking
+    """Open the operator TUI: heatmap, resources and the hold queue.
 
-    booking = Booking.connect(settings(ctx).url, read_only=read_only)
-    _run(booking, read_only)
+    On a PostgreSQL server that cannot be reached it opens anyway and retries."""
+    from ..tui.startup import open_for_tui
+
+    _run(open_for_tui(settings(ctx).url, read_only=read_only), read_only)
 
 
 @handles_errors

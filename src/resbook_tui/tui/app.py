@@ -11,6 +11,7 @@ corrected by its measured offset from the database clock.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -28,7 +29,7 @@ from ..settings import THEMES, load_settings
 from ..text import visible
 from .calls import run_booking
 from .commands import Commands
-from .link import CONNECTED, CONNECTING
+from .link import CONNECTED, CONNECTING, DISCONNECTED
 from .live import ChangeSet, Listener
 from .outcome import Unsure
 from .screens.heatmap import HeatmapScreen
@@ -66,6 +67,9 @@ READABLE = {
 }
 
 
+CANCEL_WAIT_S = 0.5  # on quit, how long to wait for the server to take a cancel request
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -85,7 +89,8 @@ class ResbookApp(Commands):
         Binding("2", "switch_mode('heatmap')", "Heatmap"),
         Binding("3", "switch_mode('holds')", "Holds"),
         Binding("question_mark", "help", "Help", key_display="?"),
-        Binding("f1", "help_now", "Help", show=False),
+        # Priority: f1 and ctrl+q work in forms and questions too, where ? and q do not.
+        Binding("f1", "help_now", "Help", show=False, priority=True),
         # Declaring any palette binding stops Textual adding ctrl+p itself: declare it.
         Binding("ctrl+p", "command_palette", "Palette", show=False, priority=True),
         # Priority, so the command line is open before the keys typed after ':' arrive.
@@ -169,6 +174,21 @@ class ResbookApp(Commands):
         """ctrl+q: quit from anywhere, a form or a question included."""
         await self.action_quit()
 
+    async def action_quit(self) -> None:
+        """Quit now, even while a statement waits on a lock: it is cancelled on the server
+        (its transaction rolls back), so no worker thread holds the exit up."""
+        self.cancel_statements()
+        self.exit()
+
+    def cancel_statements(self) -> None:
+        """Ask the server to stop what the workers run, waiting at most CANCEL_WAIT_S: a
+        cancel request is network I/O of its own, and on a dead network it would hang."""
+        if self.link == DISCONNECTED:
+            return  # nothing reaches the server now; what was in flight fails on its own
+        asker = threading.Thread(target=self.booking.cancel_running, daemon=True)
+        asker.start()
+        asker.join(CANCEL_WAIT_S)
+
     def get_css_variables(self) -> dict[str, str]:
         variables = super().get_css_variables()
         return {**variables, **READABLE[self.current_theme.dark]}
@@ -187,6 +207,7 @@ class ResbookApp(Commands):
             run_booking(self, lambda bk: bk.today(), self._today_confirmed, quiet=True)
 
     def on_unmount(self) -> None:
+        self.cancel_statements()
         if self.listener is not None:
             self.listener.stop()
 

@@ -324,8 +324,8 @@ class ConfirmModal(ModalScreen[bool]):
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
-        Binding("n", "answer(False)", "No"),
         Binding("escape", "answer(False)", "Cancel", key_display="esc"),
+        Binding("n", "answer(False)", "No", show=False),
     ]
 
     def __init__(

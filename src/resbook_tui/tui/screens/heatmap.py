@@ -109,6 +109,7 @@ class HeatmapScreen(ResbookScreen):
         self.rb.remember_resources(resources)
         self.grid.set_resources(resources, reload=True)
         self.loaded_resources = True
+        self.refresh_bindings()  # e (capacity) needs a resource under the cursor
         if self._pending_resource is not None:
             self.focus_resource(self._pending_resource)
 

@@ -112,6 +112,7 @@ class KeyBar(Widget):
                 continue
             seen.add(binding.action)
             found.append(item)
+        self._add_app_pinned(pinned)
         focused = self.screen.focused
         if isinstance(focused, Input):
             label = getattr(self.screen, "enter_label", "Apply")
@@ -119,6 +120,20 @@ class KeyBar(Widget):
         # The screen's own keys before the app's (active_bindings lists the app's first).
         found.sort(key=lambda item: item.namespace is self.app)
         return found + [pinned[name] for name in PINNED if name in pinned]
+
+    def _add_app_pinned(self, pinned: dict[str, Item]) -> None:
+        """A form or a question leaves the app's keys out of its bindings, but the app's
+        priority keys (f1, ctrl+q) still work there: show those."""
+        app = self.app
+        for bindings in app._bindings.key_to_bindings.values():  # noqa: SLF001
+            for binding in bindings:
+                name = _action_name(binding.action)
+                group = next((g for g, names in PINNED.items() if name in names), None)
+                if group is None or group in pinned or not binding.priority:
+                    continue
+                if app.check_action(name, ()):
+                    key = app.get_key_display(binding)
+                    pinned[group] = Item(key, binding.description, binding.action, app, True)
 
     def render(self) -> RenderResult:
         left, right = fit_items(self.items(), self.size.width)
