@@ -132,6 +132,10 @@ def _plan_sql(d: Dialect) -> str:
         f"CASE WHEN j < 0 THEN -7776000 + CAST(n AS {d.double}) / {p('first_tail')} * 7668000 "
         f"ELSE -108000 + CAST(j AS {d.double}) / (2 * {p('active')}) * 107400 END"
     )
+    # A closed hold's index among the closed ones, permuted: decides its status.
+    closed_index = f"(CASE WHEN j < 0 THEN n ELSE {p('first_tail')} + j / 2 END)"
+    perm = d.mod(f"{closed_index} * {STATUS_STEP}", f"({p('holds')} - {p('active')})")
+    cell = d.mod(f"n * {CELL_STEP}", p("cells"))
     return f"""
 CREATE TEMP TABLE plan_hold AS
 WITH RECURSIVE {d.series(p("holds"))},
@@ -140,13 +144,8 @@ s AS (
 ), t AS (
     SELECT n, j, j >= 0 AND {d.mod("j", "2")} = 1 AS active,
            j >= 2 * ({p("active")} - {p("running")}) AND {d.mod("j", "2")} = 1 AS running,
-           {
-        d.mod(
-            f"(CASE WHEN j < 0 THEN n ELSE {p("first_tail")} + j / 2 END) * {STATUS_STEP}",
-            f"({p("holds")} - {p("active")})",
-        )
-    } AS perm,
-           {d.mod(f"n * {CELL_STEP}", p("cells"))} AS cell,
+           {perm} AS perm,
+           {cell} AS cell,
            {created} AS created_s
     FROM s
 ), u AS (
