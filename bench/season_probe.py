@@ -87,9 +87,10 @@ def plan_summary(node: dict[str, Any]) -> str:
 
     def walk(n: dict[str, Any]) -> None:
         kind = n["Node Type"]
-        if "Scan" in kind and "Relation Name" in n or "Index Name" in n:
+        if "Scan" in kind and ("Relation Name" in n or "Index Name" in n):
             label = kind + (" Backward" if n.get("Scan Direction") == "Backward" else "")
-            label += f" on {n.get('Relation Name', '?')}"
+            if "Relation Name" in n:
+                label += f" on {n['Relation Name']}"
             if n.get("Index Name"):
                 label += f" using {n['Index Name']}"
             loops = n.get("Actual Loops", 1)

@@ -177,7 +177,7 @@ def pgbench(url: str, n: int, seconds: float, layout: dict[str, Any]) -> dict:
     script = (
         f"\\set r {layout['first']} + :client_id + {n} * random(0, {per - 1})\n"
         f"\\set d random(1, {layout['days'] - 1})\n"
-        + _PG_HOLD.format(r=":r", d=":d").strip()
+        + _PG_HOLD.format(r="CAST(:r AS bigint)", d="CAST(:d AS int)").strip()
         + ";\n"
     )
     with tempfile.NamedTemporaryFile("w", suffix=".sql", delete=False) as f:
