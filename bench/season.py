@@ -119,7 +119,15 @@ def run_tui(url: str, phases: list[str], args: argparse.Namespace, **extra: Any)
 
 
 def heatmap(url: str, args: argparse.Namespace) -> list[Figure]:
-    result = run_tui(url, ["heatmap"], args)
+    bk = Booking.connect(url, read_only=True)
+    try:
+        resources = len(bk.list_resources())
+    finally:
+        bk.close()
+    # Past the last page a page key moves nothing (and is not counted): stop before it.
+    height = int(args.size.split("x")[1])
+    pages = min(args.pages, max(resources // height, 1))
+    result = run_tui(url, ["heatmap"], args, pages=pages, samples=args.pages)
     pages = result["heatmap"]
     new, cached = pages["new_window_s"], pages["cached_s"]
     figures = [

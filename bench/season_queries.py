@@ -213,7 +213,6 @@ def heatmap_window(url: str, window: dict[str, Any] | None) -> list[Figure]:
     db_ms, plan = explain(url, statement)
     where = f"resource_id IN ({', '.join(map(str, ids))}) AND " if ids else ""
     reference = _plain(
-        url,
         "SELECT resource_id, date, max_capacity, available_capacity FROM resource_capacity "
         f"WHERE {where}date BETWEEN '{first}' AND '{last}' ORDER BY resource_id, date",
     )

@@ -35,14 +35,15 @@ from resbook_tui.booking import Booking  # noqa: E402
 from season_probe import make_app, rss_mb, screen_text, workers_busy  # noqa: E402
 
 QUIET_S = 0.03  # the screen must stay the same this long to count as settled
+NO_MOVE_S = 1.0  # a page key that changes nothing in this long was at the end: not counted
+CLOCK = re.compile(r"\b\d\d:\d\d:\d\d\b")
 POLL_S = 0.005
 WRITERS = str(Path(__file__).resolve().parent / "season_writers.py")
 
 
 class Reads:
-    """Counts the facade calls the TUI makes (calls, rows, in flight): wraps the instance."""
-
-    NAMES = ("list_holds", "events", "get_hold", "availability", "list_resources")
+    """Counts the facade calls the TUI makes (calls, rows returned, in flight): every public
+    method of the Booking instance is wrapped, whatever the TUI comes to call."""
 
     def __init__(self, booking: Booking) -> None:
         self.calls: Counter[str] = Counter()
@@ -50,8 +51,15 @@ class Reads:
         self.in_flight = 0
         self.windows: list[tuple[Any, ...]] = []
         self._lock = threading.Lock()
-        for name in self.NAMES:
-            setattr(booking, name, self._wrap(name, getattr(booking, name)))
+        for name in dir(type(booking)):
+            method = getattr(booking, name)
+            if name.startswith("_") or name in ("close", "cancel_running"):
+                continue
+            if callable(method) and not isinstance(getattr(type(booking), name), property):
+                setattr(booking, name, self._wrap(name, method))
+
+    def total(self) -> int:
+        return sum(self.calls.values())
 
     def _wrap(self, name: str, original: Any) -> Any:
         def call(*args: Any, **kwargs: Any) -> Any:
@@ -75,8 +83,16 @@ class Reads:
         return sum(self.rows.values())
 
 
-async def settle(app: Any, reads: Reads, began: float, ok: Any = None, timeout: float = 120.0):  # noqa: ANN201
-    """(seconds from ``began`` to the first frame of the settled screen, its text)."""
+def unclocked(text: str) -> str:
+    """The screen without its clock: a ticking second is not a change worth waiting for."""
+    return CLOCK.sub("hh:mm:ss", text)
+
+
+async def settle(
+    app: Any, reads: Reads, began: float, ok: Any = None, timeout: float = 120.0
+) -> tuple[float, str]:
+    """(seconds from ``began`` to the first frame of the settled screen, its text). ``ok``
+    (given the text without its clock) must hold too."""
     last: str | None = None
     last_at = 0.0
     while True:
@@ -86,7 +102,7 @@ async def settle(app: Any, reads: Reads, began: float, ok: Any = None, timeout: 
         if reads.in_flight or workers_busy(app):
             last = None
             continue
-        text = screen_text(app)
+        text = unclocked(screen_text(app))
         if ok is not None and not ok(text):
             last = None
             continue
@@ -111,17 +127,37 @@ def count_shown(text: str) -> str | None:
     return found.group(1) if found else None
 
 
-async def page_heatmap(app: Any, reads: Reads, pages: int) -> dict[str, Any]:
+async def page_heatmap(app: Any, reads: Reads, pages: int, samples: int) -> dict[str, Any]:
+    """Page down ``pages`` times and back up; on a small fleet, refresh (r: what is loaded
+    is forgotten) and go again, until ``samples`` pages needed a new window (5 rounds at most)."""
     new: list[float] = []
     cached: list[float] = []
-    for key in ["pagedown"] * pages + ["pageup"] * pages:
-        before, asked = screen_text(app), reads.calls["availability"]
-        began = time.perf_counter()
-        app.simulate_key(key)
-        took, _ = await settle(app, reads, began, ok=lambda text, b=before: text != b)
-        (new if reads.calls["availability"] > asked else cached).append(took)
+    for round_ in range(5):
+        if len(new) >= samples:
+            break
+        if round_:
+            app.simulate_key("r")
+            await settle(app, reads, time.perf_counter())
+        await _page_round(app, reads, pages, new, cached)
     window = reads.windows[-1] if reads.windows else None
     return {"new_window_s": new, "cached_s": cached, "window": _window(window)}
+
+
+async def _page_round(
+    app: Any, reads: Reads, pages: int, new: list[float], cached: list[float]
+) -> None:
+    for key in ["pagedown"] * pages + ["pageup"] * pages:
+        before, asked = unclocked(screen_text(app)), reads.calls["availability"]
+        began = time.perf_counter()
+        app.simulate_key(key)
+        try:
+            took, _ = await settle(
+                app, reads, began, ok=lambda text, b=before: text != b, timeout=NO_MOVE_S
+            )
+        except TimeoutError:
+            continue  # nothing moved: the first or last page already
+        # A new window is a Booking.availability call (the facade's one read of cells).
+        (new if reads.calls["availability"] > asked else cached).append(took)
 
 
 def _window(call: tuple[Any, ...] | None) -> dict[str, Any] | None:
@@ -197,7 +233,7 @@ async def holds_screen(app: Any, reads: Reads, spec: dict[str, Any]) -> dict[str
     out: dict[str, Any] = {}
     top = spec["top_holds"]
     first = id_pattern(top[0])
-    before = screen_text(app)
+    before = unclocked(screen_text(app))
     began = time.perf_counter()
     app.simulate_key("3")
     out["open_s"], _ = await settle(
@@ -209,13 +245,13 @@ async def holds_screen(app: Any, reads: Reads, spec: dict[str, Any]) -> dict[str
     await asyncio.sleep(spec["idle"])
     out["idle_cpu_per_s"] = (time.process_time() - cpu) / (time.perf_counter() - wall)
     rows_before = reads.total_rows()
-    calls_before = sum(reads.calls.values())
+    calls_before = reads.total()
     cpu_s, wall_s, changes = await commit_changes(spec)
     out["changes"] = changes
     out["change_cpu_s"], out["change_wall_s"] = cpu_s, wall_s
     out["cpu_per_change_s"] = (cpu_s - out["idle_cpu_per_s"] * wall_s) / max(changes, 1)
     out["rows_per_change"] = (reads.total_rows() - rows_before) / max(changes, 1)
-    out["calls_per_change"] = (sum(reads.calls.values()) - calls_before) / max(changes, 1)
+    out["calls_per_change"] = (reads.total() - calls_before) / max(changes, 1)
     out["rss_after_changes_mb"], out["rss_peak_mb"] = rss_mb()
     other = Booking.connect(spec["url"], actor="elsewhere")
     try:
@@ -237,7 +273,7 @@ async def run(spec: dict[str, Any]) -> dict[str, Any]:
             out["first_frame_s"], _ = await settle(app, reads, began)
             out["rss_heatmap_mb"] = rss_mb()[0]
             if "heatmap" in spec["phases"]:
-                out["heatmap"] = await page_heatmap(app, reads, spec["pages"])
+                out["heatmap"] = await page_heatmap(app, reads, spec["pages"], spec["samples"])
             if "holds" in spec["phases"]:
                 out["holds"] = await holds_screen(app, reads, spec)
     finally:

@@ -91,7 +91,8 @@ class BareLoop:
             self.conn.commit()
         else:
             self.conn = sqlite3.connect(url.removeprefix("sqlite:///"), isolation_level=None)
-            self.conn.execute("PRAGMA busy_timeout = 30000")
+            for pragma in ("synchronous = normal", "foreign_keys = 1", "busy_timeout = 30000"):
+                self.conn.execute(f"PRAGMA {pragma}")  # as resbook sets its sessions
 
     def hold(self, resource_id: int, day: date, today: date) -> bool:
         """True when the hold was made, False when the cell was full."""
