@@ -196,10 +196,22 @@ async def commit_changes(spec: dict[str, Any]) -> tuple[float, float, int]:
     return time.process_time() - cpu, time.perf_counter() - wall, done["changes"]
 
 
-async def watch_releases(app: Any, other: Booking, holds: list[int]) -> list[float | None]:
+async def idle(app: Any, reads: Reads, quiet: float = 0.3, timeout: float = 30.0) -> None:
+    """Until nothing is in flight for ``quiet`` seconds: each watched change starts clean."""
+    began = calm = time.perf_counter()
+    while time.perf_counter() - calm < quiet and time.perf_counter() - began < timeout:
+        await asyncio.sleep(0.02)
+        if reads.in_flight or workers_busy(app):
+            calm = time.perf_counter()
+
+
+async def watch_releases(
+    app: Any, reads: Reads, other: Booking, holds: list[int]
+) -> list[float | None]:
     """Seconds from another connection's commit to the hold's row changing on screen."""
     out: list[float | None] = []
     for hold_id in holds:
+        await idle(app, reads)
         before = line_with(screen_text(app), hold_id)
         if before is None:
             continue  # not on screen (any more)
@@ -208,11 +220,14 @@ async def watch_releases(app: Any, other: Booking, holds: list[int]) -> list[flo
         out.append(
             await _until(app, committed, lambda t, b=before, h=hold_id: line_with(t, h) != b)
         )
-        await asyncio.sleep(0.5)
     return out
 
 
-async def watch_count(app: Any, other: Booking, cell: tuple[int, str]) -> float | None:
+async def watch_count(
+    app: Any, reads: Reads, other: Booking, cell: tuple[int, str]
+) -> float | None:
+    """Seconds from another connection's new hold to the count of holds changing."""
+    await idle(app, reads)
     before = count_shown(screen_text(app))
     if before is None:
         return None
@@ -255,8 +270,8 @@ async def holds_screen(app: Any, reads: Reads, spec: dict[str, Any]) -> dict[str
     out["rss_after_changes_mb"], out["rss_peak_mb"] = rss_mb()
     other = Booking.connect(spec["url"], actor="elsewhere")
     try:
-        out["release_visible_s"] = await watch_releases(app, other, top[: spec["watch"]])
-        out["create_visible_s"] = await watch_count(app, other, tuple(spec["free_cell"]))
+        out["release_visible_s"] = await watch_releases(app, reads, other, top[: spec["watch"]])
+        out["create_visible_s"] = await watch_count(app, reads, other, tuple(spec["free_cell"]))
     finally:
         other.close()
     return out
