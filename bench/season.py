@@ -55,6 +55,7 @@ from common import pg_server_url  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from season_data import Season, build, counts  # noqa: E402
 from season_report import Figure, best_of, median_ms, say_figure, table  # noqa: E402
+from season_sweep import sweep  # noqa: E402
 
 PARTS = ("build", "sweep", "list", "events", "heatmap", "cli", "holds", "writers")
 HERE = Path(__file__).resolve().parent
@@ -307,7 +308,7 @@ def measure(url: str, dialect: str, season: Season, args: argparse.Namespace) ->
         figures.append(
             Figure("build", "season dataset, set-based SQL", took, "s", target="about 60 s")
         )
-    part("sweep", lambda: queries.sweep(url, say=print))
+    part("sweep", lambda: sweep(url, say=print))
     part("list", lambda: queries.holds_list(url))
     part("events", lambda: queries.events(url))
     part("heatmap", lambda: heatmap(url, args))
