@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -284,7 +285,8 @@ def git_commit() -> str:
         return "unknown"
 
 
-def measure(url: str, dialect: str, season: Season, args: argparse.Namespace) -> list[Figure]:
+def measure(url: str, season: Season, args: argparse.Namespace, loads: list[float]) -> list[Figure]:
+    """Run the chosen parts on ``url``; ``loads`` gets the load average around each."""
     figures: list[Figure] = []
     only = args.only
 
@@ -292,16 +294,22 @@ def measure(url: str, dialect: str, season: Season, args: argparse.Namespace) ->
         if name not in only:
             return
         print(f"[{name}]", flush=True)
-        began = time.perf_counter()
+        began, load = time.perf_counter(), os.getloadavg()[0]
         made = run()
         for figure in made:
             if name != "writers":  # writers print theirs as they come
                 say_figure(figure)
-        print(f"  ({name} took {time.perf_counter() - began:.0f} s)", flush=True)
+        loads.extend([load, os.getloadavg()[0]])
+        print(
+            f"  ({name} took {time.perf_counter() - began:.0f} s; 1-minute load average "
+            f"{load:.1f} before, {os.getloadavg()[0]:.1f} after)",
+            flush=True,
+        )
         figures.extend(made)
 
     if "build" in only and args.db is None:
         print(f"[build] {season.describe()}", flush=True)
+        loads.append(os.getloadavg()[0])
         took = build(url, season, say=print)
         have = counts(url)
         print(f"  built in {took:.1f} s: {have}", flush=True)
@@ -318,7 +326,12 @@ def measure(url: str, dialect: str, season: Season, args: argparse.Namespace) ->
     return figures
 
 
+def _stop(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)  # unwinds, so the throwaway database is dropped
+
+
 def main() -> None:
+    signal.signal(signal.SIGTERM, _stop)
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dialect", default="both", choices=["postgresql", "sqlite", "both"])
     parser.add_argument("--scale", type=float, help="default: 1 on PostgreSQL, 0.1 on SQLite")
@@ -353,14 +366,26 @@ def main() -> None:
             f"commit {git_commit()}, {began:%Y-%m-%d}, {os.cpu_count()} cores"
         )
         print(title, flush=True)
+        loads: list[float] = []
         if args.db:
-            figures = measure(args.db, dialect, season, args)
+            figures = measure(args.db, season, args, loads)
         else:
             with season_database(dialect, args.keep) as url:
                 if args.keep:
                     print(f"  database (kept): {url}", flush=True)
-                figures = measure(url, dialect, season, args)
-        print(f"\n{table(figures, title)}\n(whole run {time.perf_counter() - started:.0f} s)\n")
+                figures = measure(url, season, args, loads)
+        print(f"\n{table(figures, title)}")
+        busy = max(loads, default=0.0)
+        print(
+            f"(whole run {time.perf_counter() - started:.0f} s; 1-minute load average "
+            f"{min(loads, default=0.0):.1f}-{busy:.1f} around the parts"
+            + (
+                f": above the {os.cpu_count()} cores, so other work shared the machine and "
+                "the figures are disturbed)\n"
+                if busy > (os.cpu_count() or 1)
+                else ")\n"
+            )
+        )
         everything.append({"title": title, "figures": [f.as_dict() for f in figures]})
     if args.json:
         Path(args.json).write_text(json.dumps(everything, indent=2))
