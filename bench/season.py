@@ -55,7 +55,14 @@ import season_writers as writers  # noqa: E402
 from common import pg_server_url  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from season_data import Season, build, counts  # noqa: E402
-from season_report import Figure, best_of, median_ms, say_figure, table  # noqa: E402
+from season_report import (  # noqa: E402
+    Figure,
+    best_of,
+    markdown,
+    median_ms,
+    say_figure,
+    table,
+)
 from season_sweep import sweep  # noqa: E402
 
 PARTS = ("build", "sweep", "list", "events", "heatmap", "cli", "holds", "writers")
@@ -339,6 +346,7 @@ def main() -> None:
     parser.add_argument("--db", help="measure this season database (built before) instead")
     parser.add_argument("--keep", action="store_true", help="keep the database; print its URL")
     parser.add_argument("--json", help="also write the figures to this file")
+    parser.add_argument("--markdown", action="store_true", help="end with a Markdown table")
     parser.add_argument("--size", default="120x36", help="TUI terminal size, WIDTHxHEIGHT")
     parser.add_argument("--pages", type=int, default=10, help="heatmap page downs (and ups)")
     parser.add_argument("--changes", type=int, default=12, help="changes the TUI must follow")
@@ -374,7 +382,7 @@ def main() -> None:
                 if args.keep:
                     print(f"  database (kept): {url}", flush=True)
                 figures = measure(url, season, args, loads)
-        print(f"\n{table(figures, title)}")
+        print(f"\n{markdown(figures, title) if args.markdown else table(figures, title)}")
         busy = max(loads, default=0.0)
         print(
             f"(whole run {time.perf_counter() - started:.0f} s; 1-minute load average "

@@ -81,6 +81,22 @@ def table(figures: Sequence[Figure], title: str) -> str:
     return "\n".join([title, line(head), line(["-" * w for w in widths]), *map(line, rows)])
 
 
+def markdown(figures: Sequence[Figure], title: str) -> str:
+    """The same table in Markdown, for a closing note or bench/README.md."""
+    lines = [
+        f"**{title}**",
+        "",
+        "| part | figure | measured | reference | ref | ratio | target |",
+        "|---|---|--:|---|--:|--:|---|",
+    ]
+    for f in figures:
+        ref = shown(f.ref_value, f.unit) if f.reference else ""
+        ratio = f"{f.ratio:.2f}x" if f.ratio is not None else ""
+        cells = (f.part, f.name.strip(), shown(f.value, f.unit), f.reference, ref, ratio, f.target)
+        lines.append("| " + " | ".join(c.replace("|", "\\|") for c in cells) + " |")
+    return "\n".join(lines)
+
+
 def best_of(runs: int, fn: Callable[[], object]) -> float:
     """Seconds of the fastest of ``runs`` calls."""
     best = float("inf")
