@@ -369,8 +369,17 @@ def main() -> None:
         scale = args.scale if args.scale is not None else (1.0 if dialect == "postgresql" else 0.1)
         season = Season.at(scale)
         started = time.perf_counter()
+        if args.db:  # what is there, not what a scale would build
+            have = counts(args.db)
+            what = (
+                f"existing database: {have['resources']:,} resources, {have['holds']:,} holds "
+                f"({have['active']:,} ACTIVE, {have['due']:,} due), {have['allocations']:,} "
+                f"allocations, {have['events']:,} events"
+            )
+        else:
+            what = f"scale {scale:g} ({season.describe()})"
         title = (
-            f"season benchmark, {dialect}, scale {scale:g} ({season.describe()}); "
+            f"season benchmark, {dialect}, {what}; "
             f"commit {git_commit()}, {began:%Y-%m-%d}, {os.cpu_count()} cores"
         )
         print(title, flush=True)
