@@ -135,7 +135,7 @@ def heatmap(url: str, args: argparse.Namespace) -> list[Figure]:
         bk.close()
     # Past the last page a page key moves nothing (and is not counted): stop before it.
     height = int(args.size.split("x")[1])
-    pages = min(args.pages, max(resources // height, 1))
+    pages = min(args.pages, max(resources // height, 2))
     result = run_tui(url, ["heatmap"], args, pages=pages, samples=args.pages)
     pages = result["heatmap"]
     new, cached = pages["new_window_s"], pages["cached_s"]
