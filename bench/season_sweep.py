@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import sqlite3
+import statistics
 import time
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -51,30 +52,55 @@ _SQLITE_SINGLE = (
 )
 
 
-def sweep(url: str, say: Any = print) -> list[Figure]:
-    """Booking.sweep on one copy of the season, the single statement on another."""
+def sweep(url: str, rounds: int = 2, say: Any = print) -> list[Figure]:
+    """Booking.sweep on one copy of the season, the single statement on another; ``rounds``
+    times with fresh copies, the order swapped each round, a checkpoint before each run."""
     copies = _pg_copies if url.startswith("postgresql") else _sqlite_copies
-    with copies(url, say) as (a, b):
-        single_s, single_n = _single(b)
-        bk = Booking.connect(a, actor="bench")
-        try:
-            began = time.perf_counter()
-            result = bk.sweep()
-            sweep_s = time.perf_counter() - began
-        finally:
-            bk.close()
+    sweeps: list[float] = []
+    singles: list[float] = []
+    for round_ in range(rounds):
+        with copies(url, say) as (a, b):
+            for which in ("single", "sweep") if round_ % 2 == 0 else ("sweep", "single"):
+                _checkpoint(url)
+                if which == "single":
+                    took, single_n = _single(b)
+                    singles.append(took)
+                else:
+                    took, result = _booking_sweep(a)
+                    sweeps.append(took)
+    runs = ", ".join(f"{w:.2f}/{s:.2f} s" for w, s in zip(sweeps, singles, strict=True))
     return [
         Figure(
             "sweep",
-            f"Booking.sweep: {result.expired_holds:,} due holds",
-            sweep_s,
+            f"Booking.sweep: {result.expired_holds:,} due holds (median of {rounds})",
+            statistics.median(sweeps),
             "s",
             f"one audited statement ({single_n:,})",
-            single_s,
+            statistics.median(singles),
             "<= 1.5x",
-            f"{result.batches} batches; {result.skipped} skipped",
+            f"{result.batches} batches; {result.skipped} skipped; sweep/statement by round {runs}",
         )
     ]
+
+
+def _booking_sweep(url: str) -> tuple[float, Any]:
+    bk = Booking.connect(url, actor="bench")
+    try:
+        began = time.perf_counter()
+        result = bk.sweep()
+        return time.perf_counter() - began, result
+    finally:
+        bk.close()
+
+
+def _checkpoint(url: str) -> None:
+    """Start from clean buffers: the run before must not leave its writes to this one."""
+    if url.startswith("postgresql"):
+        conn = psycopg2.connect(url)
+        conn.autocommit = True
+        with conn.cursor() as cur:
+            cur.execute("CHECKPOINT")
+        conn.close()
 
 
 def _single(url: str) -> tuple[float, int]:

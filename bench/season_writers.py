@@ -172,6 +172,15 @@ def processes(url: str, mode: str, n: int, seconds: float, layout: dict[str, Any
     }
 
 
+def combined(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Runs of equal length as one: the mean rate, the other counts summed."""
+    out: dict[str, Any] = {"per_s": sum(r["per_s"] for r in runs) / len(runs)}
+    for key in ("made", "refused", "errors"):
+        out[key] = sum(r.get(key, 0) for r in runs)
+    out["first_error"] = next((r["first_error"] for r in runs if r.get("first_error")), "")
+    return out
+
+
 def pgbench(url: str, n: int, seconds: float, layout: dict[str, Any]) -> dict:
     """pgbench with ``n`` clients running _PG_HOLD on the same distinct cells."""
     per = layout["resources"] // n
