@@ -5,6 +5,7 @@ issue lists, each beside its reference measured in the same run.
                            [--only build,sweep,list,events,heatmap,cli,holds,writers]
                            [--db URL] [--keep] [--json FILE] [--size 120x36]
                            [--writer-seconds 10] [--changes 12] [--interval 2]
+                           [--sweep-rounds 2] [--markdown]
 
 PostgreSQL is measured at scale 1 (1,000 resources x 365 days, 1M holds of which 110k
 ACTIVE and 100k due, 356k allocations, 1.9M events) and SQLite at 0.1 unless --scale says
@@ -15,15 +16,17 @@ change it: sweep works on copies, but holds and writers add holds).
 Parts, in the order they run (the approximate time is at scale 1 on PostgreSQL, 2 cores):
 
   build    the dataset (about 65 s)
-  sweep    Booking.sweep vs one audited set-based statement, each on its own copy (40 s)
-  list     `holds list` default order: facade, EXPLAIN ANALYZE, whole CLI process (10 s)
-  events   `events --action/--resource` at ~2M events: EXPLAIN ANALYZE and CLI (15 s)
+  sweep    Booking.sweep vs one audited set-based statement, each on its own copy,
+           two rounds (45 s)
+  list     `holds list` default order: facade, EXPLAIN ANALYZE, whole CLI process (5 s)
+  events   `events --action/--resource` at ~2M events: EXPLAIN ANALYZE and CLI (6 s)
   heatmap  TUI page downs needing a new window vs cached; the window query and its plan
-  cli      drawing 500-row CLI tables vs joining ready lines (5 s)
+           (10 s)
+  cli      drawing 500-row CLI tables vs joining ready lines (1 s)
   holds    the Holds screen in a real TUI process: open, CPU per change committed by
-           another process, RSS, live updates visible (60-90 s)
+           another process, RSS, live updates visible (60 s)
   writers  hold creation by 1, 4, 8, 16 processes vs pgbench with the same statements
-           and clients (SQLite: bare sqlite3 processes); one process vs a bare loop (2-3 min)
+           and clients (SQLite: bare sqlite3 processes); one process vs a bare loop (100 s)
 
 Every part prints its figures as it goes; a compact table closes the run.
 """
