@@ -469,7 +469,8 @@ def test_random_mixed_operations_keep_the_books_balanced(pg_url, pg_db):
             some_hold = rng.choice(hold_ids) if hold_ids else 0
             if op == "hold":
                 token = f"tok-{rng.randrange(20)}" if rng.random() < 0.3 else None
-                out = attempt(wbk.create_hold, rid, day, rng.randint(1, 3), EMAIL, token)
+                quantity = rng.randint(1, 3)
+                out = attempt(lambda: wbk.create_hold(rid, day, quantity, EMAIL, token=token))
                 if isinstance(out, Hold) and not out.replay:
                     hold_ids.append(out.id)
             elif op == "range":

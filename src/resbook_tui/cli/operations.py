@@ -103,7 +103,7 @@ def events(
 
     last = shown[-1].id if shown else last_event_id(bk.db)
     try:
-        for batch in follow_events(bk, after_id=last, **filters):
+        for batch in follow_events(bk, after_id=last, filters=filters):
             printer.emit(batch)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None

@@ -127,7 +127,6 @@ class ResbookApp(Commands):
         self.listener: Listener | None = None
         if live and url:
             self.listener = Listener(url, self._post_from_listener, self.clock)
-        self.link_error = ""
         self.link_history: list[str] = []  # every state the link went through, in order
         self._changes = ChangeSet()
         self._apply_timer: Any = None

@@ -39,7 +39,6 @@ class LinkedApp(App[None]):
     retry_at: reactive[datetime | None] = reactive(None)
 
     listener: Listener | None
-    link_error: str
     link_history: list[str]
     correct_skew: bool
     clock_offset: timedelta
@@ -84,7 +83,6 @@ class LinkedApp(App[None]):
         was = self.link
         self.link = CONNECTED
         self.retry_at = None
-        self.link_error = ""
         if was == DISCONNECTED:
             self.notify("Reconnected: screens refreshed.", title="Database", severity="information")
         # First report or back after a loss: everything may have changed meanwhile.
@@ -95,7 +93,6 @@ class LinkedApp(App[None]):
         was = self.link
         self.link = DISCONNECTED
         self.retry_at = message.retry_at
-        self.link_error = message.error
         if message.first or was != DISCONNECTED:
             self.notify(
                 f"{message.error}. Retrying; the screen keeps the last data it had.",
