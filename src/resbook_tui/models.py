@@ -3,9 +3,11 @@
 Models never create tables: migrations do, and ``tests/test_models.py`` proves the two
 agree (columns, types, nullability, lengths, indexes, keys) on both dialects.
 
-Queries always name their database (``query.execute(db)``), so several databases open in
-one process (a TUI and its change feed, a test's racing threads) never mix. ``bind(db)``
-also points the models at ``db`` for code that does not say, as a convenience.
+The models are bound to no database: every query names the one it runs on
+(``query.execute(db)``), so several databases open in one process (a TUI and its change
+feed, a test's racing threads, SQLite and PostgreSQL side by side) never mix. (Peewee also
+reads a bound database when it builds an INSERT, to decide on an implicit RETURNING; an
+unbound model leaves that to the database the query runs on.)
 """
 
 from __future__ import annotations
@@ -18,16 +20,10 @@ from typing import TYPE_CHECKING, Any
 import peewee
 from peewee import SQL, fn
 
-database_proxy = peewee.DatabaseProxy()
-
 if TYPE_CHECKING:  # peewee's stubs make Field generic; the class itself is not
     _Field = peewee.Field[Any]
 else:
     _Field = peewee.Field
-
-
-def bind(db: peewee.Database) -> None:
-    database_proxy.initialize(db)
 
 
 class Action(StrEnum):
@@ -92,7 +88,7 @@ class JSONTextField(_Field):
 
 class BaseModel(peewee.Model):
     class Meta:
-        database = database_proxy
+        database = None  # see the module docstring
         legacy_table_names = False
 
 

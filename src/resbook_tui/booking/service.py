@@ -21,7 +21,6 @@ import peewee
 
 from ..config import default_actor, default_hold_ttl_minutes
 from ..db import cancel_statements, describe, dialect, open_database
-from ..models import bind
 from ..schema.migrations import require_current_schema
 from . import (
     allocations,
@@ -65,7 +64,6 @@ class Booking:
         self.ctx = Context(db, who, validate.minutes(ttl, "TTL minutes"))
         if check_schema:
             self.ctx.call(lambda: require_current_schema(db))
-        bind(db)
 
     @classmethod
     def connect(

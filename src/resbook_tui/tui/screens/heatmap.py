@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
+from ...booking.events import Action
 from ...booking.records import RESOURCE_TYPES, CapacityChange, Cell, Resource
 from ...text import visible
 from ..format import day_text, plural
@@ -297,13 +298,11 @@ class HeatmapScreen(ResbookScreen):
         )
         self.submit_form(
             form,
-            lambda values: (
-                lambda bk: bk.set_capacities(ids, first, values["through"], values["max"])
-            ),
-            self._capacity_set,
-            lambda values: Expect(
+            call=lambda bk, values: bk.set_capacities(ids, first, values["through"], values["max"]),
+            done=self._capacity_set,
+            expect=lambda values: Expect(
                 f"Set capacity of {plural(len(ids), 'resource')} to {values['max']} from {first}",
-                "capacity.set",
+                Action.CAPACITY_SET,
                 "capacity",
                 resource_id=ids[0],
                 details={"max_capacity": values["max"]},

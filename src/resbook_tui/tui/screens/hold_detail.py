@@ -14,6 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import Label, Static
 
 from ...booking import Booking
+from ...booking.events import Action
 from ...booking.records import Event, Hold
 from ...text import visible
 from ..calls import Problem
@@ -33,11 +34,11 @@ HISTORY_COLUMNS = [
     Column("details", "Details", max_width=70),
 ]
 ACTION_ROLES = {
-    "hold.create": "accent",
-    "hold.confirm": "success",
-    "hold.release": "muted",
-    "hold.expire": "warning",
-    "hold.extend": "accent",
+    Action.HOLD_CREATE: "accent",
+    Action.HOLD_CONFIRM: "success",
+    Action.HOLD_RELEASE: "muted",
+    Action.HOLD_EXPIRE: "warning",
+    Action.HOLD_EXTEND: "accent",
 }
 
 
@@ -155,7 +156,7 @@ class HoldDetailScreen(HoldActions):
 def booking_cancelled(history: list[Event]) -> int | None:
     """The allocation id if the booking made from this hold was cancelled."""
     for event in history:
-        if event.action == "allocation.cancel":
+        if event.action == Action.ALLOCATION_CANCEL:
             return event.entity_id
     return None
 
