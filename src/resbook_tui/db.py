@@ -151,8 +151,9 @@ def drop_if_broken(db: peewee.Database) -> None:
     """
     if db.in_transaction():
         return  # whoever owns the transaction sees the error and unwinds first
-    conn = db._state.conn  # noqa: SLF001 - Peewee exposes no public "current connection"
-    if conn is not None and getattr(conn, "closed", 0):
+    # Peewee exposes no public "current connection" (and its stubs do not list _state).
+    conn = db._state.conn  # type: ignore[attr-defined]  # noqa: SLF001
+    if conn is not None and getattr(conn, "closed", False):
         try:
             db.close()
         except Exception:  # noqa: BLE001 - closing a dead connection may fail; forget it

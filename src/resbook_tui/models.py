@@ -12,18 +12,16 @@ unbound model leaves that to the database the query runs on.)
 
 from __future__ import annotations
 
-import json
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import peewee
 from peewee import SQL, fn
 
-if TYPE_CHECKING:  # peewee's stubs make Field generic; the class itself is not
-    _Field = peewee.Field[Any]
-else:
-    _Field = peewee.Field
+from .fields import JSONTextField, UTCDateTimeField
+
+Day = date  # for annotations inside models that have a field named "date"
 
 
 class Action(StrEnum):
@@ -43,47 +41,6 @@ class Action(StrEnum):
     BLACKOUT_ADD = "blackout.add"
     BLACKOUT_REMOVE = "blackout.remove"
     SEED = "seed"
-
-
-def to_utc(value: datetime | str | None) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
-
-
-class UTCDateTimeField(_Field):
-    """A timestamp that is always read back as an aware UTC datetime.
-
-    PostgreSQL stores TIMESTAMPTZ; SQLite stores UTC text written by the database clock.
-    """
-
-    field_type = "TIMESTAMPTZ"
-
-    def python_value(self, value: datetime | str | None) -> datetime | None:
-        return to_utc(value)
-
-    def db_value(self, value: object) -> object:
-        if isinstance(value, datetime):
-            return to_utc(value)
-        return value
-
-
-class JSONTextField(_Field):
-    """JSONB on PostgreSQL (psycopg2 decodes it), JSON text on SQLite."""
-
-    field_type = "JSON"
-
-    def db_value(self, value: object) -> str | None:
-        return None if value is None else json.dumps(value, sort_keys=True, default=str)
-
-    def python_value(self, value: object) -> Any:
-        if isinstance(value, str | bytes):
-            return json.loads(value)
-        return value
 
 
 class BaseModel(peewee.Model):
@@ -159,13 +116,13 @@ class ResourceCapacity(BaseModel):
         )
 
     @classmethod
-    def give_back(cls, resource_id: int, day: date, quantity: int) -> peewee.ModelUpdate:
+    def give_back(cls, resource_id: int, day: Day, quantity: int) -> peewee.ModelUpdate:
         return cls.update(available_capacity=cls.available_capacity + quantity).where(
             (cls.resource == resource_id) & (cls.date == day)
         )
 
     @classmethod
-    def cells(cls, resource_id: int, first: date, last: date) -> peewee.ModelSelect:
+    def cells(cls, resource_id: int, first: Day, last: Day) -> peewee.ModelSelect[ResourceCapacity]:
         """A resource's cells over a range, in the one global lock order (resource_id, date)."""
         return (
             cls.select(cls.id)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from .. import dialects
 from ..db import describe, first_line, open_database, raw_url
 from ..errors import DatabaseError
 from ..models import BookingEvent
+from .events import EventFilters
 from .records import Event
 
 if TYPE_CHECKING:
@@ -116,7 +117,7 @@ def last_event_id(db: peewee.Database) -> int:
 
 
 def follow_events(
-    bk: Booking, *, after_id: int, timeout: float = 1.0, filters: Mapping[str, Any] | None = None
+    bk: Booking, *, after_id: int, timeout: float = 1.0, filters: EventFilters | None = None
 ) -> Iterator[list[Event]]:
     """Yield each new batch of events (matching ``filters``, the keywords of
     ``Booking.events``) as other connections commit them.

@@ -17,6 +17,7 @@ from datetime import date
 from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import peewee
+from psycopg2 import Error as PsycopgError  # the driver's own, when Peewee did not wrap it
 
 from .. import dialects
 from ..db import database_errors, describe, scrubbed
@@ -32,11 +33,6 @@ Q = TypeVar("Q", bound=peewee.Query)
 # A deadlock or serialization failure rolls the whole transaction back; it is run again
 # from the start this many times in all before the caller hears "busy".
 MAX_ATTEMPTS = 5
-
-try:  # psycopg2 errors that Peewee did not wrap (its wrapper knows the DB-API classes)
-    from psycopg2 import Error as _PsycopgError
-except ImportError:  # pragma: no cover - psycopg2 is a dependency
-    _PsycopgError = sqlite3.Error
 
 
 @dataclass
@@ -82,7 +78,7 @@ class Context:
             return exc
         if isinstance(exc, peewee.IntegrityError):
             return invalid(f"refused by a database constraint: {first_line(exc)}")
-        if isinstance(exc, peewee.PeeweeException | sqlite3.Error | _PsycopgError):
+        if isinstance(exc, peewee.PeeweeException | sqlite3.Error | PsycopgError):
             return classify(exc, describe(self.db), lambda text: scrubbed(self.db, text))
         return None
 
@@ -109,12 +105,6 @@ def where(query: Q, *clauses: peewee.ColumnBase | None) -> Q:
     return query.where(*given) if given else query
 
 
-def as_date(value: date | str | None) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
-
-
 class _HasContext(Protocol):
     ctx: Context
 
@@ -125,8 +115,8 @@ S = TypeVar("S", bound=_HasContext)
 def api(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
     """A public Booking call: retried on a deadlock, and only resbook's errors come out."""
 
-    @functools.wraps(method)
-    def call(self: S, *args: P.args, **kwargs: P.kwargs) -> T:
+    def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
         return self.ctx.call(lambda: method(self, *args, **kwargs))
 
+    functools.update_wrapper(call, method)
     return call

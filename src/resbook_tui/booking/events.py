@@ -8,14 +8,26 @@ that is the dialect's part (``write_event``).
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import Any, TypedDict
 
 from ..models import Action, BookingEvent
 from . import search, validate
 from .context import Context, where
 from .records import Event
 
-__all__ = ["Action", "hold_history", "list_events", "record"]
+__all__ = ["Action", "EventFilters", "hold_history", "list_events", "record"]
+
+
+class EventFilters(TypedDict, total=False):
+    """Which events ``Booking.events`` returns (and ``follow_events`` follows)."""
+
+    resource_id: int | None
+    email: str | None
+    email_contains: str | None
+    action: str | None
+    entity: str | None
+    entity_id: int | None
+
 
 _FIELDS = (
     BookingEvent.id,

@@ -8,18 +8,18 @@ from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 
-from ..models import to_utc
-from .context import as_date
+from ..fields import to_utc
 from .records import Allocation, Blackout, Hold, Resource
 
 
 def day(value: date | str | None) -> date:
-    found = as_date(value)
-    assert found is not None, "a NOT NULL date column"
-    return found
+    """A date from a NOT NULL column, as the driver or Peewee gave it."""
+    assert value is not None, "a NOT NULL date column"
+    return value if isinstance(value, date) else date.fromisoformat(value)
 
 
 def moment(value: datetime | str | None) -> datetime:
+    """An aware UTC time from a NOT NULL column."""
     found = to_utc(value)
     assert found is not None, "a NOT NULL timestamp column"
     return found

@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Protocol
 
 import peewee
 
+from ..fields import to_utc
 from ..models import (
     HOLD_FIELDS,
     Action,
@@ -33,7 +34,6 @@ from ..models import (
     HoldRequest,
     ResourceCapacity,
     ResourceHold,
-    to_utc,
 )
 from ..session import PgSettings
 from ..urls import DatabaseUrl
@@ -138,7 +138,7 @@ class Dialect(ABC):
     # ---- locks ---------------------------------------------------------------------------------
 
     @abstractmethod
-    def lock_rows(self, db: peewee.Database, query: peewee.ModelSelect) -> None:
+    def lock_rows(self, db: peewee.Database, query: peewee.ModelSelect[Any]) -> None:
         """Lock the rows ``query`` selects, in its order, until the transaction ends."""
 
     @abstractmethod

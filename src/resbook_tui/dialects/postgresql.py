@@ -134,7 +134,7 @@ class PostgresqlDialect(Dialect):
 
     # ---- locks --------------------------------------------------------------------------------
 
-    def lock_rows(self, db: peewee.Database, query: peewee.ModelSelect) -> None:
+    def lock_rows(self, db: peewee.Database, query: peewee.ModelSelect[Any]) -> None:
         query.for_update().execute(db)
 
     def serialize(self, db: peewee.Database, key: int) -> None:

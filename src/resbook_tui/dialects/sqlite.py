@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import quote
 
 import peewee
@@ -75,7 +75,7 @@ class _DataVersion:
     """``PRAGMA data_version`` changes when another connection commits; polling it twice a
     second is cheap (no table is read). It cannot say what changed."""
 
-    def __init__(self, db: peewee.Database) -> None:
+    def __init__(self, db: peewee.SqliteDatabase) -> None:
         self.db = db
         self.version = self._read()
 
@@ -154,7 +154,7 @@ class SqliteDialect(Dialect):
 
     # ---- locks: BEGIN IMMEDIATE already made this transaction the only writer --------------
 
-    def lock_rows(self, db: peewee.Database, query: peewee.ModelSelect) -> None:
+    def lock_rows(self, db: peewee.Database, query: peewee.ModelSelect[Any]) -> None:
         return None
 
     def serialize(self, db: peewee.Database, key: int) -> None:
@@ -178,7 +178,7 @@ class SqliteDialect(Dialect):
         return None
 
     def listen(self, db: peewee.Database) -> Listener:
-        return _DataVersion(db)
+        return _DataVersion(cast(peewee.SqliteDatabase, db))
 
     # ---- the sweep ---------------------------------------------------------------------------
 

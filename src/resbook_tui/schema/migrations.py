@@ -123,7 +123,7 @@ class _History(peewee.Model):
 
     version = peewee.IntegerField(primary_key=True)
     name = peewee.CharField(max_length=200)
-    checksum = peewee.FixedCharField(max_length=64)
+    checksum = peewee.CharField(max_length=64)
     applied_at = peewee.Field()  # read as the driver gives it: shown, never computed with
 
     class Meta:

@@ -162,10 +162,12 @@ def _compare_columns(
     for column in want.keys() | have.keys():
         label = f"{table}.{column}"
         w, h = want.get(column), have.get(column)
-        if h is None:
+        if h is None and w is not None:
             report.drift.append(Drift("missing", "column", label, f"expected {w.type}"))
-        elif w is None:
+        elif w is None and h is not None:
             report.drift.append(Drift("extra", "column", label, f"{h.type} not in any migration"))
+        elif w is None or h is None:
+            continue  # in neither: cannot happen, the names come from both
         elif w.type != h.type:
             report.drift.append(
                 Drift("changed", "column", label, f"type {h.type}, expected {w.type}")
@@ -191,6 +193,7 @@ def _compare_objects(
     for name in sorted(expected.keys() | live.keys()):
         want, have = expected.get(name), live.get(name)
         if have is None:
+            assert want is not None  # the name came from one of the two
             status = "missing"
             report.drift.append(Drift("missing", object_name, name, want.definition))
         elif want is None:

@@ -141,7 +141,9 @@ class ResbookApp(Commands):
         for mode, screen_type in self.SCREENS_BY_MODE.items():
             self.add_mode(mode, self._screen_factory(mode, screen_type))
 
-    def _screen_factory(self, mode: str, screen_type: type[Screen[Any]]) -> Callable[[], Screen]:
+    def _screen_factory(
+        self, mode: str, screen_type: type[Screen[Any]]
+    ) -> Callable[[], Screen[Any]]:
         # Modes are built lazily by Textual; keeping the instance lets the palette and
         # the resources screen talk to the heatmap or holds screen directly.
         def make() -> Screen[Any]:

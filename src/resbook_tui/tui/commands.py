@@ -17,7 +17,8 @@ from textual.screen import Screen
 
 from ..booking.events import Action
 from ..booking.records import SweepResult
-from ..settings import app_dir, load_settings, remember_command, remember_theme
+from ..config import app_dir
+from ..settings import load_settings, remember_command, remember_theme
 from .calls import run_booking
 from .command_line import CommandLine
 from .command_parser import (

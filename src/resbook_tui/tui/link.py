@@ -113,8 +113,7 @@ class LinkedApp(App[None]):
 
     def watch_link(self, old: str, new: str) -> None:
         self.link_history.append(new)
-        if self.is_mounted:
-            self.refresh_bindings()
+        self.refresh_bindings()
 
     @property
     def notifications_received(self) -> int:
@@ -145,7 +144,8 @@ class LinkedApp(App[None]):
         screens = {*self._mode_screens.values(), *self.screen_stack}
         for screen in screens:
             if isinstance(screen, ResbookScreen):
-                if screen is live:
+                shown = screen is live
+                if shown:
                     screen.request_reload()
                 else:
                     screen.stale = True

@@ -179,7 +179,7 @@ class ResbookScreen(Screen[None]):
         group: str = "load",
         failed: Callable[[Problem], Any] | None = None,
         exclusive: bool = True,
-    ) -> Worker | None:
+    ) -> Worker[Any] | None:
         """A read for this screen: a newer load of the same group replaces an older one.
 
         While the database is unreachable nothing is sent: the screen keeps what it shows,
@@ -253,7 +253,7 @@ class ResbookScreen(Screen[None]):
         expect: Expect,
         failed: Callable[[Problem], Any] | None = None,
         settled: Callable[[bool], Any] | None = None,
-    ) -> Worker | None:
+    ) -> Worker[Any] | None:
         """A mutation: owned by the app so its outcome is reported even if we move on.
 
         ``expect`` names the audit event it writes, so that if the connection breaks while

@@ -276,9 +276,12 @@ class DayScreen(HoldActions):
             submit_label="Next",
             note=f"{plural(len(blackouts), 'blackout')} cover {day_text(self.day)}.",
         )
-        self.app.push_screen(
-            form, lambda values: values and self._confirm_remove(labels[values["which"]])
-        )
+
+        def chosen(values: dict[str, Any] | None) -> None:
+            if values:
+                self._confirm_remove(labels[values["which"]])
+
+        self.app.push_screen(form, chosen)
 
     def _confirm_remove(self, blackout: Blackout) -> None:
         blackout_id = blackout.id

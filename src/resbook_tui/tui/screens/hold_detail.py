@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -33,7 +33,7 @@ HISTORY_COLUMNS = [
     Column("actor", "Actor", max_width=16),
     Column("details", "Details", max_width=70),
 ]
-ACTION_ROLES = {
+ACTION_ROLES: dict[str, str] = {
     Action.HOLD_CREATE: "accent",
     Action.HOLD_CONFIRM: "success",
     Action.HOLD_RELEASE: "muted",
@@ -56,7 +56,7 @@ def load_hold(bk: Booking, hold_id: int) -> HoldData:
     return HoldData(hold, history, bk.get_resource(hold.resource_id).name)
 
 
-def details_text(details: dict) -> str:
+def details_text(details: dict[str, Any]) -> str:
     shown = {k: v for k, v in details.items() if k not in ("token",)}
     return ", ".join(
         f"{k}={v if not isinstance(v, dict | list) else json.dumps(v)}" for k, v in shown.items()

@@ -52,7 +52,7 @@ ALLOCATION_COLUMNS = [
 ]
 
 # What a hold's status becomes with each event that ends its ACTIVE life.
-CLOSING = {
+CLOSING: dict[str, str] = {
     Action.HOLD_CONFIRM: "CONFIRMED",
     Action.HOLD_RELEASE: "RELEASED",
     Action.HOLD_EXPIRE: "EXPIRED",
@@ -116,7 +116,11 @@ def load_queue_update(
     an event read here are looked up, a few at most."""
     holds = bk.list_holds(status="ACTIVE")
     events = bk.events(entity="hold", after_id=after_id, limit=EVENTS_CAP)
-    closed = {e.entity_id: CLOSING[e.action] for e in events if e.action in CLOSING}
+    closed = {
+        e.entity_id: CLOSING[e.action]
+        for e in events
+        if e.action in CLOSING and e.entity_id is not None
+    }
     active = {h.id for h in holds}
     unknown = [i for i in shown if i not in active and i not in closed]
     if len(unknown) <= LOOKUPS_CAP:
