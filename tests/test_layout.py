@@ -19,7 +19,14 @@ from pathlib import Path
 from resbook_tui.models import MODELS
 
 SRC = Path(__file__).resolve().parents[1] / "src" / "resbook_tui"
-RAW_HOMES = {"dialects/postgresql_sql.py", "dialects/sqlite_sql.py", "dialects/prepared.py"}
+# compiled.py runs model queries rendered once (compiled.py says why), prepared.py the
+# PostgreSQL hot path's prepared statements; the *_sql.py files hold the raw SQL itself.
+RAW_HOMES = {
+    "dialects/postgresql_sql.py",
+    "dialects/sqlite_sql.py",
+    "dialects/prepared.py",
+    "dialects/compiled.py",
+}
 MAX_RAW_CALL_SITES = 20
 MIN_MODEL_QUERIES = 20
 BRANCH_FILES = {"urls.py", "dialects/__init__.py"}

@@ -49,7 +49,7 @@ def dialect(db: peewee.Database) -> str:
 
 
 def open_database(
-    url: str, read_only: bool = False, connect: bool = True, create: bool = True
+    url: str, *, read_only: bool = False, connect: bool = True, create: bool = True
 ) -> peewee.Database:
     """Open (and by default connect to) the database ``url`` names.
 

@@ -21,8 +21,6 @@ from peewee import SQL, fn
 
 from .fields import JSONTextField, UTCDateTimeField
 
-Day = date  # for annotations inside models that have a field named "date"
-
 
 class Action(StrEnum):
     """Every audit action resbook writes to ``booking_event.action``."""
@@ -99,7 +97,7 @@ class ResourceCapacity(BaseModel):
         The arguments may be values or SQL nodes (PostgreSQL prepares this statement with
         parameter placeholders in their place).
         """
-        r, b = Resource.alias(), ResourceBlackout.alias()
+        r, b = Resource, ResourceBlackout
         active = r.select(SQL("1")).where(
             (r.id == resource_id) & r.is_active & r.deleted_at.is_null()
         )
@@ -116,14 +114,17 @@ class ResourceCapacity(BaseModel):
         )
 
     @classmethod
-    def give_back(cls, resource_id: int, day: Day, quantity: int) -> peewee.ModelUpdate:
+    def give_back(cls, resource_id: object, day: object, quantity: object) -> peewee.ModelUpdate:
         return cls.update(available_capacity=cls.available_capacity + quantity).where(
             (cls.resource == resource_id) & (cls.date == day)
         )
 
     @classmethod
-    def cells(cls, resource_id: int, first: Day, last: Day) -> peewee.ModelSelect[ResourceCapacity]:
-        """A resource's cells over a range, in the one global lock order (resource_id, date)."""
+    def cells(
+        cls, resource_id: object, first: object, last: object
+    ) -> peewee.ModelSelect[ResourceCapacity]:
+        """A resource's cells over a range, in the one global lock order (resource_id, date).
+        Values or SQL nodes, as for ``take``."""
         return (
             cls.select(cls.id)
             .where((cls.resource == resource_id) & cls.date.between(first, last))
@@ -182,10 +183,17 @@ class HoldRequest(BaseModel):
 
     @classmethod
     def claim(
-        cls, token: str, resource_id: int, first: date, last: date, quantity: int, email: str
+        cls,
+        token: object,
+        resource_id: object,
+        first: object,
+        last: object,
+        quantity: object,
+        email: object,
     ) -> peewee.ModelInsert:
         """Insert the request row unless the token is taken: one row back means it is ours.
-        A racing duplicate waits on the unique index here, holding nothing else."""
+        A racing duplicate waits on the unique index here, holding nothing else. (Values
+        or SQL nodes, as for ``ResourceCapacity.take``.)"""
         row = {
             cls.token: token,
             cls.resource: resource_id,
@@ -364,6 +372,19 @@ ALLOCATION_FIELDS: tuple[peewee.Field[Any], ...] = (
     ResourceAllocation.line_item_id,
     ResourceAllocation.hold,
     ResourceAllocation.created_at,
+)
+
+# What an event row is written with (its id and time come from the database).
+EVENT_FIELDS: tuple[peewee.Field[Any], ...] = (
+    BookingEvent.actor,
+    BookingEvent.action,
+    BookingEvent.entity,
+    BookingEvent.entity_id,
+    BookingEvent.resource_id,
+    BookingEvent.date_from,
+    BookingEvent.date_to,
+    BookingEvent.customer_email,
+    BookingEvent.details,
 )
 
 MODELS: tuple[type[BaseModel], ...] = (

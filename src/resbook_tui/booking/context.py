@@ -22,7 +22,6 @@ from psycopg2 import Error as PsycopgError  # the driver's own, when Peewee did 
 from .. import dialects
 from ..db import database_errors, describe, scrubbed
 from ..errors import BusyError, ResbookError
-from ..models import ResourceCapacity
 from ..session import ConflictError, classify, first_line
 from .errors import BookingError, busy, invalid
 
@@ -95,7 +94,7 @@ class Context:
 
     def lock_cells(self, resource_id: int, date_from: date, date_to: date) -> None:
         """Lock capacity rows in (resource_id, date) order so writers cannot deadlock."""
-        self.dialect.lock_rows(self.db, ResourceCapacity.cells(resource_id, date_from, date_to))
+        self.dialect.lock_cells(self.db, resource_id, date_from, date_to)
 
 
 def where(query: Q, *clauses: peewee.ColumnBase | None) -> Q:

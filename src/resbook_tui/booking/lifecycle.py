@@ -3,14 +3,20 @@
 Each transition is one UPDATE ``WHERE status = 'ACTIVE'`` (and unexpired where the rule
 says so): when a sweep, a confirm and a release race for the same hold, exactly one
 matches, and the others are refused with the reason read afterwards.
+
+They are the shop's path after a hold, so their statements are built once and run with
+fresh values (``dialects/compiled.py``).
 """
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import peewee
 
+from ..dialects import Dialect
+from ..dialects.compiled import Compiled, SlotMaker
 from ..models import ALLOCATION_FIELDS, HOLD_FIELDS, Action, ResourceAllocation, ResourceCapacity
 from ..models import ResourceHold as Row
 from . import events, validate
@@ -20,16 +26,53 @@ from .records import Allocation, Hold
 from .rows import allocation_from_row, hold_from_row
 
 
-def _transition(ctx: Context, hold_id: int, verb: str, *, unexpired: bool, **changes: Any) -> Hold:
-    """Move an ACTIVE hold (an unexpired one, if asked) as ``changes`` say, or refuse."""
-    rule = (Row.id == hold_id) & (Row.status == "ACTIVE")
-    if unexpired:
-        rule &= Row.expires_at > ctx.dialect.now()
-    query = Row.update(**changes).where(rule).returning(*HOLD_FIELDS).tuples()
-    row = next(iter(query.execute(ctx.db)), None)
+def _active(p: SlotMaker, dialect: Dialect, *, unexpired: bool) -> peewee.ColumnBase:
+    """The hold ``p("hold")`` while it is ACTIVE (and, if asked, unexpired)."""
+    rule = (Row.id == p("hold")) & (Row.status == "ACTIVE")
+    return rule & (Row.expires_at > dialect.now()) if unexpired else rule
+
+
+_TRANSITIONS = {
+    "confirm": Compiled(
+        lambda p, d: (
+            Row.update(status="CONFIRMED")
+            .where(_active(p, d, unexpired=True))
+            .returning(*HOLD_FIELDS)
+        )
+    ),
+    "release": Compiled(
+        lambda p, d: (
+            Row.update(status="RELEASED")
+            .where(_active(p, d, unexpired=False))
+            .returning(*HOLD_FIELDS)
+        )
+    ),
+    "extend": Compiled(
+        lambda p, d: (
+            Row.update(expires_at=d.plus_minutes(Row.expires_at, p("minutes")))
+            .where(_active(p, d, unexpired=True))
+            .returning(*HOLD_FIELDS)
+        )
+    ),
+}
+_ALLOCATE = Compiled(
+    lambda p, d: ResourceAllocation.insert(
+        {f: p(f.name) for f in ALLOCATION_FIELDS if f.name not in ("id", "created_at")}
+    ).returning(*ALLOCATION_FIELDS)
+)
+_GIVE_BACK = Compiled(lambda p, d: ResourceCapacity.give_back(p("r"), p("d"), p("q")))
+
+
+def _transition(ctx: Context, hold_id: int, verb: str, **values: Any) -> Hold:
+    """Move an ACTIVE hold as the ``verb`` says, or refuse with the reason."""
+    row = _TRANSITIONS[verb].run(ctx.db, ctx.dialect, {"hold": hold_id, **values}).fetchone()
     if row is None:
         raise _transition_refusal(ctx, hold_id, verb)
     return hold_from_row(row)
+
+
+def _give_back(ctx: Context, resource_id: int, day: date, quantity: int) -> None:
+    _GIVE_BACK.run(ctx.db, ctx.dialect, {"r": resource_id, "d": day, "q": quantity})
 
 
 def confirm_hold(ctx: Context, hold_id: int, *, order_id: str, line_item_id: str) -> Allocation:
@@ -39,18 +82,16 @@ def confirm_hold(ctx: Context, hold_id: int, *, order_id: str, line_item_id: str
     order_id = validate.required_text(order_id, "order id")
     line_item_id = validate.required_text(line_item_id, "line item id")
     with ctx.write():
-        hold = _transition(ctx, hold_id, "confirm", unexpired=True, status="CONFIRMED")
-        inserted = ResourceAllocation.insert(
-            {
-                ResourceAllocation.resource: hold.resource_id,
-                ResourceAllocation.date: hold.date,
-                ResourceAllocation.quantity: hold.quantity,
-                ResourceAllocation.order_id: order_id,
-                ResourceAllocation.line_item_id: line_item_id,
-                ResourceAllocation.hold: hold_id,
-            }
-        ).returning(*ALLOCATION_FIELDS)
-        allocation = allocation_from_row(inserted.tuples().execute(ctx.db)[0])
+        hold = _transition(ctx, hold_id, "confirm")
+        values = {
+            "resource": hold.resource_id,
+            "date": hold.date,
+            "quantity": hold.quantity,
+            "order_id": order_id,
+            "line_item_id": line_item_id,
+            "hold": hold_id,
+        }
+        allocation = allocation_from_row(_ALLOCATE.run(ctx.db, ctx.dialect, values).fetchone())
         events.record(
             ctx,
             action=Action.HOLD_CONFIRM,
@@ -73,8 +114,8 @@ def release_hold(ctx: Context, hold_id: int) -> Hold:
     """ACTIVE -> RELEASED, giving its units back."""
     hold_id = validate.ident(hold_id, "hold")
     with ctx.write():
-        hold = _transition(ctx, hold_id, "release", unexpired=False, status="RELEASED")
-        ResourceCapacity.give_back(hold.resource_id, hold.date, hold.quantity).execute(ctx.db)
+        hold = _transition(ctx, hold_id, "release")
+        _give_back(ctx, hold.resource_id, hold.date, hold.quantity)
         events.record(
             ctx,
             action=Action.HOLD_RELEASE,
@@ -92,9 +133,8 @@ def extend_hold(ctx: Context, hold_id: int, minutes: int) -> Hold:
     """Push an ACTIVE, unexpired hold's expiry back by ``minutes``."""
     hold_id = validate.ident(hold_id, "hold")
     minutes = validate.minutes(minutes)
-    later = ctx.dialect.plus_minutes(Row.expires_at, minutes)
     with ctx.write():
-        hold = _transition(ctx, hold_id, "extend", unexpired=True, expires_at=later)
+        hold = _transition(ctx, hold_id, "extend", minutes=minutes)
         events.record(
             ctx,
             action=Action.HOLD_EXTEND,

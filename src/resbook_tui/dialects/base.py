@@ -28,6 +28,7 @@ import peewee
 
 from ..fields import to_utc
 from ..models import (
+    EVENT_FIELDS,
     HOLD_FIELDS,
     Action,
     BookingEvent,
@@ -38,6 +39,7 @@ from ..models import (
 from ..session import PgSettings
 from ..urls import DatabaseUrl
 from .catalog import Catalog
+from .compiled import Compiled, SlotMaker
 
 HoldRow = tuple[Any, ...]  # one hold's values in HOLD_FIELDS order
 
@@ -104,8 +106,40 @@ def hold_created(row: HoldRow, ttl: int) -> dict[str, Any]:
     }
 
 
+def event_values(row: dict[str, Any]) -> dict[str, Any]:
+    """An event row's values as its columns take them (details as JSON text, say)."""
+    return {f.name: f.db_value(row[f.name]) for f in EVENT_FIELDS}
+
+
+def insert_event(p: SlotMaker, dialect: Dialect | None = None) -> peewee.ModelInsert:
+    """One event row, with a slot for each value (see ``event_values``)."""
+    return BookingEvent.insert({f: p(f.name) for f in EVENT_FIELDS})
+
+
 class Dialect(ABC):
     name: ClassVar[str]
+
+    # The hold path's statements, each built once (compiled.py says why).
+    claim_token = Compiled(
+        lambda p, d: HoldRequest.claim(p("t"), p("r"), p("first"), p("last"), p("q"), p("e"))
+    )
+    take_units = Compiled(
+        lambda p, d: ResourceCapacity.take(p("r"), p("d"), p("q"), today=d.today())
+    )
+    insert_hold = Compiled(
+        lambda p, d: ResourceHold.insert(
+            {
+                ResourceHold.resource: p("r"),
+                ResourceHold.date: p("d"),
+                ResourceHold.quantity: p("q"),
+                ResourceHold.customer_email: p("e"),
+                ResourceHold.idempotency_token: p("k"),
+                ResourceHold.request_token: p("t"),
+                ResourceHold.status: "ACTIVE",
+                ResourceHold.expires_at: d.plus_minutes(d.now(), p("ttl")),
+            }
+        ).returning(*HOLD_FIELDS)
+    )
 
     # ---- opening ------------------------------------------------------------------------
 
@@ -124,9 +158,9 @@ class Dialect(ABC):
     def today(self) -> peewee.Node: ...
 
     @abstractmethod
-    def plus_minutes(self, moment: peewee.Node, minutes: int) -> peewee.Node: ...
+    def plus_minutes(self, moment: peewee.Node, minutes: int | peewee.Node) -> peewee.Node: ...
 
-    def minutes_from_now(self, minutes: int) -> peewee.Node:
+    def minutes_from_now(self, minutes: int | peewee.Node) -> peewee.Node:
         return self.plus_minutes(self.now(), minutes)
 
     # ---- JSON ----------------------------------------------------------------------------------
@@ -138,8 +172,9 @@ class Dialect(ABC):
     # ---- locks ---------------------------------------------------------------------------------
 
     @abstractmethod
-    def lock_rows(self, db: peewee.Database, query: peewee.ModelSelect[Any]) -> None:
-        """Lock the rows ``query`` selects, in its order, until the transaction ends."""
+    def lock_cells(self, db: peewee.Database, resource_id: int, first: date, last: date) -> None:
+        """Lock a resource's capacity cells over a range, in the one global order
+        (resource_id, date), until the transaction ends, so writers cannot deadlock."""
 
     @abstractmethod
     def serialize(self, db: peewee.Database, key: int) -> None:
@@ -180,35 +215,24 @@ class Dialect(ABC):
         Written once through the models for any database; PostgreSQL overrides it with the
         same statements fused into one prepared round trip per date.
         """
-        if plan.token is not None:
-            claim = HoldRequest.claim(
-                plan.token, plan.resource_id, plan.first, plan.last, plan.quantity, plan.email
-            )
-            if not list(claim.tuples().execute(db)):
-                raise TokenTaken
-        self.lock_rows(db, ResourceCapacity.cells(plan.resource_id, plan.first, plan.last))
+        values = {
+            "r": plan.resource_id,
+            "first": plan.first,
+            "last": plan.last,
+            "q": plan.quantity,
+            "e": plan.email,
+            "t": plan.token,
+            "ttl": plan.ttl,
+        }
+        if plan.token is not None and self.claim_token.run(db, self, values).fetchone() is None:
+            raise TokenTaken
+        self.lock_cells(db, plan.resource_id, plan.first, plan.last)
         rows: list[HoldRow] = []
         for day, key in zip(plan.days, plan.keys, strict=True):
-            take = ResourceCapacity.take(plan.resource_id, day, plan.quantity, today=self.today())
-            if take.execute(db) != 1:
+            values.update(d=day, k=key)
+            if self.take_units.run(db, self, values).rowcount != 1:
                 raise CellRefused(day)
-            row = (
-                ResourceHold.insert(
-                    {
-                        ResourceHold.resource: plan.resource_id,
-                        ResourceHold.date: day,
-                        ResourceHold.quantity: plan.quantity,
-                        ResourceHold.customer_email: plan.email,
-                        ResourceHold.idempotency_token: key,
-                        ResourceHold.request_token: plan.token,
-                        ResourceHold.status: "ACTIVE",
-                        ResourceHold.expires_at: self.minutes_from_now(plan.ttl),
-                    }
-                )
-                .returning(*HOLD_FIELDS)
-                .tuples()
-                .execute(db)[0]
-            )
+            row = tuple(self.insert_hold.run(db, self, values).fetchone())
             self.write_event(
                 db,
                 BookingEvent.row(

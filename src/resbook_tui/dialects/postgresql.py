@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import select
 from collections.abc import Callable, Iterator
+from datetime import date
 from typing import Any
 
 import peewee
@@ -18,12 +19,23 @@ from peewee import SQL, Select, fn
 from psycopg2.extensions import TRANSACTION_STATUS_ACTIVE
 
 from ..errors import ConfigError
-from ..models import BookingEvent
+from ..models import BookingEvent, ResourceCapacity
 from ..session import ConnectionRegistry, PgSettings
 from ..urls import DatabaseUrl
 from . import postgresql_sql as raw
-from .base import CellRefused, Dialect, HoldPlan, HoldRow, Listener, SweepBatch, TokenTaken
+from .base import (
+    CellRefused,
+    Dialect,
+    HoldPlan,
+    HoldRow,
+    Listener,
+    SweepBatch,
+    TokenTaken,
+    event_values,
+    insert_event,
+)
 from .catalog import HISTORY_TABLE, Catalog, ColumnInfo, ObjectInfo, TableInfo, normalise
+from .compiled import Compiled, SlotMaker
 
 CONNECT_TIMEOUT_S = 5
 CHANNEL = raw.CHANNEL
@@ -89,8 +101,34 @@ def _select(db: peewee.Database, *columns: peewee.Node) -> tuple[Any, ...]:
     return row
 
 
+def _insert_and_announce(p: SlotMaker, dialect: Dialect) -> peewee.Query:
+    """One round trip: insert the event and announce it from the inserted row."""
+    event = BookingEvent
+    e = (
+        insert_event(p)
+        .returning(
+            event.id,
+            event.action,
+            event.entity,
+            event.entity_id,
+            event.resource_id,
+            event.date_from,
+            event.date_to,
+        )
+        .cte("e")
+    )
+    payload = fn.json_build_object(
+        "event", e.c.id, "action", e.c.action, "entity", e.c.entity, "id", e.c.entity_id,
+        "resource_id", e.c.resource_id, "from", e.c.date_from, "to", e.c.date_to,
+    )  # fmt: skip
+    notify = fn.pg_notify(CHANNEL, payload.cast("text"))
+    return Select(from_list=[e], columns=[notify]).with_cte(e)
+
+
 class PostgresqlDialect(Dialect):
     name = "postgresql"
+
+    _insert_event = Compiled(_insert_and_announce)
 
     def open(
         self, url: DatabaseUrl, *, read_only: bool, create: bool, settings: PgSettings
@@ -126,16 +164,16 @@ class PostgresqlDialect(Dialect):
     def today(self) -> peewee.Node:
         return SQL("CURRENT_DATE")
 
-    def plus_minutes(self, moment: peewee.Node, minutes: int) -> peewee.Node:
-        return moment + SQL("interval '1 minute'") * int(minutes)
+    def plus_minutes(self, moment: peewee.Node, minutes: int | peewee.Node) -> peewee.Node:
+        return moment + SQL("interval '1 minute'") * minutes
 
     def json_object(self, *pairs: Any) -> peewee.Node:
         return fn.jsonb_build_object(*pairs)
 
     # ---- locks --------------------------------------------------------------------------------
 
-    def lock_rows(self, db: peewee.Database, query: peewee.ModelSelect[Any]) -> None:
-        query.for_update().execute(db)
+    def lock_cells(self, db: peewee.Database, resource_id: int, first: date, last: date) -> None:
+        ResourceCapacity.cells(resource_id, first, last).for_update().execute(db)
 
     def serialize(self, db: peewee.Database, key: int) -> None:
         _select(db, fn.pg_advisory_xact_lock(key))
@@ -175,27 +213,7 @@ class PostgresqlDialect(Dialect):
     # ---- events and the change feed ----------------------------------------------------------
 
     def write_event(self, db: peewee.Database, row: dict[str, Any]) -> None:
-        """One round trip: insert the event and announce it from the inserted row."""
-        event = BookingEvent
-        e = (
-            event.insert(row)
-            .returning(
-                event.id,
-                event.action,
-                event.entity,
-                event.entity_id,
-                event.resource_id,
-                event.date_from,
-                event.date_to,
-            )
-            .cte("e")
-        )
-        payload = fn.json_build_object(
-            "event", e.c.id, "action", e.c.action, "entity", e.c.entity, "id", e.c.entity_id,
-            "resource_id", e.c.resource_id, "from", e.c.date_from, "to", e.c.date_to,
-        )  # fmt: skip
-        notify = fn.pg_notify(CHANNEL, payload.cast("text"))
-        db.execute(Select(from_list=[e], columns=[notify]).with_cte(e))
+        self._insert_event.run(db, self, event_values(row))
 
     def announce(self, db: peewee.Database, payload: str) -> None:
         _select(db, fn.pg_notify(CHANNEL, payload))

@@ -106,12 +106,11 @@ SELECT set_config('resbook.request', CASE WHEN EXISTS (SELECT 1 FROM q) THEN 'ne
 
 # Its own statement, so the capacity statement takes its snapshot after the lock is
 # granted and sees any blackout or capacity change that committed while it waited.
-_LOCK = f"""
-SELECT 1 FROM resource_capacity
-WHERE resource_id = %(r)s::bigint AND date BETWEEN %(d)s::date AND %(until)s::date
-  AND NOT {_TAKEN}
-ORDER BY resource_id, date FOR UPDATE
-"""
+_LOCK = _render(
+    ResourceCapacity.cells(_param("r", "bigint"), _param("d", "date"), _param("until", "date"))
+    .where(SQL(f"NOT {_TAKEN}"))
+    .for_update()
+)
 
 _CAPACITY = _render(
     ResourceCapacity.take(

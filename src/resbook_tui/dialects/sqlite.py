@@ -22,12 +22,13 @@ from peewee import SQL, Select, fn
 
 from ..config import default_database_path
 from ..errors import DatabaseError
-from ..models import Action, BookingEvent, ResourceCapacity, ResourceHold
+from ..models import EVENT_FIELDS, Action, BookingEvent, ResourceCapacity, ResourceHold
 from ..session import ConnectionRegistry, PgSettings
 from ..urls import DatabaseUrl
 from . import sqlite_sql as raw
-from .base import Dialect, Listener, SweepBatch
+from .base import Dialect, Listener, SweepBatch, event_values, insert_event
 from .catalog import HISTORY_TABLE, Catalog, ColumnInfo, ObjectInfo, TableInfo, normalise
+from .compiled import Compiled
 
 # Seconds a SQLite writer waits for another writer before giving up with "database is locked".
 BUSY_TIMEOUT_S = 10
@@ -98,6 +99,8 @@ class _DataVersion:
 class SqliteDialect(Dialect):
     name = "sqlite"
 
+    _insert_event = Compiled(insert_event)
+
     def open(
         self, url: DatabaseUrl, *, read_only: bool, create: bool, settings: PgSettings
     ) -> peewee.Database:
@@ -146,15 +149,15 @@ class SqliteDialect(Dialect):
     def today(self) -> peewee.Node:
         return fn.date("now")
 
-    def plus_minutes(self, moment: peewee.Node, minutes: int) -> peewee.Node:
-        return fn.strftime(raw.STAMP, moment, f"{int(minutes):+d} minutes")
+    def plus_minutes(self, moment: peewee.Node, minutes: int | peewee.Node) -> peewee.Node:
+        return fn.strftime(raw.STAMP, moment, fn.printf("%+d minutes", minutes))
 
     def json_object(self, *pairs: Any) -> peewee.Node:
         return fn.json_object(*pairs)
 
     # ---- locks: BEGIN IMMEDIATE already made this transaction the only writer --------------
 
-    def lock_rows(self, db: peewee.Database, query: peewee.ModelSelect[Any]) -> None:
+    def lock_cells(self, db: peewee.Database, resource_id: int, first: date, last: date) -> None:
         return None
 
     def serialize(self, db: peewee.Database, key: int) -> None:
@@ -172,7 +175,7 @@ class SqliteDialect(Dialect):
     # ---- events and the change feed: other connections poll data_version ------------------
 
     def write_event(self, db: peewee.Database, row: dict[str, Any]) -> None:
-        BookingEvent.insert(row).execute(db)
+        self._insert_event.run(db, self, event_values(row))
 
     def announce(self, db: peewee.Database, payload: str) -> None:
         return None
@@ -211,15 +214,14 @@ class SqliteDialect(Dialect):
             .group_by(hold.resource, hold.date)
         )
         cell = ResourceCapacity
-        returned = (
+        give_back = (
             cell.update(available_capacity=cell.available_capacity + per_cell.c.units)
             .from_(per_cell)
             .where((cell.resource == per_cell.c.resource_id) & (cell.date == per_cell.c.date))
-            .returning(cell.resource, cell.date)
-            .tuples()
-            .execute(db)
+            .returning(cell.resource.concat("/").concat(cell.date))
         )
-        cells = {f"{resource_id}/{day}" for resource_id, day in returned}
+        # The driver's cursor, not Peewee's row objects: thousands of keys per batch.
+        cells = {key for (key,) in db.execute(give_back).fetchall()}
         logged = hold.select(
             peewee.Value(actor),
             peewee.Value(str(Action.HOLD_EXPIRE)),
@@ -231,7 +233,7 @@ class SqliteDialect(Dialect):
             hold.customer_email,
             self.json_object("quantity", hold.quantity, "expires_at", hold.expires_at),
         ).where(batch)
-        BookingEvent.insert_from(logged, _EVENT_COLUMNS).execute(db)
+        BookingEvent.insert_from(logged, list(EVENT_FIELDS)).execute(db)
         expired = hold.update(status="EXPIRED").where(batch).execute(db)
         return SweepBatch(picked, expired, int(units), cells, last_id)
 
@@ -252,19 +254,6 @@ class SqliteDialect(Dialect):
             for script in scripts:
                 self.run_script(scratch, script)
             return _read_catalog(scratch)
-
-
-_EVENT_COLUMNS = [
-    BookingEvent.actor,
-    BookingEvent.action,
-    BookingEvent.entity,
-    BookingEvent.entity_id,
-    BookingEvent.resource_id,
-    BookingEvent.date_from,
-    BookingEvent.date_to,
-    BookingEvent.customer_email,
-    BookingEvent.details,
-]
 
 
 def _file_uri(path: Path, mode: str) -> str:
