@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Any
+from typing import Any, Required, TypedDict, Unpack
 
 import peewee
 from peewee import SQL, fn
@@ -225,6 +225,19 @@ class ResourceAllocation(BaseModel):
         table_name = "resource_allocation"
 
 
+class EventFacts(TypedDict, total=False):
+    """What an audit event says (who says it is the session's actor)."""
+
+    action: Required[Action]
+    entity: Required[str]
+    entity_id: Required[int | None]
+    resource_id: int | None
+    date_from: date | None
+    date_to: date | None
+    email: str | None
+    details: dict[str, Any] | None
+
+
 class BookingEvent(BaseModel):
     id = peewee.BigAutoField()
     occurred_at = UTCDateTimeField()
@@ -242,30 +255,19 @@ class BookingEvent(BaseModel):
         table_name = "booking_event"
 
     @classmethod
-    def row(
-        cls,
-        *,
-        actor: str,
-        action: Action,
-        entity: str,
-        entity_id: int | None,
-        resource_id: int | None = None,
-        date_from: date | None = None,
-        date_to: date | None = None,
-        email: str | None = None,
-        details: dict[str, Any] | None = None,
-    ) -> dict[str, Any]:
+    def row(cls, *, actor: str, **event: Unpack[EventFacts]) -> dict[str, Any]:
         """One event's values (a single date stands for a range of one day)."""
+        date_from = event.get("date_from")
         return {
-            cls.actor.name: actor,
-            cls.action.name: str(action),
-            cls.entity.name: entity,
-            cls.entity_id.name: entity_id,
-            cls.resource_id.name: resource_id,
-            cls.date_from.name: date_from,
-            cls.date_to.name: date_to or date_from,
-            cls.customer_email.name: email,
-            cls.details.name: details or {},
+            "actor": actor,
+            "action": str(event["action"]),
+            "entity": event["entity"],
+            "entity_id": event["entity_id"],
+            "resource_id": event.get("resource_id"),
+            "date_from": date_from,
+            "date_to": event.get("date_to") or date_from,
+            "customer_email": event.get("email"),
+            "details": event.get("details") or {},
         }
 
 

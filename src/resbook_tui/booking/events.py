@@ -7,10 +7,9 @@ that is the dialect's part (``write_event``).
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any, TypedDict
+from typing import TypedDict, Unpack
 
-from ..models import Action, BookingEvent
+from ..models import EVENT_FIELDS, Action, BookingEvent, EventFacts
 from . import search, validate
 from .context import Context, where
 from .records import Event
@@ -29,46 +28,14 @@ class EventFilters(TypedDict, total=False):
     entity_id: int | None
 
 
-_FIELDS = (
-    BookingEvent.id,
-    BookingEvent.occurred_at,
-    BookingEvent.actor,
-    BookingEvent.action,
-    BookingEvent.entity,
-    BookingEvent.entity_id,
-    BookingEvent.resource_id,
-    BookingEvent.date_from,
-    BookingEvent.date_to,
-    BookingEvent.customer_email,
-    BookingEvent.details,
-)
+_FIELDS = (BookingEvent.id, BookingEvent.occurred_at, *EVENT_FIELDS)  # as Event has them
 
 
-def record(
-    ctx: Context,
-    *,
-    action: Action,
-    entity: str,
-    entity_id: int | None,
-    resource_id: int | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    email: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Write one event (and its announcement) inside the caller's transaction."""
-    row = BookingEvent.row(
-        actor=ctx.actor,
-        action=action,
-        entity=entity,
-        entity_id=entity_id,
-        resource_id=resource_id,
-        date_from=date_from,
-        date_to=date_to,
-        email=email,
-        details=details,
-    )
-    ctx.dialect.write_event(ctx.db, row)
+def record(ctx: Context, **event: Unpack[EventFacts]) -> None:
+    """Write one event (and its announcement) inside the caller's transaction. Keywords
+    only: ``action``, ``entity``, ``entity_id`` and, where they apply, ``resource_id``,
+    ``date_from``, ``date_to``, ``email``, ``details``."""
+    ctx.dialect.write_event(ctx.db, BookingEvent.row(actor=ctx.actor, **event))
 
 
 def list_events(

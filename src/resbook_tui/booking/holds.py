@@ -36,12 +36,12 @@ from .rows import hold_from_row
 
 def create_holds(
     ctx: Context,
-    *,
     resource_id: int,
     date_from: date | str,
     date_to: date | str | None,
     quantity: int,
     email: str,
+    *,
     token: str | None = None,
     ttl_minutes: int | None = None,
 ) -> list[Hold]:

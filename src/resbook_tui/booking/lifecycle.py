@@ -92,15 +92,11 @@ def confirm_hold(ctx: Context, hold_id: int, *, order_id: str, line_item_id: str
             "hold": hold_id,
         }
         allocation = allocation_from_row(_ALLOCATE.run(ctx.db, ctx.dialect, values).fetchone())
-        events.record(
+        _record(
             ctx,
-            action=Action.HOLD_CONFIRM,
-            entity="hold",
-            entity_id=hold_id,
-            resource_id=hold.resource_id,
-            date_from=hold.date,
-            email=hold.customer_email,
-            details={
+            Action.HOLD_CONFIRM,
+            hold,
+            {
                 "allocation_id": allocation.id,
                 "order_id": order_id,
                 "line_item_id": line_item_id,
@@ -116,16 +112,7 @@ def release_hold(ctx: Context, hold_id: int) -> Hold:
     with ctx.write():
         hold = _transition(ctx, hold_id, "release")
         _give_back(ctx, hold.resource_id, hold.date, hold.quantity)
-        events.record(
-            ctx,
-            action=Action.HOLD_RELEASE,
-            entity="hold",
-            entity_id=hold.id,
-            resource_id=hold.resource_id,
-            date_from=hold.date,
-            email=hold.customer_email,
-            details={"quantity": hold.quantity},
-        )
+        _record(ctx, Action.HOLD_RELEASE, hold, {"quantity": hold.quantity})
     return hold
 
 
@@ -135,17 +122,23 @@ def extend_hold(ctx: Context, hold_id: int, minutes: int) -> Hold:
     minutes = validate.minutes(minutes)
     with ctx.write():
         hold = _transition(ctx, hold_id, "extend", minutes=minutes)
-        events.record(
-            ctx,
-            action=Action.HOLD_EXTEND,
-            entity="hold",
-            entity_id=hold.id,
-            resource_id=hold.resource_id,
-            date_from=hold.date,
-            email=hold.customer_email,
-            details={"minutes": minutes, "expires_at": hold.expires_at.isoformat()},
-        )
+        details = {"minutes": minutes, "expires_at": hold.expires_at.isoformat()}
+        _record(ctx, Action.HOLD_EXTEND, hold, details)
     return hold
+
+
+def _record(ctx: Context, action: Action, hold: Hold, details: dict[str, Any]) -> None:
+    """The event of a hold's transition, about the hold, its cell and its customer."""
+    events.record(
+        ctx,
+        action=action,
+        entity="hold",
+        entity_id=hold.id,
+        resource_id=hold.resource_id,
+        date_from=hold.date,
+        email=hold.customer_email,
+        details=details,
+    )
 
 
 def _transition_refusal(ctx: Context, hold_id: int, verb: str) -> BookingError:

@@ -249,16 +249,10 @@ class Booking:
         token: str | None = None,
         ttl_minutes: int | None = None,
     ) -> Hold:
-        return holds.create_holds(
-            self.ctx,
-            resource_id=resource_id,
-            date_from=date,
-            date_to=None,
-            quantity=quantity,
-            email=email,
-            token=token,
-            ttl_minutes=ttl_minutes,
-        )[0]
+        only = holds.create_holds(
+            self.ctx, resource_id, date, None, quantity, email, token=token, ttl_minutes=ttl_minutes
+        )
+        return only[0]
 
     @_api
     def create_holds(
@@ -275,11 +269,11 @@ class Booking:
         """One hold per date of the range, all or nothing."""
         return holds.create_holds(
             self.ctx,
-            resource_id=resource_id,
-            date_from=date_from,
-            date_to=date_to,
-            quantity=quantity,
-            email=email,
+            resource_id,
+            date_from,
+            date_to,
+            quantity,
+            email,
             token=token,
             ttl_minutes=ttl_minutes,
         )
