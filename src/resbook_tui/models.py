@@ -13,32 +13,14 @@ unbound model leaves that to the database the query runs on.)
 from __future__ import annotations
 
 from datetime import date
-from enum import StrEnum
-from typing import Any, Required, TypedDict, Unpack
+from typing import Any, Unpack
 
 import peewee
 from peewee import SQL, fn
 
+from .audit import Action as Action  # the audit vocabulary is named from here too
+from .audit import EventFacts as EventFacts
 from .fields import JSONTextField, UTCDateTimeField
-
-
-class Action(StrEnum):
-    """Every audit action resbook writes to ``booking_event.action``."""
-
-    HOLD_CREATE = "hold.create"
-    HOLD_CONFIRM = "hold.confirm"
-    HOLD_RELEASE = "hold.release"
-    HOLD_EXTEND = "hold.extend"
-    HOLD_EXPIRE = "hold.expire"
-    ALLOCATION_CANCEL = "allocation.cancel"
-    RESOURCE_ADD = "resource.add"
-    RESOURCE_EDIT = "resource.edit"
-    RESOURCE_ACTIVATE = "resource.activate"
-    RESOURCE_DEACTIVATE = "resource.deactivate"
-    CAPACITY_SET = "capacity.set"
-    BLACKOUT_ADD = "blackout.add"
-    BLACKOUT_REMOVE = "blackout.remove"
-    SEED = "seed"
 
 
 class BaseModel(peewee.Model):
@@ -223,19 +205,6 @@ class ResourceAllocation(BaseModel):
 
     class Meta:
         table_name = "resource_allocation"
-
-
-class EventFacts(TypedDict, total=False):
-    """What an audit event says (who says it is the session's actor)."""
-
-    action: Required[Action]
-    entity: Required[str]
-    entity_id: Required[int | None]
-    resource_id: int | None
-    date_from: date | None
-    date_to: date | None
-    email: str | None
-    details: dict[str, Any] | None
 
 
 class BookingEvent(BaseModel):

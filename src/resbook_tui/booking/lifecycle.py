@@ -15,8 +15,7 @@ from typing import Any
 
 import peewee
 
-from ..dialects import Dialect
-from ..dialects.compiled import Compiled, SlotMaker
+from ..dialects.compiled import Clock, Compiled, SlotMaker
 from ..models import ALLOCATION_FIELDS, HOLD_FIELDS, Action, ResourceAllocation, ResourceCapacity
 from ..models import ResourceHold as Row
 from . import events, validate
@@ -26,7 +25,7 @@ from .records import Allocation, Hold
 from .rows import allocation_from_row, hold_from_row
 
 
-def _active(p: SlotMaker, dialect: Dialect, *, unexpired: bool) -> peewee.ColumnBase:
+def _active(p: SlotMaker, dialect: Clock, *, unexpired: bool) -> peewee.ColumnBase:
     """The hold ``p("hold")`` while it is ACTIVE (and, if asked, unexpired)."""
     rule = (Row.id == p("hold")) & (Row.status == "ACTIVE")
     return rule & (Row.expires_at > dialect.now()) if unexpired else rule

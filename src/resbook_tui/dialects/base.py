@@ -39,7 +39,7 @@ from ..models import (
 from ..session import PgSettings
 from ..urls import DatabaseUrl
 from .catalog import Catalog
-from .compiled import Compiled, SlotMaker
+from .compiled import Clock, Compiled, SlotMaker
 
 HoldRow = tuple[Any, ...]  # one hold's values in HOLD_FIELDS order
 
@@ -111,7 +111,7 @@ def event_values(row: dict[str, Any]) -> dict[str, Any]:
     return {f.name: f.db_value(row[f.name]) for f in EVENT_FIELDS}
 
 
-def insert_event(p: SlotMaker, dialect: Dialect | None = None) -> peewee.ModelInsert:
+def insert_event(p: SlotMaker, dialect: Clock | None = None) -> peewee.ModelInsert:
     """One event row, with a slot for each value (see ``event_values``)."""
     return BookingEvent.insert({f: p(f.name) for f in EVENT_FIELDS})
 

@@ -11,14 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import peewee
 
-if TYPE_CHECKING:
-    from .base import Dialect
-
 SlotMaker = Callable[[str], peewee.Node]
+
+
+class Clock(Protocol):
+    """The part of a dialect a compiled query may use: the database clock."""
+
+    def now(self) -> peewee.Node: ...
+
+    def today(self) -> peewee.Node: ...
+
+    def plus_minutes(self, moment: peewee.Node, minutes: int | peewee.Node) -> peewee.Node: ...
 
 
 @dataclass(frozen=True)
@@ -38,18 +45,18 @@ class Compiled:
     """``build(slot, dialect)`` makes the query; ``run(db, dialect, values)`` binds
     ``values`` by slot name (``dialect`` is ``db``'s: the query may use its clock)."""
 
-    def __init__(self, build: Callable[[SlotMaker, Dialect], peewee.Query]) -> None:
+    def __init__(self, build: Callable[[SlotMaker, Clock], peewee.Query]) -> None:
         self._build = build
         self._rendered: dict[type[peewee.Database], tuple[str, list[Any]]] = {}
 
-    def sql(self, db: peewee.Database, dialect: Dialect) -> tuple[str, list[Any]]:
+    def sql(self, db: peewee.Database, dialect: Clock) -> tuple[str, list[Any]]:
         kind = type(db)
         if kind not in self._rendered:  # a race renders it twice, to the same text
             sql, params = db.get_sql_context().sql(self._build(slot, dialect)).query()
             self._rendered[kind] = (str(sql), list(params))
         return self._rendered[kind]
 
-    def run(self, db: peewee.Database, dialect: Dialect, values: Mapping[str, Any]) -> Any:
+    def run(self, db: peewee.Database, dialect: Clock, values: Mapping[str, Any]) -> Any:
         """The driver's cursor (rows as the driver gives them)."""
         sql, params = self.sql(db, dialect)
         bound = [values[p.name] if isinstance(p, Slot) else p for p in params]

@@ -35,7 +35,7 @@ from .base import (
     insert_event,
 )
 from .catalog import HISTORY_TABLE, Catalog, ColumnInfo, ObjectInfo, TableInfo, normalise
-from .compiled import Compiled, SlotMaker
+from .compiled import Clock, Compiled, SlotMaker
 
 CONNECT_TIMEOUT_S = 5
 CHANNEL = raw.CHANNEL
@@ -101,7 +101,7 @@ def _select(db: peewee.Database, *columns: peewee.Node) -> tuple[Any, ...]:
     return row
 
 
-def _insert_and_announce(p: SlotMaker, dialect: Dialect) -> peewee.Query:
+def _insert_and_announce(p: SlotMaker, dialect: Clock) -> peewee.Query:
     """One round trip: insert the event and announce it from the inserted row."""
     event = BookingEvent
     e = (

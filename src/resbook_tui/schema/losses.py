@@ -14,16 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import peewee
 from peewee import SQL, fn
 
 from .. import dialects
 from ..errors import EXIT_INVALID, ResbookError
-
-if TYPE_CHECKING:
-    from .migrations import Migration
 
 _DECLARED = re.compile(r"^\s*--\s*loses:\s*(?P<what>.*)$", re.IGNORECASE | re.MULTILINE)
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
@@ -65,15 +61,6 @@ class DataLossError(ResbookError):
             + "); nothing was reverted. Back it up, then run again with --force"
         )
         self.losses = losses
-
-
-@dataclass(frozen=True)
-class DownPlan:
-    """What ``down`` would do: the migrations it reverts, newest first, and what goes."""
-
-    migrations: list[Migration]
-    losses: list[Loss]
-    target: int
 
 
 def declared_losses(down_sql: str) -> list[str]:

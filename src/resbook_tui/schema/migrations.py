@@ -22,7 +22,7 @@ from ..db import database_errors, describe, scrubbed
 from ..dialects.catalog import HISTORY_TABLE
 from ..errors import BusyError, DatabaseError, MigrationError, ResbookError
 from ..session import classify
-from .losses import DataLossError, DownPlan, count_losses, declared_losses
+from .losses import DataLossError, Loss, count_losses, declared_losses
 
 __all__ = [
     "ADVISORY_LOCK_KEY",
@@ -58,6 +58,15 @@ class Migration:
     def losses(self) -> list[str]:
         """The tables and table.columns its down script destroys (losses.py)."""
         return declared_losses(self.down_sql or "")
+
+
+@dataclass(frozen=True)
+class DownPlan:
+    """What ``down`` would do: the migrations it reverts, newest first, and what goes."""
+
+    migrations: list[Migration]
+    losses: list[Loss]
+    target: int
 
 
 @dataclass(frozen=True)
