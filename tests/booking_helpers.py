@@ -46,7 +46,7 @@ def refused(bk: Booking, code: str) -> Iterator[pytest.ExceptionInfo[BookingErro
 
 def past_sql(bk: Booking, minutes: int = 1) -> str:
     """An SQL expression for the database clock ``minutes`` ago."""
-    if bk.ctx.is_pg:
+    if bk.dialect == "postgresql":
         return f"now() - interval '{int(minutes)} minutes'"
     return f"strftime('%Y-%m-%d %H:%M:%f', 'now', '-{int(minutes)} minutes')"
 
@@ -54,7 +54,7 @@ def past_sql(bk: Booking, minutes: int = 1) -> str:
 def expire(bk: Booking, *hold_ids: int, minutes: int = 1) -> None:
     """Move holds' expiry into the past (time passing), without touching their status."""
     for hold_id in hold_ids:
-        p = "%s" if bk.ctx.is_pg else "?"
+        p = "%s" if bk.dialect == "postgresql" else "?"
         bk.db.execute_sql(
             f"UPDATE resource_hold SET expires_at = {past_sql(bk, minutes)} WHERE id = {p}",
             (hold_id,),

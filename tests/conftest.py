@@ -19,7 +19,6 @@ import psycopg2
 import pytest
 
 from resbook_tui.db import open_database
-from resbook_tui.models import bind
 from resbook_tui.schema.migrations import Migrator
 
 PG_ENV = "RESBOOK_TEST_POSTGRES_URL"
@@ -117,9 +116,8 @@ def empty_db(db_url: str) -> Iterator[peewee.Database]:
 
 @pytest.fixture
 def db(empty_db: peewee.Database) -> peewee.Database:
-    """A database with every migration applied and the models bound to it."""
+    """A database with every migration applied."""
     Migrator(empty_db).up()
-    bind(empty_db)
     return empty_db
 
 
@@ -128,7 +126,6 @@ def pg_db(pg_url: str) -> Iterator[peewee.Database]:
     """A migrated PostgreSQL database, for tests about PostgreSQL alone."""
     db = open_database(pg_url)
     Migrator(db).up()
-    bind(db)
     try:
         yield db
     finally:

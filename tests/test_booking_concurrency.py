@@ -27,10 +27,10 @@ EMAIL = "ana@example.com"
 BARRIER_TIMEOUT_S = 60  # a safety net against a hang, never a synchronisation device
 
 
-def attempt(call: Callable[..., Any], *args: Any) -> Any:
+def attempt(call: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     """The call's result, or the code of the BookingError it raised."""
     try:
-        return call(*args)
+        return call(*args, **kwargs)
     except BookingError as exc:
         return exc.code
 
@@ -469,7 +469,7 @@ def test_random_mixed_operations_keep_the_books_balanced(pg_url, pg_db):
             some_hold = rng.choice(hold_ids) if hold_ids else 0
             if op == "hold":
                 token = f"tok-{rng.randrange(20)}" if rng.random() < 0.3 else None
-                out = attempt(wbk.create_hold, rid, day, rng.randint(1, 3), EMAIL, token)
+                out = attempt(wbk.create_hold, rid, day, rng.randint(1, 3), EMAIL, token=token)
                 if isinstance(out, Hold) and not out.replay:
                     hold_ids.append(out.id)
             elif op == "range":

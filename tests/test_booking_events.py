@@ -165,7 +165,7 @@ def test_events_limit_and_after_id_page_through(w):
 
 def _break_audit_trail(bk: Booking) -> None:
     """From now on every event insert fails inside the database."""
-    if bk.ctx.is_pg:
+    if bk.dialect == "postgresql":
         bk.db.execute_sql(
             "CREATE FUNCTION refuse_event() RETURNS trigger LANGUAGE plpgsql AS "
             "$$ BEGIN RAISE EXCEPTION 'audit trail unavailable'; END; $$"

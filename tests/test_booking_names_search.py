@@ -120,7 +120,7 @@ def test_the_database_refuses_a_duplicate_that_skips_booking(db):
         db.execute_sql("INSERT INTO resource (name, type) VALUES ('FIELD OF LIGHT ', 'TOUR')")
     db.execute_sql(
         "INSERT INTO resource (name, type, is_active) VALUES ('field of light', 'TOUR', "
-        + ("FALSE" if bk.ctx.is_pg else "0")
+        + ("FALSE" if bk.dialect == "postgresql" else "0")
         + ")"
     )
 

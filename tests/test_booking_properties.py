@@ -139,7 +139,7 @@ class BookingMachine(RuleBasedStateMachine):
         """create_hold: one date."""
 
         def call() -> list[Hold]:
-            return [self.bk.create_hold(self.rids[r], self.day(n), quantity, email, token)]
+            return [self.bk.create_hold(self.rids[r], self.day(n), quantity, email, token=token)]
 
         self.create(r, n, n, quantity, email, token, call)
 
@@ -159,7 +159,7 @@ class BookingMachine(RuleBasedStateMachine):
 
         def call() -> list[Hold]:
             return self.bk.create_holds(
-                self.rids[r], self.day(first), self.day(last), quantity, email, token
+                self.rids[r], self.day(first), self.day(last), quantity, email, token=token
             )
 
         self.create(r, first, last, quantity, email, token, call)

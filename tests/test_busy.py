@@ -300,13 +300,13 @@ def test_a_sqlite_writer_held_past_the_busy_timeout_is_busy(sqlite_url, monkeypa
     """SQLite's own lock wait (busy_timeout) ends in the same "busy, try again" refusal."""
     import sqlite3
 
-    import resbook_tui.db as dbmodule
+    import resbook_tui.dialects.sqlite as sqlite_dialect
     from resbook_tui.schema.migrations import Migrator
 
     setup = open_database(sqlite_url)
     Migrator(setup).up()
     w = make_world(setup)
-    monkeypatch.setattr(dbmodule, "SQLITE_BUSY_TIMEOUT_S", 0.2)
+    monkeypatch.setattr(sqlite_dialect, "BUSY_TIMEOUT_S", 0.2)
     bk = Booking.connect(sqlite_url)
     locker = sqlite3.connect(sqlite_url.removeprefix("sqlite:///"), isolation_level=None)
     locker.execute("BEGIN IMMEDIATE")

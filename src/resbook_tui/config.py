@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from pathlib import Path
-
-import typer
 
 from .errors import ConfigError
 from .text import control_characters
@@ -35,9 +34,24 @@ MAX_ACTOR_LENGTH = 200
 _WHOLE_NUMBER = re.compile(r"\d+")
 
 
+APP_NAME = "resbook"
+
+
 def app_dir() -> Path:
-    """The per-user directory resbook keeps its default database in."""
-    return Path(typer.get_app_dir("resbook"))
+    """The per-user directory resbook keeps its files in (the default database, the TUI's
+    settings and screenshots).
+
+    The rule of click's ``get_app_dir(roaming=True)``, which resbook used before, so the
+    files stay where they were: the roaming profile on Windows, Application Support on
+    macOS, the XDG config directory elsewhere.
+    """
+    if sys.platform.startswith("win"):
+        base = os.environ.get("APPDATA") or os.environ.get("LOCALAPPDATA")
+        return Path(base or Path.home()) / APP_NAME
+    if sys.platform == "darwin":
+        return Path.home() / "Library" / "Application Support" / APP_NAME
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / APP_NAME
 
 
 def default_database_path() -> Path:

@@ -2,8 +2,8 @@
 
 The booking API rightly cannot create a hold that is already expired (a TTL is at least a
 minute, counted from the database clock), so the demo cannot show EXPIRED holds on its
-first run without this. It is demo data shaping, kept out of ``booking/`` and ``tui/``, and
-refuses anything but SQLite, which is all ``resbook demo`` builds.
+first run without this. It is demo data shaping, kept out of ``booking/`` and ``tui/``;
+only ``resbook demo`` (and the tests' demo data) use it.
 """
 
 from __future__ import annotations
@@ -12,30 +12,26 @@ from collections.abc import Sequence
 
 import peewee
 
-from .db import SQLITE, database_errors, dialect
-from .errors import ConfigError
-
-_STAMP = "strftime('%Y-%m-%d %H:%M:%f', 'now', ?)"
+from . import dialects
+from .db import database_errors
+from .models import Action, BookingEvent, ResourceHold
 
 
 def backdate_holds(db: peewee.Database, hold_ids: Sequence[int], minutes_ago: int) -> None:
     """Make these holds (and their creation events) look ``minutes_ago`` minutes old,
     already past their expiry. Only ever used on a demo database."""
-    if dialect(db) != SQLITE:
-        raise ConfigError("backdating holds is for SQLite demo databases only")
     if not hold_ids:
         return
-    marks = ", ".join("?" * len(hold_ids))
-    created = f"-{int(minutes_ago)} minutes"
-    expired = f"-{max(int(minutes_ago) - 30, 1)} minutes"
+    clock = dialects.of(db)
+    created = clock.minutes_from_now(-int(minutes_ago))
+    expired = clock.minutes_from_now(-max(int(minutes_ago) - 30, 1))
+    hold, event = ResourceHold, BookingEvent
     with database_errors(db), db.atomic():
-        db.execute_sql(
-            f"UPDATE resource_hold SET created_at = {_STAMP}, expires_at = {_STAMP} "
-            f"WHERE id IN ({marks}) AND status = 'ACTIVE'",
-            (created, expired, *hold_ids),
-        )
-        db.execute_sql(
-            f"UPDATE booking_event SET occurred_at = {_STAMP} "
-            f"WHERE entity = 'hold' AND action = 'hold.create' AND entity_id IN ({marks})",
-            (created, *hold_ids),
-        )
+        hold.update(created_at=created, expires_at=expired).where(
+            hold.id.in_(list(hold_ids)) & (hold.status == "ACTIVE")
+        ).execute(db)
+        event.update(occurred_at=created).where(
+            (event.entity == "hold")
+            & (event.action == str(Action.HOLD_CREATE))
+            & event.entity_id.in_(list(hold_ids))
+        ).execute(db)

@@ -51,3 +51,9 @@ class BusyError(ResbookError):
 
     exit_code = EXIT_BUSY
     code = "busy"
+
+
+class MigrationError(ResbookError):
+    """A migration cannot be applied or reverted as asked (exit 1)."""
+
+    code = "migration_error"

@@ -1,7 +1,8 @@
 """What every database connection is made to be, and what its errors mean.
 
-resbook sets a session up itself right after connecting and then reads the settings back
-(``SHOW`` / ``PRAGMA``), so no URL option or environment variable decides them:
+resbook sets a session up itself right after connecting (each dialect does, in
+``dialects/``) and then reads the settings back, so no URL option or environment variable
+decides them:
 - UTC, so "today" and every timestamp mean the same on every machine;
 - READ COMMITTED on PostgreSQL (the engine's conditional UPDATEs are written for it);
 - read-only when asked, checked, so a read-only session cannot be talked into writing;
@@ -11,13 +12,10 @@ resbook sets a session up itself right after connecting and then reads the setti
 
 from __future__ import annotations
 
-import sqlite3
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
-
-from psycopg2.extensions import TRANSACTION_STATUS_ACTIVE
 
 from .config import lock_timeout_ms, statement_timeout_ms
 from .errors import BusyError, DatabaseError, ResbookError
@@ -48,48 +46,17 @@ def pg_settings(read_only: bool) -> PgSettings:
     return PgSettings(read_only, lock_timeout_ms(), statement_timeout_ms())
 
 
-def set_up_postgresql(conn: Any, settings: PgSettings) -> None:
-    """Set the session up and check that it took; DatabaseError if the server disagrees."""
-    read_only = "on" if settings.read_only else "off"
-    with conn.cursor() as cur:
-        # peewee's connections are in autocommit, so these are session settings.
-        statements = [
-            "SET TIME ZONE 'UTC'",
-            "SET default_transaction_isolation = 'read committed'",
-            f"SET lock_timeout = {int(settings.lock_timeout_ms)}",
-            f"SET statement_timeout = {int(settings.statement_timeout_ms)}",
-        ]
-        if settings.read_only:
-            # A writable session keeps whatever the server or role says (a replica stays
-            # read-only); a read-only one is made read-only whatever anyone said.
-            statements.append("SET default_transaction_read_only = on")
-        cur.execute("; ".join(statements))
-        cur.execute(
-            "SELECT current_setting('TimeZone'), current_setting('default_transaction_read_only'), "
-            "current_setting('default_transaction_isolation')"
-        )
-        zone, session_read_only, isolation = cur.fetchone()
-    if zone not in ("UTC", "Etc/UTC"):
-        raise DatabaseError(f"the session time zone is {zone!r}, not UTC; resbook cannot run")
-    if settings.read_only and session_read_only != read_only:
-        raise DatabaseError("the session could not be made read-only; resbook will not use it")
-    if isolation != "read committed":
-        raise DatabaseError(f"the session isolation is {isolation!r}, not read committed")
-
-
-def set_up_sqlite(conn: sqlite3.Connection, read_only: bool) -> None:
-    """SQLite's clock is UTC already; a read-only connection must report query_only."""
-    if read_only and conn.execute("PRAGMA query_only").fetchone()[0] != 1:
-        raise DatabaseError("the SQLite connection could not be made read-only")
-
-
 class ConnectionRegistry:
     """The open connections of one Database, by the thread that opened them, so another
-    thread (the TUI's, on quit) can cancel what they are running."""
+    thread (the TUI's, on quit) can cancel what they are running.
 
-    def __init__(self) -> None:
+    ``stop(conn)`` is the driver's way to stop a running statement (it returns False when
+    the connection has nothing to stop)."""
+
+    def __init__(self, stop: Callable[[Any], bool]) -> None:
         self._lock = threading.Lock()
         self._by_thread: dict[int, Any] = {}
+        self._stop = stop
 
     def add(self, conn: Any) -> None:
         with self._lock:
@@ -115,23 +82,12 @@ class ConnectionRegistry:
         asked = 0
         for conn in targets:
             try:
-                if isinstance(conn, sqlite3.Connection):
-                    conn.interrupt()
-                elif not getattr(conn, "closed", 0) and _running(conn):
-                    conn.cancel()
-                else:
+                if not self._stop(conn):
                     continue
             except Exception:  # noqa: BLE001 - a connection closing meanwhile has nothing to stop
                 continue
             asked += 1
         return asked
-
-
-def _running(conn: Any) -> bool:
-    """Whether a psycopg2 connection has a command in progress (read from libpq's state,
-    no network). Only those are cancelled: a cancel request is a connection of its own,
-    and psycopg2 holds the GIL while it is made."""
-    return bool(conn.info.transaction_status == TRANSACTION_STATUS_ACTIVE)
 
 
 def first_line(exc: BaseException) -> str:

@@ -15,16 +15,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import sys
 import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from .config import app_dir
 from .text import has_control_characters
 
-APP_NAME = "resbook"
 FILE_NAME = "settings.json"
 THEMES = ("textual-dark", "textual-light")
 DEFAULT_THEME = "textual-dark"
@@ -48,21 +47,6 @@ class Settings:
             return self
         kept = [entry for entry in self.command_history if entry != line]
         return replace(self, command_history=(*kept, line)[-HISTORY_LIMIT:])
-
-
-def app_dir() -> Path:
-    """Where ``config.app_dir`` (``typer.get_app_dir``) puts resbook's files, without Typer.
-
-    The same rule as click's ``get_app_dir(roaming=True)``: the roaming profile on Windows,
-    Application Support on macOS, the XDG config directory elsewhere.
-    """
-    if sys.platform.startswith("win"):
-        base = os.environ.get("APPDATA") or os.environ.get("LOCALAPPDATA")
-        return Path(base or Path.home()) / APP_NAME
-    if sys.platform == "darwin":
-        return Path.home() / "Library" / "Application Support" / APP_NAME
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / APP_NAME
 
 
 def settings_path() -> Path:

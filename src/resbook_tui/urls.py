@@ -46,10 +46,6 @@ class DatabaseUrl:
     def masked(self) -> str:
         return mask_url(self.raw)
 
-    @property
-    def secrets(self) -> list[str]:
-        return url_secrets(self.raw)
-
 
 def _mask_options(value: str) -> str:
     return _SECRET_SETTING.sub(lambda m: m["name"] + MASK, value)

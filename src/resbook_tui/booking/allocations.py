@@ -4,42 +4,46 @@ from __future__ import annotations
 
 from datetime import date
 
+from peewee import JOIN
+
+from ..models import ALLOCATION_FIELDS, Action, ResourceCapacity, ResourceHold
+from ..models import ResourceAllocation as Row
 from . import events, search, validate
-from .context import Context, Where
+from .context import Context, where
 from .errors import not_found
-from .lifecycle import give_back
 from .records import Allocation
-from .rows import ALLOCATION_COLUMNS, allocation_from_row
+from .rows import allocation_from_row
 
 
 def cancel_allocation(ctx: Context, allocation_id: int) -> Allocation:
     """Remove a confirmed booking and give its units back; the event keeps its record."""
     allocation_id = validate.ident(allocation_id, "allocation")
     with ctx.write():
-        row = ctx.one(
-            f"DELETE FROM resource_allocation WHERE id = ? RETURNING {ALLOCATION_COLUMNS}",
-            (allocation_id,),
-        )
+        deleted = Row.delete().where(Row.id == allocation_id).returning(*ALLOCATION_FIELDS)
+        row = next(iter(deleted.tuples().execute(ctx.db)), None)
         if row is None:
             raise not_found("allocation", allocation_id)
         allocation = allocation_from_row(row)
-        give_back(ctx, allocation.resource_id, allocation.date, allocation.quantity)
+        give_back = ResourceCapacity.give_back(
+            allocation.resource_id, allocation.date, allocation.quantity
+        )
+        give_back.execute(ctx.db)
         email = None
         if allocation.hold_id is not None:
-            found = ctx.one(
-                "SELECT customer_email FROM resource_hold WHERE id = ?", (allocation.hold_id,)
+            email = (
+                ResourceHold.select(ResourceHold.customer_email)
+                .where(ResourceHold.id == allocation.hold_id)
+                .scalar(ctx.db)
             )
-            email = found[0] if found else None
         events.record(
             ctx,
-            "allocation.cancel",
-            "allocation",
-            allocation.id,
-            allocation.resource_id,
-            allocation.date,
-            None,
-            email,
-            {
+            action=Action.ALLOCATION_CANCEL,
+            entity="allocation",
+            entity_id=allocation.id,
+            resource_id=allocation.resource_id,
+            date_from=allocation.date,
+            email=email,
+            details={
                 "order_id": allocation.order_id,
                 "line_item_id": allocation.line_item_id,
                 "quantity": allocation.quantity,
@@ -51,13 +55,13 @@ def cancel_allocation(ctx: Context, allocation_id: int) -> Allocation:
 
 def list_allocations(
     ctx: Context,
+    *,
     order_id: str | None = None,
     resource_id: int | None = None,
     email: str | None = None,
     limit: int | None = None,
     date_from: date | None = None,
     date_to: date | None = None,
-    *,
     email_contains: str | None = None,
 ) -> list[Allocation]:
     """Allocations by date; ``email`` (the whole address) or ``email_contains`` (any part
@@ -69,33 +73,26 @@ def list_allocations(
     limit = validate.limit(limit)
     date_from = validate.optional_day(date_from, "start date")
     date_to = validate.optional_day(date_to, "end date")
-    where = (
-        Where()
-        .add("a.date >= ?", date_from)
-        .add("a.date <= ?", date_to)
-        .add("a.order_id = ?", order_id)
-        .add("a.resource_id = ?", resource_id)
-        .add("h.customer_email = ?", email)
-        .add(search.like("h.customer_email"), search.contains(email_contains))
-    )
-    columns = ", ".join(f"a.{c.strip()}" for c in ALLOCATION_COLUMNS.split(","))
-    sql = (
-        f"SELECT {columns} FROM resource_allocation a "
-        f"LEFT JOIN resource_hold h ON h.id = a.hold_id WHERE {where.sql} "
-        "ORDER BY a.date, a.id"
-    )
+    hold = ResourceHold
+    query = where(
+        Row.select(*ALLOCATION_FIELDS).join(hold, JOIN.LEFT_OUTER, on=(hold.id == Row.hold)),
+        (Row.date >= date_from) if date_from else None,
+        (Row.date <= date_to) if date_to else None,
+        (Row.order_id == order_id) if order_id else None,
+        (Row.resource == resource_id) if resource_id is not None else None,
+        (hold.customer_email == email) if email else None,
+        search.matching(hold.customer_email, email_contains),
+    ).order_by(Row.date, Row.id)
     if limit is not None:
-        sql += f" LIMIT {int(limit)}"
+        query = query.limit(limit)
     with ctx.read():
-        return [allocation_from_row(r) for r in ctx.all(sql, where.params)]
+        return [allocation_from_row(r) for r in query.tuples().execute(ctx.db)]
 
 
 def get_allocation(ctx: Context, allocation_id: int) -> Allocation:
     allocation_id = validate.ident(allocation_id, "allocation")
     with ctx.read():
-        row = ctx.one(
-            f"SELECT {ALLOCATION_COLUMNS} FROM resource_allocation WHERE id = ?", (allocation_id,)
-        )
+        row = Row.select(*ALLOCATION_FIELDS).where(Row.id == allocation_id).tuples().first(ctx.db)
     if row is None:
         raise not_found("allocation", allocation_id)
     return allocation_from_row(row)

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 
+from ..models import (
+    ALLOCATION_FIELDS,
+    BLACKOUT_FIELDS,
+    HOLD_FIELDS,
+    Action,
+    Resource,
+    ResourceAllocation,
+    ResourceHold,
+)
+from ..models import ResourceBlackout as Row
 from . import events, validate
-from .context import Context, Where, as_date, as_time
+from .context import Context, where
 from .errors import not_found
 from .records import Blackout, BlackoutResult
-from .rows import ALLOCATION_COLUMNS, HOLD_COLUMNS, allocation_from_row, hold_from_row
-
-_COLUMNS = "id, resource_id, start_date, end_date, reason, created_at"
-
-
-def _blackout(row: tuple) -> Blackout:
-    return Blackout(row[0], row[1], as_date(row[2]), as_date(row[3]), row[4], as_time(row[5]))
+from .rows import allocation_from_row, blackout_from_row, hold_from_row
 
 
 def add_blackout(
@@ -26,44 +30,49 @@ def add_blackout(
     first, last = validate.date_range(date_from, date_to)
     reason = validate.required_text(reason, "reason")
     with ctx.write():
-        if (
-            ctx.one("SELECT 1 FROM resource WHERE id = ? AND deleted_at IS NULL", (resource_id,))
-            is None
-        ):
+        live = (Resource.id == resource_id) & Resource.live()
+        if not Resource.select().where(live).exists(ctx.db):
             raise not_found("resource", resource_id)
         # Holds take these cell locks too, so none can slip in unreported.
         ctx.lock_cells(resource_id, first, last)
-        blackout = _blackout(
-            ctx.one(
-                f"INSERT INTO resource_blackout (resource_id, start_date, end_date, reason) "
-                f"VALUES (?, ?, ?, ?) RETURNING {_COLUMNS}",
-                (resource_id, first, last, reason),
-            )
-        )
+        inserted = Row.insert(
+            {
+                Row.resource: resource_id,
+                Row.start_date: first,
+                Row.end_date: last,
+                Row.reason: reason,
+            }
+        ).returning(*BLACKOUT_FIELDS)
+        blackout = blackout_from_row(inserted.tuples().execute(ctx.db)[0])
+        hold, allocation = ResourceHold, ResourceAllocation
         holds = tuple(
             hold_from_row(r)
-            for r in ctx.all(
-                f"SELECT {HOLD_COLUMNS} FROM resource_hold WHERE resource_id = ? AND status = "
-                "'ACTIVE' AND date BETWEEN ? AND ? ORDER BY date, id",
-                (resource_id, first, last),
+            for r in hold.select(*HOLD_FIELDS)
+            .where(
+                (hold.resource == resource_id)
+                & (hold.status == "ACTIVE")
+                & hold.date.between(first, last)
             )
+            .order_by(hold.date, hold.id)
+            .tuples()
+            .execute(ctx.db)
         )
         allocations = tuple(
             allocation_from_row(r)
-            for r in ctx.all(
-                f"SELECT {ALLOCATION_COLUMNS} FROM resource_allocation WHERE resource_id = ? "
-                "AND date BETWEEN ? AND ? ORDER BY date, id",
-                (resource_id, first, last),
-            )
+            for r in allocation.select(*ALLOCATION_FIELDS)
+            .where((allocation.resource == resource_id) & allocation.date.between(first, last))
+            .order_by(allocation.date, allocation.id)
+            .tuples()
+            .execute(ctx.db)
         )
         events.record(
             ctx,
-            "blackout.add",
-            "blackout",
-            blackout.id,
-            resource_id,
-            first,
-            last,
+            action=Action.BLACKOUT_ADD,
+            entity="blackout",
+            entity_id=blackout.id,
+            resource_id=resource_id,
+            date_from=first,
+            date_to=last,
             details={
                 "reason": reason,
                 "active_holds": [h.id for h in holds],
@@ -76,20 +85,19 @@ def add_blackout(
 def remove_blackout(ctx: Context, blackout_id: int) -> Blackout:
     blackout_id = validate.ident(blackout_id, "blackout")
     with ctx.write():
-        row = ctx.one(
-            f"DELETE FROM resource_blackout WHERE id = ? RETURNING {_COLUMNS}", (blackout_id,)
-        )
+        deleted = Row.delete().where(Row.id == blackout_id).returning(*BLACKOUT_FIELDS)
+        row = next(iter(deleted.tuples().execute(ctx.db)), None)
         if row is None:
             raise not_found("blackout", blackout_id)
-        blackout = _blackout(row)
+        blackout = blackout_from_row(row)
         events.record(
             ctx,
-            "blackout.remove",
-            "blackout",
-            blackout.id,
-            blackout.resource_id,
-            blackout.start_date,
-            blackout.end_date,
+            action=Action.BLACKOUT_REMOVE,
+            entity="blackout",
+            entity_id=blackout.id,
+            resource_id=blackout.resource_id,
+            date_from=blackout.start_date,
+            date_to=blackout.end_date,
             details={"reason": blackout.reason},
         )
     return blackout
@@ -105,15 +113,11 @@ def list_blackouts(
     resource_id = validate.optional_ident(resource_id, "resource")
     date_from = validate.optional_day(date_from, "start date")
     date_to = validate.optional_day(date_to, "end date")
-    where = (
-        Where()
-        .add("resource_id = ?", resource_id)
-        .add("end_date >= ?", date_from)
-        .add("start_date <= ?", date_to)
-    )
+    query = where(
+        Row.select(*BLACKOUT_FIELDS),
+        (Row.resource == resource_id) if resource_id is not None else None,
+        (Row.end_date >= date_from) if date_from else None,
+        (Row.start_date <= date_to) if date_to else None,
+    ).order_by(Row.start_date, Row.id)
     with ctx.read():
-        rows = ctx.all(
-            f"SELECT {_COLUMNS} FROM resource_blackout WHERE {where.sql} ORDER BY start_date, id",
-            where.params,
-        )
-    return [_blackout(r) for r in rows]
+        return [blackout_from_row(r) for r in query.tuples().execute(ctx.db)]

@@ -5,10 +5,21 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+from peewee import JOIN, fn
+
+from ..models import (
+    Action,
+    Resource,
+    ResourceAllocation,
+    ResourceBlackout,
+    ResourceHold,
+)
+from ..models import ResourceCapacity as Cells
 from . import events, validate
-from .context import Context, as_date
+from .context import Context, where
 from .errors import BookingError, invalid, not_found
 from .records import CapacityChange, Cell
+from .rows import day as as_day
 
 
 def set_capacity(
@@ -28,10 +39,8 @@ def set_capacity(
     first, last = validate.date_range(date_from, date_to)
     new_max = validate.capacity(max_capacity)
     with ctx.write():
-        if (
-            ctx.one("SELECT 1 FROM resource WHERE id = ? AND deleted_at IS NULL", (resource_id,))
-            is None
-        ):
+        live = (Resource.id == resource_id) & Resource.live()
+        if not Resource.select().where(live).exists(ctx.db):
             raise not_found("resource", resource_id)
         # Missing dates first: a concurrent call creating the same date waits here for us
         # to commit and then finds the row below, instead of inserting nothing after its
@@ -39,35 +48,33 @@ def set_capacity(
         created = _create_missing_cells(ctx, resource_id, first, last, new_max)
         ctx.lock_cells(resource_id, first, last)
         # The rows just created already hold new_max; the UPDATE leaves them as they are.
-        updated = (
-            ctx.execute(
-                "UPDATE resource_capacity SET available_capacity = available_capacity + (? - "
-                "max_capacity), max_capacity = ? WHERE resource_id = ? AND date BETWEEN ? AND ? "
-                "AND available_capacity + (? - max_capacity) >= 0",
-                (new_max, new_max, resource_id, first, last, new_max),
-            ).rowcount
-            - created
+        moved = Cells.available_capacity + (new_max - Cells.max_capacity)
+        in_range = (Cells.resource == resource_id) & Cells.date.between(first, last)
+        resized = Cells.update(available_capacity=moved, max_capacity=new_max).where(
+            in_range & (moved >= 0)
         )
-        short = ctx.one(
-            "SELECT date, max_capacity - available_capacity FROM resource_capacity "
-            "WHERE resource_id = ? AND date BETWEEN ? AND ? AND max_capacity <> ? "
-            "ORDER BY date LIMIT 1",
-            (resource_id, first, last, new_max),
+        updated = resized.execute(ctx.db) - created
+        short = (
+            Cells.select(Cells.date, Cells.max_capacity - Cells.available_capacity)
+            .where(in_range & (Cells.max_capacity != new_max))
+            .order_by(Cells.date)
+            .tuples()
+            .first(ctx.db)
         )
         if short is not None:
             raise BookingError(
                 "no_capacity",
-                f"cannot set max {new_max} on {as_date(short[0])}: {short[1]} unit(s) are "
+                f"cannot set max {new_max} on {as_day(short[0])}: {short[1]} unit(s) are "
                 "already held or allocated there",
             )
         events.record(
             ctx,
-            "capacity.set",
-            "capacity",
-            None,
-            resource_id,
-            first,
-            last,
+            action=Action.CAPACITY_SET,
+            entity="capacity",
+            entity_id=None,
+            resource_id=resource_id,
+            date_from=first,
+            date_to=last,
             details={"max_capacity": new_max, "updated": updated, "created": created},
         )
     return CapacityChange(resource_id, first, last, new_max, updated, created)
@@ -97,13 +104,19 @@ def _create_missing_cells(
     ctx: Context, resource_id: int, first: date, last: date, new_max: int
 ) -> int:
     days = [first + timedelta(n) for n in range((last - first).days + 1)]
-    values = ", ".join(["(?, ?, ?, ?)"] * len(days))
-    params = [v for day in days for v in (resource_id, day, new_max, new_max)]
-    return ctx.execute(
-        "INSERT INTO resource_capacity (resource_id, date, max_capacity, available_capacity) "
-        f"VALUES {values} ON CONFLICT (resource_id, date) DO NOTHING",
-        params,
-    ).rowcount
+    rows = [
+        {
+            Cells.resource: resource_id,
+            Cells.date: day,
+            Cells.max_capacity: new_max,
+            Cells.available_capacity: new_max,
+        }
+        for day in days
+    ]
+    insert = Cells.insert_many(rows).on_conflict(
+        conflict_target=[Cells.resource, Cells.date], action="NOTHING"
+    )
+    return int(insert.as_rowcount().execute(ctx.db))
 
 
 def availability(
@@ -120,36 +133,61 @@ def availability(
     """
     first, last = validate.date_range(date_from, date_to)
     resource_id = validate.optional_ident(resource_id, "resource")
-    resource_ids = validate.idents(resource_ids, "resource")
-    where, params = ["c.date BETWEEN ? AND ?", "r.deleted_at IS NULL"], [first, last]
-    if resource_id is not None:
-        where.append("c.resource_id = ?")
-        params.append(resource_id)
-    if resource_type:
-        where.append("r.type = ?")
-        params.append(validate.resource_type(resource_type))
-    if resource_ids is not None:
-        if not resource_ids:
-            return []
-        where.append(f"c.resource_id IN ({', '.join('?' * len(resource_ids))})")
-        params += list(resource_ids)
-    sql = f"""
-        SELECT c.resource_id, c.date, c.max_capacity, c.available_capacity,
-               COALESCE(h.held, 0), COALESCE(a.allocated, 0),
-               (SELECT b.reason FROM resource_blackout b WHERE b.resource_id = c.resource_id
-                  AND c.date BETWEEN b.start_date AND b.end_date ORDER BY b.id LIMIT 1)
-        FROM resource_capacity c
-        JOIN resource r ON r.id = c.resource_id
-        LEFT JOIN (SELECT resource_id, date, SUM(quantity) AS held FROM resource_hold
-                   WHERE status = 'ACTIVE' AND date BETWEEN ? AND ?
-                   GROUP BY resource_id, date) h
-               ON h.resource_id = c.resource_id AND h.date = c.date
-        LEFT JOIN (SELECT resource_id, date, SUM(quantity) AS allocated FROM resource_allocation
-                   WHERE date BETWEEN ? AND ? GROUP BY resource_id, date) a
-               ON a.resource_id = c.resource_id AND a.date = c.date
-        WHERE {" AND ".join(where)}
-        ORDER BY c.resource_id, c.date
-    """
+    ids = validate.idents(resource_ids, "resource")
+    kind = validate.resource_type(resource_type) if resource_type else None
+    if ids is not None and not ids:
+        return []
+    hold, alloc, black = ResourceHold, ResourceAllocation, ResourceBlackout
+    held = (
+        hold.select(hold.resource, hold.date, fn.SUM(hold.quantity).alias("units"))
+        .where((hold.status == "ACTIVE") & hold.date.between(first, last))
+        .group_by(hold.resource, hold.date)
+        .alias("h")
+    )
+    allocated = (
+        alloc.select(alloc.resource, alloc.date, fn.SUM(alloc.quantity).alias("units"))
+        .where(alloc.date.between(first, last))
+        .group_by(alloc.resource, alloc.date)
+        .alias("a")
+    )
+    blackout = (
+        black.select(black.reason)
+        .where(
+            (black.resource == Cells.resource)
+            & Cells.date.between(black.start_date, black.end_date)
+        )
+        .order_by(black.id)
+        .limit(1)
+    )
+    query = where(
+        Cells.select(
+            Cells.resource,
+            Cells.date,
+            Cells.max_capacity,
+            Cells.available_capacity,
+            fn.COALESCE(held.c.units, 0),
+            fn.COALESCE(allocated.c.units, 0),
+            blackout,
+        )
+        .join(Resource, on=(Resource.id == Cells.resource))
+        .join_from(
+            Cells,
+            held,
+            JOIN.LEFT_OUTER,
+            on=(held.c.resource_id == Cells.resource) & (held.c.date == Cells.date),
+        )
+        .join_from(
+            Cells,
+            allocated,
+            JOIN.LEFT_OUTER,
+            on=(allocated.c.resource_id == Cells.resource) & (allocated.c.date == Cells.date),
+        ),
+        Cells.date.between(first, last),
+        Resource.live(),
+        (Cells.resource == resource_id) if resource_id is not None else None,
+        (Resource.type == kind) if kind else None,
+        Cells.resource.in_(ids) if ids is not None else None,
+    ).order_by(Cells.resource, Cells.date)
     with ctx.read():
-        rows = ctx.all(sql, [first, last, first, last, *params])
-    return [Cell(r[0], as_date(r[1]), r[2], r[3], int(r[4]), int(r[5]), r[6]) for r in rows]
+        rows = list(query.tuples().execute(ctx.db))
+    return [Cell(r[0], as_day(r[1]), r[2], r[3], int(r[4]), int(r[5]), r[6]) for r in rows]

@@ -12,22 +12,24 @@ from __future__ import annotations
 
 import contextlib
 import json
-import select
 import sqlite3
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee
+from peewee import fn
 
-from ..db import POSTGRESQL, describe, dialect, first_line, open_database
+from .. import dialects
+from ..db import describe, first_line, open_database, raw_url
 from ..errors import DatabaseError
-from .events import CHANNEL
+from ..models import BookingEvent
+from .events import EventFilters
 from .records import Event
 
-SQLITE_POLL_SECONDS = 0.5
+if TYPE_CHECKING:
+    from .service import Booking
 
 
 @dataclass(frozen=True)
@@ -71,13 +73,8 @@ class ChangeFeed:
 
     def __init__(self, url: str) -> None:
         self.db: peewee.Database = open_database(url, read_only=True)
-        self.is_pg = dialect(self.db) == POSTGRESQL
         with self._lost_is_an_error():
-            if self.is_pg:
-                self.db.execute_sql(f"LISTEN {CHANNEL}")
-                self._data_version = None
-            else:
-                self._data_version = self._read_data_version()
+            self._listener = dialects.of(self.db).listen(self.db)
 
     @contextlib.contextmanager
     def _lost_is_an_error(self) -> Iterator[None]:
@@ -95,41 +92,13 @@ class ChangeFeed:
     def ping(self) -> None:
         """Round-trip to the server, so a silent network cut shows as an error."""
         with self._lost_is_an_error():
-            self.db.execute_sql("SELECT 1").fetchone()
-
-    def _read_data_version(self) -> int:
-        return self.db.execute_sql("PRAGMA data_version").fetchone()[0]
+            self.db.execute(peewee.Select(columns=[peewee.Value(1)])).fetchone()
 
     def wait(self, timeout: float = 1.0) -> list[Change]:
         """Block up to ``timeout`` seconds; return the changes committed meanwhile (maybe [])."""
         with self._lost_is_an_error():
-            if self.is_pg:
-                return self._wait_pg(timeout)
-            return self._wait_sqlite(timeout)
-
-    def _wait_sqlite(self, timeout: float) -> list[Change]:
-        deadline = time.monotonic() + timeout
-        while True:
-            version = self._read_data_version()
-            if version != self._data_version:
-                self._data_version = version
-                return [Change(everything=True)]
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return []
-            time.sleep(min(SQLITE_POLL_SECONDS, remaining))  # the poll interval itself
-
-    def _wait_pg(self, timeout: float) -> list[Change]:
-        conn = self.db.connection()
-        if not conn.notifies:
-            readable, _, _ = select.select([conn], [], [], timeout)
-            if readable:
-                conn.poll()
-        else:
-            conn.poll()
-        payloads = [n.payload for n in conn.notifies]
-        conn.notifies.clear()
-        return [Change.from_payload(p) for p in payloads]
+            payloads = self._listener.wait(timeout)
+        return [Change(everything=True) if p is None else Change.from_payload(p) for p in payloads]
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
@@ -143,23 +112,27 @@ def _driver_error(exc: BaseException) -> bool:
 
 
 def last_event_id(db: peewee.Database) -> int:
-    return db.execute_sql("SELECT COALESCE(MAX(id), 0) FROM booking_event").fetchone()[0]
+    newest = BookingEvent.select(fn.COALESCE(fn.MAX(BookingEvent.id), 0)).scalar(db)
+    return int(newest)
 
 
 def follow_events(
-    bk: Any, after_id: int, timeout: float = 1.0, **filters: Any
+    bk: Booking, *, after_id: int, timeout: float = 1.0, filters: EventFilters | None = None
 ) -> Iterator[list[Event]]:
-    """Yield each new batch of events (matching ``filters``) as other connections commit them.
+    """Yield each new batch of events (matching ``filters``, the keywords of
+    ``Booking.events``) as other connections commit them.
 
-    ``bk`` is a Booking; ``timeout`` bounds how long a missed notification could delay us.
+    ``timeout`` bounds how long a missed notification could delay us.
     """
-    url = bk.db.resbook_url.raw
+    url = raw_url(bk.db)
+    if url is None:
+        raise DatabaseError(f"cannot follow {bk.description}: it was not opened from a URL")
     feed = ChangeFeed(url)
     try:
         while True:
             # Look first, then wait: nothing committed before the feed existed is missed,
             # and the timeout bounds the delay if a notification never comes.
-            new = bk.events(after_id=after_id, limit=None, **filters)
+            new = bk.events(after_id=after_id, limit=None, **(filters or {}))
             if new:
                 after_id = new[-1].id
                 yield new

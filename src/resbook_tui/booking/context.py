@@ -1,40 +1,37 @@
-"""What every booking module needs: the database, its dialect's SQL spellings, the actor.
+"""What every booking module needs: the database, its dialect object, the actor.
 
-SQL in booking/ is written once with ``?`` placeholders and the spellings below; ``sql()``
-turns it into PostgreSQL's ``%s`` form. Time always comes from the database clock.
+Queries are built with the Peewee models and always run on ``ctx.db`` (never on whatever
+the models were bound to last). Time always comes from the database clock.
 """
 
 from __future__ import annotations
 
+import functools
 import random
 import sqlite3
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, TypeVar
+from datetime import date
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar
 
 import peewee
+from psycopg2 import Error as PsycopgError  # the driver's own, when Peewee did not wrap it
 
-from ..db import POSTGRESQL, database_errors, describe, dialect, scrubbed
+from .. import dialects
+from ..db import database_errors, describe, scrubbed
 from ..errors import BusyError, ResbookError
-from ..models import to_utc
 from ..session import ConflictError, classify, first_line
 from .errors import BookingError, busy, invalid
 
 T = TypeVar("T")
+P = ParamSpec("P")
+Q = TypeVar("Q", bound=peewee.Query)
 
 # A deadlock or serialization failure rolls the whole transaction back; it is run again
 # from the start this many times in all before the caller hears "busy".
 MAX_ATTEMPTS = 5
-
-try:  # psycopg2 errors that Peewee did not wrap (its wrapper knows the DB-API classes)
-    from psycopg2 import Error as _PsycopgError
-except ImportError:  # pragma: no cover - psycopg2 is a dependency
-    _PsycopgError = sqlite3.Error  # type: ignore[assignment,misc]
-
-SQLITE_NOW = "strftime('%Y-%m-%d %H:%M:%f', 'now')"
 
 
 @dataclass
@@ -42,54 +39,14 @@ class Context:
     db: peewee.Database
     actor: str
     default_ttl_minutes: int
-    dialect: str = field(init=False)
+    dialect: dialects.Dialect = field(init=False)
 
     def __post_init__(self) -> None:
-        self.dialect = dialect(self.db)
+        self.dialect = dialects.of(self.db)
 
-    @property
-    def is_pg(self) -> bool:
-        return self.dialect == POSTGRESQL
-
-    # ---- SQL spellings ----------------------------------------------------------------
-
-    @property
-    def now(self) -> str:
-        """The database clock, UTC."""
-        return "now()" if self.is_pg else SQLITE_NOW
-
-    @property
-    def today(self) -> str:
-        return "CURRENT_DATE" if self.is_pg else "date('now')"
-
-    def now_plus_minutes(self, placeholder: str = "?") -> str:
-        """``now`` plus a number of minutes bound to ``placeholder``."""
-        if self.is_pg:
-            return f"now() + make_interval(mins => {placeholder})"
-        return f"strftime('%Y-%m-%d %H:%M:%f', 'now', '+' || {placeholder} || ' minutes')"
-
-    def plus_minutes(self, column: str, placeholder: str = "?") -> str:
-        if self.is_pg:
-            return f"{column} + make_interval(mins => {placeholder})"
-        return f"strftime('%Y-%m-%d %H:%M:%f', {column}, '+' || {placeholder} || ' minutes')"
-
-    @property
-    def true(self) -> str:
-        return "TRUE" if self.is_pg else "1"
-
-    def sql(self, text: str) -> str:
-        return text.replace("?", "%s") if self.is_pg else text
-
-    # ---- running it ---------------------------------------------------------------------
-
-    def execute(self, text: str, params: Sequence[Any] = ()) -> Any:
-        return self.db.execute_sql(self.sql(text), tuple(params))
-
-    def one(self, text: str, params: Sequence[Any] = ()) -> tuple | None:
-        return self.execute(text, params).fetchone()
-
-    def all(self, text: str, params: Sequence[Any] = ()) -> list[tuple]:
-        return self.execute(text, params).fetchall()
+    def value(self, expression: peewee.Node) -> Any:
+        """One expression evaluated by the database (its clock, say)."""
+        return peewee.Select(columns=[expression]).scalar(self.db)
 
     def call(self, operation: Callable[[], T]) -> T:
         """Run one booking operation: a deadlock or serialization failure is retried from
@@ -120,7 +77,7 @@ class Context:
             return exc
         if isinstance(exc, peewee.IntegrityError):
             return invalid(f"refused by a database constraint: {first_line(exc)}")
-        if isinstance(exc, peewee.PeeweeException | sqlite3.Error | _PsycopgError):
+        if isinstance(exc, peewee.PeeweeException | sqlite3.Error | PsycopgError):
             return classify(exc, describe(self.db), lambda text: scrubbed(self.db, text))
         return None
 
@@ -136,43 +93,29 @@ class Context:
             yield
 
     def lock_cells(self, resource_id: int, date_from: date, date_to: date) -> None:
-        """Lock capacity rows in (resource_id, date) order so writers cannot deadlock.
-
-        SQLite needs nothing: BEGIN IMMEDIATE already made this the only writer.
-        """
-        if self.is_pg:
-            self.all(
-                "SELECT id FROM resource_capacity WHERE resource_id = ? AND date BETWEEN ? AND ? "
-                "ORDER BY resource_id, date FOR UPDATE",
-                (resource_id, date_from, date_to),
-            )
+        """Lock capacity rows in (resource_id, date) order so writers cannot deadlock."""
+        self.dialect.lock_cells(self.db, resource_id, date_from, date_to)
 
 
-class Where:
-    """A WHERE clause built from optional filters: a filter whose value is None (or empty)
+def where(query: Q, *clauses: peewee.ColumnBase | None) -> Q:
+    """``query`` filtered by every clause given; a None clause (a filter nobody asked for)
     adds nothing."""
-
-    def __init__(self, *fixed: str) -> None:
-        self.clauses: list[str] = list(fixed)
-        self.params: list[Any] = []
-
-    def add(self, clause: str, value: Any, *more: Any) -> Where:
-        """``clause`` holds one ``?`` per value (``more`` repeats for further ``?``)."""
-        if value is not None and value != "":
-            self.clauses.append(clause)
-            self.params += [value, *more]
-        return self
-
-    @property
-    def sql(self) -> str:
-        return " AND ".join(self.clauses) or "1 = 1"
+    given = [c for c in clauses if c is not None]
+    return query.where(*given) if given else query
 
 
-def as_date(value: date | str | None) -> date | None:
-    if value is None or isinstance(value, date):
-        return value
-    return date.fromisoformat(value)
+class _HasContext(Protocol):
+    ctx: Context
 
 
-def as_time(value: datetime | str | None) -> datetime | None:
-    return to_utc(value)
+S = TypeVar("S", bound=_HasContext)
+
+
+def api(method: Callable[Concatenate[S, P], T]) -> Callable[Concatenate[S, P], T]:
+    """A public Booking call: retried on a deadlock, and only resbook's errors come out."""
+
+    def call(self: S, /, *args: P.args, **kwargs: P.kwargs) -> T:
+        return self.ctx.call(lambda: method(self, *args, **kwargs))
+
+    functools.update_wrapper(call, method)
+    return call

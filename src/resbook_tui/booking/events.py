@@ -1,83 +1,46 @@
 """The audit trail: every mutation writes its event in the same transaction as the change.
 
 On PostgreSQL the same statement also announces the change with NOTIFY on one channel,
-which PostgreSQL delivers only if the transaction commits (the live TUI listens to it).
+which PostgreSQL delivers only if the transaction commits (the live TUI listens to it);
+that is the dialect's part (``write_event``).
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Sequence
-from datetime import date
-from typing import Any
+from typing import TypedDict, Unpack
 
+from ..models import EVENT_FIELDS, Action, BookingEvent, EventFacts
 from . import search, validate
-from .context import Context, Where, as_date, as_time
+from .context import Context, where
 from .records import Event
 
-CHANNEL = "resbook_changes"
-
-_EVENT_COLUMNS = (
-    "id, occurred_at, actor, action, entity, entity_id, resource_id, date_from, date_to, "
-    "customer_email, details"
-)
+__all__ = ["Action", "EventFilters", "hold_history", "list_events", "record"]
 
 
-def record(
-    ctx: Context,
-    action: str,
-    entity: str,
-    entity_id: int | None,
-    resource_id: int | None = None,
-    date_from: date | None = None,
-    date_to: date | None = None,
-    email: str | None = None,
-    details: dict[str, Any] | None = None,
-) -> None:
-    """Write one event (and, on PostgreSQL, its notification) inside the caller's transaction."""
-    params = (
-        ctx.actor,
-        action,
-        entity,
-        entity_id,
-        resource_id,
-        date_from,
-        date_to or date_from,
-        email,
-        json.dumps(details or {}, sort_keys=True, default=str),
-    )
-    insert = (
-        "INSERT INTO booking_event (actor, action, entity, entity_id, resource_id, date_from, "
-        "date_to, customer_email, details) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    )
-    if not ctx.is_pg:
-        ctx.execute(insert, params)
-        return
-    # One round trip: insert the event and announce it from the inserted row.
-    ctx.execute(
-        f"WITH e AS ({insert} RETURNING id, action, entity, entity_id, resource_id, "
-        "date_from, date_to) "
-        f"SELECT pg_notify('{CHANNEL}', json_build_object('event', e.id, 'action', e.action, "
-        "'entity', e.entity, 'id', e.entity_id, 'resource_id', e.resource_id, "
-        "'from', e.date_from, 'to', e.date_to)::text) FROM e",
-        params,
-    )
+class EventFilters(TypedDict, total=False):
+    """Which events ``Booking.events`` returns (and ``follow_events`` follows)."""
+
+    resource_id: int | None
+    email: str | None
+    email_contains: str | None
+    action: str | None
+    entity: str | None
+    entity_id: int | None
 
 
-def notify_batch(ctx: Context, action: str, count: int, resource_ids: Sequence[int]) -> None:
-    """One notification for a set-based change (a sweep batch), not one per row."""
-    if not ctx.is_pg or count == 0:
-        return
-    payload = json.dumps(
-        {"action": action, "entity": "hold", "count": count, "resource_ids": sorted(resource_ids)}
-    )
-    if len(payload) > 7000:  # NOTIFY payloads stop at 8000 bytes: say "everything" instead
-        payload = json.dumps({"action": action, "entity": "hold", "count": count})
-    ctx.execute(f"SELECT pg_notify('{CHANNEL}', ?)", (payload,))
+_FIELDS = (BookingEvent.id, BookingEvent.occurred_at, *EVENT_FIELDS)  # as Event has them
+
+
+def record(ctx: Context, **event: Unpack[EventFacts]) -> None:
+    """Write one event (and its announcement) inside the caller's transaction. Keywords
+    only: ``action``, ``entity``, ``entity_id`` and, where they apply, ``resource_id``,
+    ``date_from``, ``date_to``, ``email``, ``details``."""
+    ctx.dialect.write_event(ctx.db, BookingEvent.row(actor=ctx.actor, **event))
 
 
 def list_events(
     ctx: Context,
+    *,
     resource_id: int | None = None,
     email: str | None = None,
     action: str | None = None,
@@ -85,7 +48,6 @@ def list_events(
     entity_id: int | None = None,
     after_id: int = 0,
     limit: int | None = 200,
-    *,
     email_contains: str | None = None,
 ) -> list[Event]:
     """Events oldest first; ``after_id`` and ``limit`` page through (or follow) the trail.
@@ -98,40 +60,36 @@ def list_events(
     email_contains = validate.email_filter(email_contains)
     action = validate.search(action, "action")
     entity = validate.search(entity, "entity")
-    where = (
-        Where()
-        .add("id > ?", after_id)
-        .add("resource_id = ?", resource_id)
-        .add("customer_email = ?", email)
-        .add(search.like("customer_email"), search.contains(email_contains))
-        .add("action = ?", action)
-        .add("entity = ?", entity)
-        .add("entity_id = ?", entity_id)
+    event = BookingEvent
+    query = where(
+        event.select(*_FIELDS),
+        (event.id > after_id) if after_id else None,
+        (event.resource_id == resource_id) if resource_id is not None else None,
+        (event.customer_email == email) if email else None,
+        search.matching(event.customer_email, email_contains),
+        (event.action == action) if action else None,
+        (event.entity == entity) if entity else None,
+        (event.entity_id == entity_id) if entity_id is not None else None,
     )
-    sql = f"SELECT {_EVENT_COLUMNS} FROM booking_event WHERE {where.sql}"
     if limit is not None and after_id == 0:
         # The newest `limit` events, printed oldest first.
-        sql = f"SELECT * FROM ({sql} ORDER BY id DESC LIMIT {int(limit)}) t ORDER BY id"
+        newest = query.order_by(event.id.desc()).limit(limit)
+        with ctx.read():
+            rows = list(newest.tuples().execute(ctx.db))
+        rows.reverse()
     else:
-        sql += " ORDER BY id" + (f" LIMIT {int(limit)}" if limit is not None else "")
-    with ctx.read():
-        return [_event(row) for row in ctx.all(sql, where.params)]
+        query = query.order_by(event.id)
+        if limit is not None:
+            query = query.limit(limit)
+        with ctx.read():
+            rows = list(query.tuples().execute(ctx.db))
+    return [Event(*row) for row in rows]
 
 
-def _event(row: tuple) -> Event:
-    details = row[10]
-    if isinstance(details, str | bytes):
-        details = json.loads(details)
-    return Event(
-        id=row[0],
-        occurred_at=as_time(row[1]),
-        actor=row[2],
-        action=row[3],
-        entity=row[4],
-        entity_id=row[5],
-        resource_id=row[6],
-        date_from=as_date(row[7]),
-        date_to=as_date(row[8]),
-        customer_email=row[9],
-        details=details or {},
-    )
+def hold_history(ctx: Context, hold_id: int) -> list[Event]:
+    """Every event about one hold, oldest first, with those of the allocation it became."""
+    history = list_events(ctx, entity="hold", entity_id=hold_id, limit=None)
+    allocation_ids = {e.details["allocation_id"] for e in history if "allocation_id" in e.details}
+    for allocation_id in sorted(allocation_ids):
+        history += list_events(ctx, entity="allocation", entity_id=allocation_id, limit=None)
+    return sorted(history, key=lambda e: e.id)

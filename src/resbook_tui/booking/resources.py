@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,34 +9,20 @@ from typing import Any
 
 import peewee
 
+from ..models import RESOURCE_FIELDS, Action
+from ..models import Resource as Row
 from ..text import visible
 from . import events, validate
 from . import search as search_module
-from .context import Context, Where, as_time
+from .context import Context, where
 from .errors import BookingError, invalid, not_found
 from .records import Resource
+from .rows import resource_from_row
 
-_COLUMNS = "id, name, type, description, is_active, metadata, created_at, updated_at"
 # Migration 0003: one active resource per lower(trim(name)); the database decides.
 UNIQUE_ACTIVE_NAME = "idx_resource_active_name"
 _ID = re.compile(r"[0-9]+")
 _MAX_ID = 2**63 - 1
-
-
-def _resource(row: tuple) -> Resource:
-    metadata = row[5]
-    if isinstance(metadata, str | bytes):
-        metadata = json.loads(metadata)
-    return Resource(
-        id=row[0],
-        name=row[1],
-        type=row[2],
-        description=row[3],
-        is_active=bool(row[4]),
-        metadata=metadata or {},
-        created_at=as_time(row[6]),
-        updated_at=as_time(row[7]),
-    )
 
 
 def list_resources(
@@ -51,29 +36,31 @@ def list_resources(
     search = validate.search(search)
     active = validate.flag(active, "active")
     pattern = search_module.contains(search)
-    where = (
-        Where("deleted_at IS NULL")
-        .add("type = ?", validate.resource_type(resource_type) if resource_type else None)
-        .add("is_active = ?", active)
-        .add(f"({search_module.like('name')} OR {search_module.like('type')})", pattern, pattern)
-    )
+    query = where(
+        Row.select(*RESOURCE_FIELDS),
+        Row.live(),
+        (Row.type == validate.resource_type(resource_type)) if resource_type else None,
+        (Row.is_active == active) if active is not None else None,
+        (search_module.like(Row.name, pattern) | search_module.like(Row.type, pattern))
+        if pattern
+        else None,
+    ).order_by(Row.type.desc(), Row.name, Row.id)
     with ctx.read():
-        rows = ctx.all(
-            f"SELECT {_COLUMNS} FROM resource WHERE {where.sql} ORDER BY type DESC, name, id",
-            where.params,
-        )
-    return [_resource(r) for r in rows]
+        return [resource_from_row(r) for r in query.tuples().execute(ctx.db)]
 
 
 def get_resource(ctx: Context, resource_id: int) -> Resource:
     resource_id = validate.ident(resource_id, "resource")
     with ctx.read():
-        row = ctx.one(
-            f"SELECT {_COLUMNS} FROM resource WHERE id = ? AND deleted_at IS NULL", (resource_id,)
+        row = (
+            Row.select(*RESOURCE_FIELDS)
+            .where((Row.id == resource_id) & Row.live())
+            .tuples()
+            .first(ctx.db)
         )
     if row is None:
         raise not_found("resource", resource_id)
-    return _resource(row)
+    return resource_from_row(row)
 
 
 def resolve_resource(ctx: Context, ref: int | str) -> Resource:
@@ -95,26 +82,21 @@ def resolve_resource(ctx: Context, ref: int | str) -> Resource:
         if ident > _MAX_ID:
             raise not_found("resource", ident)
         return get_resource(ctx, ident)
+    query = Row.select(*RESOURCE_FIELDS).where(Row.live() & Row.same_name(text)).order_by(Row.id)
     with ctx.read():
-        rows = ctx.all(
-            f"SELECT {_COLUMNS} FROM resource WHERE deleted_at IS NULL "
-            "AND lower(trim(name)) = lower(?) ORDER BY id",
-            (text,),
-        )
-    if not rows:
+        found = [resource_from_row(r) for r in query.tuples().execute(ctx.db)]
+    if not found:
         raise BookingError("not_found", f"no resource is named {visible(text)!r}")
-    if len(rows) > 1:
-        found = ", ".join(f"{r[0]} ({'active' if r[4] else 'inactive'})" for r in rows)
-        raise invalid(
-            f"{len(rows)} resources are named {visible(text)!r}: ids {found}; give the id"
-        )
-    return _resource(rows[0])
+    if len(found) > 1:
+        ids = ", ".join(f"{r.id} ({'active' if r.is_active else 'inactive'})" for r in found)
+        raise invalid(f"{len(found)} resources are named {visible(text)!r}: ids {ids}; give the id")
+    return found[0]
 
 
 def resource_names(ctx: Context) -> dict[int, str]:
     """Every resource's name by id, deleted ones included (old bookings still name them)."""
     with ctx.read():
-        return {row[0]: row[1] for row in ctx.all("SELECT id, name FROM resource")}
+        return dict(Row.select(Row.id, Row.name).tuples().execute(ctx.db))
 
 
 @contextmanager
@@ -136,11 +118,12 @@ def _one_active_name(
 
 def _name_taken(ctx: Context, name: str | None, resource_id: int) -> BookingError:
     with ctx.read():
-        row = ctx.one(
-            f"SELECT id, name FROM resource WHERE is_active = {ctx.true} "
-            "AND deleted_at IS NULL AND lower(trim(name)) = lower(trim(?)) AND id <> ? "
-            "ORDER BY id LIMIT 1",
-            (name or "", resource_id),
+        row = (
+            Row.select(Row.id, Row.name)
+            .where(Row.is_active & Row.live() & Row.same_name(name or "") & (Row.id != resource_id))
+            .order_by(Row.id)
+            .tuples()
+            .first(ctx.db)
         )
     if row is None:  # the other one was renamed or deactivated meanwhile: try again
         return invalid(f"another active resource is named {visible(name or '')!r}")
@@ -161,19 +144,17 @@ def add_resource(
     kind = validate.resource_type(resource_type)
     description = validate.text(description, "description", required=False)
     metadata = validate.metadata(metadata)
+    insert = Row.insert(
+        {Row.name: name, Row.type: kind, Row.description: description, Row.metadata: metadata}
+    ).returning(*RESOURCE_FIELDS)
     with _one_active_name(ctx, lambda: name), ctx.write():
-        row = ctx.one(
-            f"INSERT INTO resource (name, type, description, metadata) VALUES (?, ?, ?, ?) "
-            f"RETURNING {_COLUMNS}",
-            (name, kind, description, json.dumps(metadata, sort_keys=True)),
-        )
-        resource = _resource(row)
+        resource = resource_from_row(insert.tuples().execute(ctx.db)[0])
         events.record(
             ctx,
-            "resource.add",
-            "resource",
-            resource.id,
-            resource.id,
+            action=Action.RESOURCE_ADD,
+            entity="resource",
+            entity_id=resource.id,
+            resource_id=resource.id,
             details={"name": name, "type": kind},
         )
     return resource
@@ -197,36 +178,47 @@ def edit_resource(
         changes["description"] = validate.text(description, "description", required=False)
     if not changes:
         raise invalid("nothing to change: give a new name, type or description")
-    assignments = ", ".join(f"{column} = ?" for column in changes)
-    with _one_active_name(ctx, lambda: changes.get("name"), resource_id), ctx.write():
-        row = ctx.one(
-            f"UPDATE resource SET {assignments} WHERE id = ? AND deleted_at IS NULL "
-            f"RETURNING {_COLUMNS}",
-            (*changes.values(), resource_id),
-        )
-        if row is None:
-            raise not_found("resource", resource_id)
-        events.record(ctx, "resource.edit", "resource", resource_id, resource_id, details=changes)
-    return _resource(row)
+    resource = _update(ctx, resource_id, lambda: changes.get("name"), **changes)
+    return resource
 
 
 def set_active(ctx: Context, resource_id: int, active: bool) -> Resource:
     """Activate or deactivate; an inactive resource takes no new holds."""
     resource_id = validate.ident(resource_id, "resource")
-    with _one_active_name(ctx, lambda: _name_of(ctx, resource_id), resource_id), ctx.write():
-        row = ctx.one(
-            f"UPDATE resource SET is_active = ? WHERE id = ? AND deleted_at IS NULL "
-            f"RETURNING {_COLUMNS}",
-            (active, resource_id),
-        )
+    return _update(ctx, resource_id, lambda: _name_of(ctx, resource_id), is_active=active)
+
+
+def _update(
+    ctx: Context, resource_id: int, refused_name: Callable[[], str | None], **changes: Any
+) -> Resource:
+    """Change one live resource and write the event that says what changed."""
+    if "is_active" in changes:
+        action = Action.RESOURCE_ACTIVATE if changes["is_active"] else Action.RESOURCE_DEACTIVATE
+        details = None
+    else:
+        action, details = Action.RESOURCE_EDIT, changes
+    query = (
+        Row.update(**changes)
+        .where((Row.id == resource_id) & Row.live())
+        .returning(*RESOURCE_FIELDS)
+        .tuples()
+    )
+    with _one_active_name(ctx, refused_name, resource_id), ctx.write():
+        row = next(iter(query.execute(ctx.db)), None)
         if row is None:
             raise not_found("resource", resource_id)
-        action = "resource.activate" if active else "resource.deactivate"
-        events.record(ctx, action, "resource", resource_id, resource_id)
-    return _resource(row)
+        events.record(
+            ctx,
+            action=action,
+            entity="resource",
+            entity_id=resource_id,
+            resource_id=resource_id,
+            details=details,
+        )
+    return resource_from_row(row)
 
 
 def _name_of(ctx: Context, resource_id: int) -> str | None:
     with ctx.read():
-        row = ctx.one("SELECT name FROM resource WHERE id = ?", (resource_id,))
-    return row[0] if row else None
+        name: str | None = Row.select(Row.name).where(Row.id == resource_id).scalar(ctx.db)
+    return name

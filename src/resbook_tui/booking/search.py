@@ -7,6 +7,9 @@ escaped in the pattern, and every clause names the escape character, so a search
 
 from __future__ import annotations
 
+import peewee
+from peewee import SQL, fn
+
 ESCAPE = "\\"
 
 
@@ -20,6 +23,16 @@ def contains(text: str | None) -> str | None:
     return f"%{cleaned}%"
 
 
-def like(column: str) -> str:
-    """``column`` (lower-cased) LIKE one ``?`` pattern made by ``contains``."""
-    return f"lower({column}) LIKE ? ESCAPE '{ESCAPE}'"
+def like(column: peewee.Node, pattern: str) -> peewee.ColumnBase:
+    """``column`` (lower-cased) LIKE a pattern made by ``contains``. Spelled out, since
+    Peewee renders its own LIKE as GLOB on SQLite."""
+    return peewee.NodeList(
+        (fn.lower(column), SQL("LIKE"), peewee.Value(pattern), SQL(f"ESCAPE '{ESCAPE}'")),
+        parens=True,
+    )
+
+
+def matching(column: peewee.Node, text: str | None) -> peewee.ColumnBase | None:
+    """``column`` contains ``text`` (any case, wildcards literal); None without text."""
+    pattern = contains(text)
+    return None if pattern is None else like(column, pattern)

@@ -13,18 +13,15 @@ BookingError('invalid_input').
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
-from typing import Any, TypeVar
+from typing import Any
 
 import peewee
 
 from ..config import default_actor, default_hold_ttl_minutes
-from ..db import cancel_statements, database_errors, describe, dialect, open_database
-from ..errors import DatabaseError
-from ..models import bind
-from ..schema.migrations import Migrator
+from ..db import cancel_statements, describe, dialect, open_database
+from ..schema.migrations import require_current_schema
 from . import (
     allocations,
     blackouts,
@@ -33,10 +30,12 @@ from . import (
     holds,
     lifecycle,
     resources,
+    rows,
     sweep,
     validate,
 )
-from .context import Context, as_date, as_time
+from .context import Context
+from .context import api as _api
 from .records import (
     Allocation,
     Blackout,
@@ -49,23 +48,12 @@ from .records import (
     SweepResult,
 )
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _api(method: F) -> F:
-    """A public Booking call: retried on a deadlock, and only resbook's errors come out."""
-
-    @functools.wraps(method)
-    def call(self: Booking, *args: Any, **kwargs: Any) -> Any:
-        return self.ctx.call(lambda: method(self, *args, **kwargs))
-
-    return call  # type: ignore[return-value]
-
 
 class Booking:
     def __init__(
         self,
         db: peewee.Database,
+        *,
         actor: str | None = None,
         ttl_minutes: int | None = None,
         check_schema: bool = True,
@@ -75,13 +63,13 @@ class Booking:
         ttl = default_hold_ttl_minutes() if ttl_minutes is None else ttl_minutes
         self.ctx = Context(db, who, validate.minutes(ttl, "TTL minutes"))
         if check_schema:
-            self.ctx.call(lambda: _require_current_schema(db))
-        bind(db)
+            self.ctx.call(lambda: require_current_schema(db))
 
     @classmethod
     def connect(
         cls,
         url: str,
+        *,
         read_only: bool = False,
         actor: str | None = None,
         ttl_minutes: int | None = None,
@@ -129,19 +117,20 @@ class Booking:
     def today(self) -> date:
         """Today by the database clock (UTC)."""
         with self.ctx.read():
-            return as_date(self.ctx.one(f"SELECT {self.ctx.today}")[0])
+            return rows.day(self.ctx.value(self.ctx.dialect.today()))
 
     @_api
     def now(self) -> datetime:
         """Now by the database clock, aware UTC: what hold expiry is measured against."""
         with self.ctx.read():
-            return as_time(self.ctx.one(f"SELECT {self.ctx.now}")[0])
+            return rows.moment(self.ctx.value(self.ctx.dialect.now()))
 
     # ---- resources ----------------------------------------------------------------------
 
     @_api
     def list_resources(
         self,
+        *,
         resource_type: str | None = None,
         active: bool | None = None,
         search: str | None = None,
@@ -218,6 +207,7 @@ class Booking:
         self,
         date_from: date | str,
         date_to: date | str,
+        *,
         resource_id: int | None = None,
         resource_type: str | None = None,
         resource_ids: Sequence[int] | None = None,
@@ -240,6 +230,7 @@ class Booking:
     def list_blackouts(
         self,
         resource_id: int | None = None,
+        *,
         date_from: date | None = None,
         date_to: date | None = None,
     ) -> list[Blackout]:
@@ -254,12 +245,14 @@ class Booking:
         date: date | str,
         quantity: int,
         email: str,
+        *,
         token: str | None = None,
         ttl_minutes: int | None = None,
     ) -> Hold:
-        return holds.create_holds(
-            self.ctx, resource_id, date, None, quantity, email, token, ttl_minutes
-        )[0]
+        only = holds.create_holds(
+            self.ctx, resource_id, date, None, quantity, email, token=token, ttl_minutes=ttl_minutes
+        )
+        return only[0]
 
     @_api
     def create_holds(
@@ -269,17 +262,27 @@ class Booking:
         date_to: date | str,
         quantity: int,
         email: str,
+        *,
         token: str | None = None,
         ttl_minutes: int | None = None,
     ) -> list[Hold]:
         """One hold per date of the range, all or nothing."""
         return holds.create_holds(
-            self.ctx, resource_id, date_from, date_to, quantity, email, token, ttl_minutes
+            self.ctx,
+            resource_id,
+            date_from,
+            date_to,
+            quantity,
+            email,
+            token=token,
+            ttl_minutes=ttl_minutes,
         )
 
     @_api
     def confirm_hold(self, hold_id: int, order_id: str, line_item_id: str) -> Allocation:
-        return lifecycle.confirm_hold(self.ctx, hold_id, order_id, line_item_id)
+        return lifecycle.confirm_hold(
+            self.ctx, hold_id, order_id=order_id, line_item_id=line_item_id
+        )
 
     @_api
     def release_hold(self, hold_id: int) -> Hold:
@@ -296,24 +299,24 @@ class Booking:
     @_api
     def list_holds(
         self,
+        *,
         email: str | None = None,
         status: str | None = None,
         resource_id: int | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
         limit: int | None = None,
-        *,
         email_contains: str | None = None,
     ) -> list[Hold]:
         """``email`` matches the whole address, ``email_contains`` any part of it."""
         return holds.list_holds(
             self.ctx,
-            email,
-            status,
-            resource_id,
-            date_from,
-            date_to,
-            limit,
+            email=email,
+            status=status,
+            resource_id=resource_id,
+            date_from=date_from,
+            date_to=date_to,
+            limit=limit,
             email_contains=email_contains,
         )
 
@@ -328,35 +331,36 @@ class Booking:
     @_api
     def list_allocations(
         self,
+        *,
         order_id: str | None = None,
         resource_id: int | None = None,
         email: str | None = None,
         limit: int | None = None,
         date_from: date | None = None,
         date_to: date | None = None,
-        *,
         email_contains: str | None = None,
     ) -> list[Allocation]:
         return allocations.list_allocations(
             self.ctx,
-            order_id,
-            resource_id,
-            email,
-            limit,
-            date_from,
-            date_to,
+            order_id=order_id,
+            resource_id=resource_id,
+            email=email,
+            limit=limit,
+            date_from=date_from,
+            date_to=date_to,
             email_contains=email_contains,
         )
 
     # ---- sweep and audit --------------------------------------------------------------------
 
     @_api
-    def sweep(self, batch_size: int = sweep.DEFAULT_BATCH, dry_run: bool = False) -> SweepResult:
-        return sweep.sweep(self.ctx, batch_size, dry_run)
+    def sweep(self, *, batch_size: int = sweep.DEFAULT_BATCH, dry_run: bool = False) -> SweepResult:
+        return sweep.sweep(self.ctx, batch_size, dry_run=dry_run)
 
     @_api
     def events(
         self,
+        *,
         resource_id: int | None = None,
         email: str | None = None,
         action: str | None = None,
@@ -364,18 +368,17 @@ class Booking:
         entity_id: int | None = None,
         after_id: int = 0,
         limit: int | None = 200,
-        *,
         email_contains: str | None = None,
     ) -> list[Event]:
         return events.list_events(
             self.ctx,
-            resource_id,
-            email,
-            action,
-            entity,
-            entity_id,
-            after_id,
-            limit,
+            resource_id=resource_id,
+            email=email,
+            action=action,
+            entity=entity,
+            entity_id=entity_id,
+            after_id=after_id,
+            limit=limit,
             email_contains=email_contains,
         )
 
@@ -384,28 +387,4 @@ class Booking:
         """Every event about one hold, oldest first, with those of the allocation it became
         (so a cancelled booking's cancellation shows in its hold's history)."""
         self.get_hold(hold_id)
-        history = events.list_events(self.ctx, entity="hold", entity_id=hold_id, limit=None)
-        allocation_ids = {
-            e.details["allocation_id"] for e in history if "allocation_id" in e.details
-        }
-        for allocation_id in sorted(allocation_ids):
-            history += events.list_events(
-                self.ctx, entity="allocation", entity_id=allocation_id, limit=None
-            )
-        return sorted(history, key=lambda e: e.id)
-
-
-def _require_current_schema(db: peewee.Database) -> None:
-    """Every migration this resbook knows must be applied (not just the newest: one that
-    arrived with a lower number than an applied one must be applied too)."""
-    migrator = Migrator(db)
-    with database_errors(db):
-        applied = {a.version for a in migrator.applied()}
-    if not applied:
-        raise DatabaseError("database has no resbook schema: run `resbook migrate up` first")
-    pending = [m.version for m in migrator.migrations if m.version not in applied]
-    if pending:
-        raise DatabaseError(
-            f"database schema lacks migration {pending[0]:04d} that this resbook needs: "
-            "run `resbook migrate up`"
-        )
+        return events.hold_history(self.ctx, hold_id)

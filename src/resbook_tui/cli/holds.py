@@ -67,7 +67,9 @@ def holds_create(
     """
     bk = booking(ctx)
     res = bk.resolve_resource(resource)
-    holds = bk.create_holds(res.id, date, date_to or date, quantity, email, token, ttl)
+    holds = bk.create_holds(
+        res.id, date, date_to or date, quantity, email, token=token, ttl_minutes=ttl
+    )
     if json:
         print_json(holds if date_to else holds[0])
         return
@@ -205,7 +207,7 @@ def allocations_list(
     """List confirmed bookings by date; --email finds those held by that customer."""
     bk = booking(ctx, read_only=True)
     items = bk.list_allocations(
-        order, resource_id=resource_id(bk, resource), limit=limit, email_contains=email
+        order_id=order, resource_id=resource_id(bk, resource), limit=limit, email_contains=email
     )
     if json:
         print_json(items)

@@ -8,6 +8,8 @@ from typing import Annotated
 import typer
 
 from ..booking import Booking, Event
+from ..booking.changes import follow_events, last_event_id
+from ..booking.events import EventFilters
 from . import views
 from .support import booking, handles_errors, print_json, print_json_line, resource_id, say
 from .table import Layout, cells, output_width
@@ -84,7 +86,7 @@ def events(
 ) -> None:
     """Print the audit trail, newest last."""
     bk = booking(ctx, read_only=True)
-    filters = {
+    filters: EventFilters = {
         "resource_id": resource_id(bk, resource),
         "email_contains": email,
         "action": action,
@@ -99,11 +101,9 @@ def events(
     printer.emit(shown)
     if not follow:
         return
-    from ..booking.changes import follow_events, last_event_id
-
     last = shown[-1].id if shown else last_event_id(bk.db)
     try:
-        for batch in follow_events(bk, after_id=last, **filters):
+        for batch in follow_events(bk, after_id=last, filters=filters):
             printer.emit(batch)
     except KeyboardInterrupt:
         raise typer.Exit(0) from None

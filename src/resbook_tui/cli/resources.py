@@ -52,7 +52,9 @@ def resources_list(
     json: Json = False,
 ) -> None:
     """List resources by type and name (deleted ones are never shown)."""
-    items = booking(ctx, read_only=True).list_resources(type, active, search)
+    items = booking(ctx, read_only=True).list_resources(
+        resource_type=type, active=active, search=search
+    )
     if json:
         print_json(items)
         return
@@ -216,7 +218,9 @@ def availability(
 ) -> None:
     """Per resource and date: max, free, held, booked (allocated) and any blackout."""
     bk = booking(ctx, read_only=True)
-    cells = bk.availability(date_from, date_to, resource_id(bk, resource), type)
+    cells = bk.availability(
+        date_from, date_to, resource_id=resource_id(bk, resource), resource_type=type
+    )
     if json:
         print_json(cells)
         return

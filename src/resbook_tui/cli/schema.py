@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import peewee
 import typer
@@ -36,7 +36,7 @@ def info(ctx: typer.Context, json: JsonOpt = False) -> None:
     """Show which database resbook uses, its dialect and schema version."""
     s = settings(ctx)
     parsed = parse_url(s.url)
-    result = {
+    result: dict[str, Any] = {
         "database": parsed.masked,
         "dialect": parsed.dialect,
         "default_sqlite_file": str(default_database_path()),

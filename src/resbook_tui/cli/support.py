@@ -18,6 +18,7 @@ import peewee
 import typer
 from rich.console import Console
 
+from ..booking import Booking
 from ..config import resolve_database_url
 from ..db import open_database
 from ..errors import EXIT_DATABASE, EXIT_REFUSED, ResbookError
@@ -46,10 +47,8 @@ class Settings:
         return self._db
 
 
-def booking(ctx: typer.Context, read_only: bool = False):  # noqa: ANN201 - avoids an import cycle
+def booking(ctx: typer.Context, read_only: bool = False) -> Booking:
     """The Booking facade over the database the root options name."""
-    from ..booking import Booking
-
     return Booking(settings(ctx).database(read_only=read_only))
 
 

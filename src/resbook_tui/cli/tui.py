@@ -1,6 +1,7 @@
 """``resbook tui`` and ``resbook demo``: the operator TUI, on your database or a demo one.
 
-Textual is imported inside the commands so the rest of the CLI starts fast.
+Textual (anything under ``tui/``) is imported inside these commands, so the rest of the
+CLI starts without it.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from ..booking import Booking
 from .support import handles_errors, settings, stderr
 
 
@@ -50,14 +52,13 @@ def demo_command(
 
     The demo lives in your app directory unless --db names a SQLite file.
     """
-    from ..booking import Booking
     from ..tui.demo import open_demo
 
     url = open_demo(settings(ctx).db_flag, fresh, lambda message: stderr.print(message))
     _run(Booking.connect(url, read_only=read_only), read_only)
 
 
-def _run(booking, read_only: bool) -> None:  # noqa: ANN001 - Booking, imported lazily
+def _run(booking: Booking, read_only: bool) -> None:
     from ..tui import ResbookApp
 
     try:

@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from ..booking import Allocation, Blackout, Cell, Event, Hold, Resource
-from ..models import to_utc
+from ..fields import to_utc
 from .table import Column
 
 Row = Sequence[Any]
@@ -258,9 +258,11 @@ def details(e: Event) -> str:
 def _detail(key: str, value: Any) -> Any:
     if key.endswith("_at") and isinstance(value, str):
         try:
-            return full_time(to_utc(value))
+            moment = to_utc(value)
         except ValueError:
-            pass
+            return value
+        if moment is not None:
+            return full_time(moment)
     return value
 
 

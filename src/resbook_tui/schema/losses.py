@@ -14,15 +14,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import peewee
+from peewee import SQL, fn
 
-from ..db import POSTGRESQL, dialect
+from .. import dialects
 from ..errors import EXIT_INVALID, ResbookError
-
-if TYPE_CHECKING:
-    from .migrations import Migration
 
 _DECLARED = re.compile(r"^\s*--\s*loses:\s*(?P<what>.*)$", re.IGNORECASE | re.MULTILINE)
 _NAME = re.compile(r"^[a-z_][a-z0-9_]*(\.[a-z_][a-z0-9_]*)?$")
@@ -66,15 +63,6 @@ class DataLossError(ResbookError):
         self.losses = losses
 
 
-@dataclass(frozen=True)
-class DownPlan:
-    """What ``down`` would do: the migrations it reverts, newest first, and what goes."""
-
-    migrations: list[Migration]
-    losses: list[Loss]
-    target: int
-
-
 def declared_losses(down_sql: str) -> list[str]:
     """The tables and table.columns a down script destroys (see the module docstring)."""
     match = _DECLARED.search(down_sql)
@@ -95,24 +83,23 @@ def declared_losses(down_sql: str) -> list[str]:
 def count_losses(db: peewee.Database, names: list[str], lock: bool = False) -> list[Loss]:
     """How many rows (or values) each of ``names`` holds now; only the non-empty ones.
 
-    ``lock`` (PostgreSQL, inside the revert's transaction) first locks the tables so no
-    row can arrive between the count and the drop.
+    ``lock`` (inside the revert's transaction) first locks the tables so no row can arrive
+    between the count and the drop (SQLite's BEGIN IMMEDIATE already keeps writers out).
     """
     tables = set(db.get_tables())
     present = [n for n in names if n.split(".")[0] in tables]
-    if lock and present and dialect(db) == POSTGRESQL:
-        listed = ", ".join(sorted({n.split(".")[0] for n in present}))
-        db.execute_sql(f"LOCK TABLE {listed} IN ACCESS EXCLUSIVE MODE")
+    if lock and present:
+        dialects.of(db).lock_tables(db, [n.split(".")[0] for n in present])
     losses: list[Loss] = []
     for name in present:
         table, _, column = name.partition(".")
+        source = peewee.Table(table)
+        query = source.select(fn.COUNT(SQL("*")))
         if column:
             if column not in {c.name for c in db.get_columns(table)}:
                 continue
-            sql = f"SELECT count(*) FROM {table} WHERE {column} IS NOT NULL"
-        else:
-            sql = f"SELECT count(*) FROM {table}"
-        rows = int(db.execute_sql(sql).fetchone()[0])
+            query = query.where(peewee.Column(source, column).is_null(False))
+        rows = int(query.scalar(db))
         if rows:
             losses.append(Loss(table, column or None, rows))
     return losses

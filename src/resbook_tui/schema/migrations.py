@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import re
-import sqlite3
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import resources
@@ -18,21 +17,30 @@ from pathlib import Path
 
 import peewee
 
-from ..db import POSTGRESQL, SQLITE, database_errors, describe, dialect, scrubbed
-from ..errors import BusyError, DatabaseError, ResbookError
+from .. import dialects
+from ..db import database_errors, describe, scrubbed
+from ..dialects.catalog import HISTORY_TABLE
+from ..errors import BusyError, DatabaseError, MigrationError, ResbookError
 from ..session import classify
-from .losses import DataLossError, DownPlan, count_losses, declared_losses
+from .losses import DataLossError, Loss, count_losses, declared_losses
 
-HISTORY_TABLE = "schema_migrations"
+__all__ = [
+    "ADVISORY_LOCK_KEY",
+    "HISTORY_TABLE",
+    "DataLossError",
+    "DownPlan",
+    "Migration",
+    "MigrationError",
+    "Migrator",
+    "load_migrations",
+    "migrations_root",
+    "require_current_schema",
+    "require_migrated",
+    "run_script",
+]
 # Arbitrary but fixed: every resbook process agrees on this advisory lock key.
 ADVISORY_LOCK_KEY = 0x7265_7362_6F6F6B  # "resbook"
 _FILE_RE = re.compile(r"^(\d{4})_([a-z0-9_]+)\.(up|down)\.sql$")
-
-
-class MigrationError(ResbookError):
-    """A migration cannot be applied or reverted as asked (exit 1)."""
-
-    code = "migration_error"
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,15 @@ class Migration:
     def losses(self) -> list[str]:
         """The tables and table.columns its down script destroys (losses.py)."""
         return declared_losses(self.down_sql or "")
+
+
+@dataclass(frozen=True)
+class DownPlan:
+    """What ``down`` would do: the migrations it reverts, newest first, and what goes."""
+
+    migrations: list[Migration]
+    losses: list[Loss]
+    target: int
 
 
 @dataclass(frozen=True)
@@ -104,36 +121,22 @@ def load_migrations(dialect_name: str, root: Path | None = None) -> list[Migrati
     ]
 
 
-def split_sqlite_script(script: str) -> list[str]:
-    """Split a SQLite script into statements (trigger bodies stay whole).
-
-    ``executescript`` would commit the surrounding transaction, so statements are run
-    one by one inside ours instead.
-    """
-    statements: list[str] = []
-    buffer = ""
-    for line in script.splitlines(keepends=True):
-        buffer += line
-        if sqlite3.complete_statement(buffer):
-            statement = buffer.strip()
-            if _strip_sql_comments(statement):
-                statements.append(statement)
-            buffer = ""
-    if _strip_sql_comments(buffer).strip():
-        raise MigrationError(f"incomplete SQL statement at the end of a script: {buffer.strip()!r}")
-    return statements
-
-
-def _strip_sql_comments(sql: str) -> str:
-    return "\n".join(line.split("--", 1)[0] for line in sql.splitlines()).strip().strip(";")
-
-
 def run_script(db: peewee.Database, script: str) -> None:
-    if dialect(db) == POSTGRESQL:
-        db.execute_sql(script)
-    else:
-        for statement in split_sqlite_script(script):
-            db.execute_sql(statement)
+    """Run one migration file inside the caller's transaction."""
+    dialects.of(db).run_script(db, script)
+
+
+class _History(peewee.Model):
+    """The history table: one row per applied migration. resbook's own bookkeeping, made
+    here (not by a migration), so it is no part of the schema verify compares."""
+
+    version = peewee.IntegerField(primary_key=True)
+    name = peewee.CharField(max_length=200)
+    checksum = peewee.CharField(max_length=64)
+    applied_at = peewee.Field()  # read as the driver gives it: shown, never computed with
+
+    class Meta:
+        table_name = HISTORY_TABLE
 
 
 class Migrator:
@@ -141,24 +144,16 @@ class Migrator:
 
     def __init__(self, db: peewee.Database, root: Path | None = None) -> None:
         self.db = db
-        self.dialect = dialect(db)
+        self._dialect = dialects.of(db)
+        self.dialect = self._dialect.name
         self.migrations = load_migrations(self.dialect, root)
         self.by_version = {m.version: m for m in self.migrations}
 
     # ---- history ----------------------------------------------------------------------
 
     def ensure_history_table(self) -> None:
-        stamp = (
-            "TIMESTAMPTZ NOT NULL DEFAULT now()"
-            if self.dialect == POSTGRESQL
-            else ("TIMESTAMP NOT NULL DEFAULT (strftime('%Y-%m-%d %H:%M:%f', 'now'))")
-        )
         with database_errors(self.db):
-            self.db.execute_sql(
-                f"CREATE TABLE IF NOT EXISTS {HISTORY_TABLE} ("
-                "version INTEGER PRIMARY KEY, name VARCHAR(200) NOT NULL, "
-                f"checksum CHAR(64) NOT NULL, applied_at {stamp})"
-            )
+            self._dialect.create_history_table(self.db, HISTORY_TABLE)
 
     def history_exists(self) -> bool:
         with database_errors(self.db):
@@ -167,10 +162,10 @@ class Migrator:
     def applied(self) -> list[Applied]:
         if not self.history_exists():
             return []
+        h = _History
+        query = h.select(h.version, h.name, h.checksum, h.applied_at).order_by(h.version)
         with database_errors(self.db):
-            rows = self.db.execute_sql(
-                f"SELECT version, name, checksum, applied_at FROM {HISTORY_TABLE} ORDER BY version"
-            ).fetchall()
+            rows = list(query.tuples().execute(self.db))
         return [Applied(int(v), n, c, str(a)) for v, n, c, a in rows]
 
     def current_version(self) -> int:
@@ -246,20 +241,15 @@ class Migrator:
     def _apply(self, m: Migration) -> bool:
         with database_errors(self.db), self.db.atomic():
             # Another process may have applied it since we looked (SQLite has no advisory lock).
-            already = self.db.execute_sql(
-                f"SELECT 1 FROM {HISTORY_TABLE} WHERE version = {self._param}", (m.version,)
-            ).fetchone()
-            if already:
+            if _History.select().where(_History.version == m.version).exists(self.db):
                 return False
             try:
                 run_script(self.db, m.up_sql)
             except peewee.DatabaseError as exc:
                 raise self._failure(exc, f"migration {m.version:04d}_{m.name} failed") from None
-            self.db.execute_sql(
-                f"INSERT INTO {HISTORY_TABLE} (version, name, checksum) "
-                f"VALUES ({self._param}, {self._param}, {self._param})",
-                (m.version, m.name, m.checksum),
-            )
+            _History.insert(
+                {_History.version: m.version, _History.name: m.name, _History.checksum: m.checksum}
+            ).execute(self.db)
         return True
 
     def plan_down(self, to: int | None = None) -> DownPlan:
@@ -313,8 +303,8 @@ class Migrator:
                 self._revert(m, force)
                 reverted.append(m)
             if reverted and not self.applied():
-                with database_errors(self.db):
-                    self.db.execute_sql(f"DROP TABLE IF EXISTS {HISTORY_TABLE}")
+                with database_errors(self.db), _History.bind_ctx(self.db):
+                    _History.drop_table(safe=True)
             return reverted
 
     def _failure(self, exc: peewee.DatabaseError, what: str) -> ResbookError:
@@ -334,50 +324,17 @@ class Migrator:
                 run_script(self.db, m.down_sql)
             except peewee.DatabaseError as exc:
                 raise self._failure(exc, f"reverting {m.version:04d}_{m.name} failed") from None
-            self.db.execute_sql(
-                f"DELETE FROM {HISTORY_TABLE} WHERE version = {self._param}", (m.version,)
-            )
-
-    @property
-    def _param(self) -> str:
-        return "%s" if self.dialect == POSTGRESQL else "?"
+            _History.delete().where(_History.version == m.version).execute(self.db)
 
     @contextlib.contextmanager
     def exclusive(self, on_wait: Callable[[], None] | None = None) -> Iterator[None]:
-        """Hold the migration lock: PostgreSQL advisory lock; SQLite relies on BEGIN IMMEDIATE."""
-        if self.dialect == SQLITE:
+        """Hold the migration lock: a PostgreSQL advisory lock (SQLite relies on BEGIN
+        IMMEDIATE), so two ``migrate up`` started at once take turns."""
+        held = contextlib.ExitStack()
+        with database_errors(self.db):  # taking it may fail; what runs inside reports itself
+            held.enter_context(self._dialect.exclusive(self.db, ADVISORY_LOCK_KEY, on_wait))
+        with held:
             yield
-            return
-        with database_errors(self.db):
-            # Waiting for another migration is the point here, so no lock_timeout for the
-            # advisory lock; and a migration may run long, so no statement_timeout while
-            # it does. Its DDL keeps lock_timeout: a table someone holds is "busy, try
-            # again", not a queue that stalls every session behind it.
-            self.db.execute_sql("SET statement_timeout = 0; SET lock_timeout = 0")
-            got = self.db.execute_sql(
-                "SELECT pg_try_advisory_lock(%s)", (ADVISORY_LOCK_KEY,)
-            ).fetchone()[0]
-            if not got:
-                if on_wait:
-                    on_wait()
-                self.db.execute_sql("SELECT pg_advisory_lock(%s)", (ADVISORY_LOCK_KEY,))
-            self._restore_timeouts(statement=False)
-        try:
-            yield
-        finally:
-            with contextlib.suppress(peewee.DatabaseError, peewee.InterfaceError):
-                self.db.execute_sql("SELECT pg_advisory_unlock(%s)", (ADVISORY_LOCK_KEY,))
-                self._restore_timeouts(statement=True)
-
-    def _restore_timeouts(self, statement: bool) -> None:
-        """Back to the session's configured lock_timeout (and statement_timeout)."""
-        settings = getattr(self.db, "resbook_settings", None)
-        if settings is None:
-            return
-        sql = f"SET lock_timeout = {int(settings.lock_timeout_ms)}"
-        if statement:
-            sql += f"; SET statement_timeout = {int(settings.statement_timeout_ms)}"
-        self.db.execute_sql(sql)
 
 
 def require_migrated(db: peewee.Database) -> int:
@@ -386,3 +343,19 @@ def require_migrated(db: peewee.Database) -> int:
     if version == 0:
         raise DatabaseError("database has no resbook schema: run `resbook migrate up` first")
     return version
+
+
+def require_current_schema(db: peewee.Database) -> None:
+    """Every migration this resbook knows must be applied (not just the newest: one that
+    arrived with a lower number than an applied one must be applied too)."""
+    migrator = Migrator(db)
+    with database_errors(db):
+        applied = {a.version for a in migrator.applied()}
+    if not applied:
+        raise DatabaseError("database has no resbook schema: run `resbook migrate up` first")
+    pending = [m.version for m in migrator.migrations if m.version not in applied]
+    if pending:
+        raise DatabaseError(
+            f"database schema lacks migration {pending[0]:04d} that this resbook needs: "
+            "run `resbook migrate up`"
+        )

@@ -8,15 +8,16 @@ verify knows every object any migration adds, and the two sides are always read 
 
 from __future__ import annotations
 
-import uuid
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import peewee
 
-from ..db import POSTGRESQL, database_errors, dialect
+from .. import dialects
+from ..db import database_errors, dialect
 from ..errors import DatabaseError
-from .catalog import Catalog, ObjectInfo, read_catalog, read_postgresql, read_sqlite
-from .migrations import Migrator, run_script
+from .catalog import Catalog, ColumnInfo, ObjectInfo, read_catalog
+from .migrations import Migrator
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,7 @@ class ObjectCheck:
 class VerifyReport:
     dialect: str
     schema_version: int
-    tables: list[dict] = field(default_factory=list)
+    tables: list[dict[str, Any]] = field(default_factory=list)
     objects: list[ObjectCheck] = field(default_factory=list)
     drift: list[Drift] = field(default_factory=list)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
@@ -69,7 +70,7 @@ class VerifyReport:
         parts.append(f"Total rows {self.total_rows}")
         return ", ".join(parts)
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "dialect": self.dialect,
@@ -84,37 +85,10 @@ class VerifyReport:
         }
 
 
-class _Rollback(Exception):
-    """Raised to throw away the scratch schema on PostgreSQL."""
-
-
 def expected_catalog(db: peewee.Database, versions: list[int]) -> Catalog:
     migrator = Migrator(db)
     scripts = [migrator.by_version[v].up_sql for v in versions if v in migrator.by_version]
-    if dialect(db) == POSTGRESQL:
-        return _expected_postgresql(db, scripts)
-    scratch = peewee.SqliteDatabase(":memory:")
-    with scratch:
-        for script in scripts:
-            run_script(scratch, script)
-        return read_sqlite(scratch)
-
-
-def _expected_postgresql(db: peewee.Database, scripts: list[str]) -> Catalog:
-    schema = f"resbook_verify_{uuid.uuid4().hex[:12]}"
-    result: Catalog | None = None
-    try:
-        with db.atomic():
-            db.execute_sql(f'CREATE SCHEMA "{schema}"')
-            db.execute_sql(f'SET LOCAL search_path TO "{schema}"')
-            for script in scripts:
-                run_script(db, script)
-            result = read_postgresql(db, schema)
-            raise _Rollback  # DDL is transactional: the scratch schema never becomes visible.
-    except _Rollback:
-        pass
-    assert result is not None
-    return result
+    return dialects.of(db).expected_catalog(db, scripts)
 
 
 def verify(db: peewee.Database) -> VerifyReport:
@@ -181,15 +155,19 @@ def _compare_tables(report: VerifyReport, expected: Catalog, live: Catalog) -> N
     report.counts["tables"] = {"found": found, "expected": len(expected.tables)}
 
 
-def _compare_columns(report: VerifyReport, table: str, want: dict, have: dict) -> bool:
+def _compare_columns(
+    report: VerifyReport, table: str, want: dict[str, ColumnInfo], have: dict[str, ColumnInfo]
+) -> bool:
     drifted = False
     for column in want.keys() | have.keys():
         label = f"{table}.{column}"
         w, h = want.get(column), have.get(column)
-        if h is None:
+        if h is None and w is not None:
             report.drift.append(Drift("missing", "column", label, f"expected {w.type}"))
-        elif w is None:
+        elif w is None and h is not None:
             report.drift.append(Drift("extra", "column", label, f"{h.type} not in any migration"))
+        elif w is None or h is None:
+            continue  # in neither: cannot happen, the names come from both
         elif w.type != h.type:
             report.drift.append(
                 Drift("changed", "column", label, f"type {h.type}, expected {w.type}")
@@ -215,6 +193,7 @@ def _compare_objects(
     for name in sorted(expected.keys() | live.keys()):
         want, have = expected.get(name), live.get(name)
         if have is None:
+            assert want is not None  # the name came from one of the two
             status = "missing"
             report.drift.append(Drift("missing", object_name, name, want.definition))
         elif want is None:

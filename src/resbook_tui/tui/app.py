@@ -127,7 +127,6 @@ class ResbookApp(Commands):
         self.listener: Listener | None = None
         if live and url:
             self.listener = Listener(url, self._post_from_listener, self.clock)
-        self.link_error = ""
         self.link_history: list[str] = []  # every state the link went through, in order
         self._changes = ChangeSet()
         self._apply_timer: Any = None
@@ -142,7 +141,9 @@ class ResbookApp(Commands):
         for mode, screen_type in self.SCREENS_BY_MODE.items():
             self.add_mode(mode, self._screen_factory(mode, screen_type))
 
-    def _screen_factory(self, mode: str, screen_type: type[Screen[Any]]) -> Callable[[], Screen]:
+    def _screen_factory(
+        self, mode: str, screen_type: type[Screen[Any]]
+    ) -> Callable[[], Screen[Any]]:
         # Modes are built lazily by Textual; keeping the instance lets the palette and
         # the resources screen talk to the heatmap or holds screen directly.
         def make() -> Screen[Any]:

@@ -80,7 +80,7 @@ class CallFinished(Message):
 
     def __init__(
         self,
-        worker: Worker | None,
+        worker: Worker[Any] | None,
         done: Callable[[Any], Any] | None,
         result: Any = None,
         problem: Problem | None = None,
@@ -115,7 +115,7 @@ def run_booking(
     quiet: bool = False,
     expect: Expect | None = None,
     settled: Callable[[bool], Any] | None = None,
-) -> Worker:
+) -> Worker[Any]:
     """Run ``call(booking)`` in a thread worker owned by ``node``; ``done(result)`` on the UI.
 
     Loads belong to their screen (their result is dropped if the screen has gone);

@@ -15,8 +15,10 @@ from typing import Any
 from textual.app import SystemCommand
 from textual.screen import Screen
 
+from ..booking.events import Action
 from ..booking.records import SweepResult
-from ..settings import app_dir, load_settings, remember_command, remember_theme
+from ..config import app_dir
+from ..settings import load_settings, remember_command, remember_theme
 from .calls import run_booking
 from .command_line import CommandLine
 from .command_parser import (
@@ -232,7 +234,7 @@ class Commands(CallLedger):
                     lambda bk: bk.sweep(),
                     self._swept,
                     group="change",
-                    expect=Expect("Sweep expired holds", "hold.expire", "hold"),
+                    expect=Expect("Sweep expired holds", Action.HOLD_EXPIRE, "hold"),
                 )
 
         self.push_screen(

@@ -17,7 +17,7 @@ from pathlib import Path
 
 from ..booking import Booking, BookingError, Hold, Resource
 from ..config import app_dir
-from ..db import SQLITE, open_database, parse_url
+from ..db import open_database, parse_url
 from ..demo_history import backdate_holds
 from ..errors import EXIT_INVALID, ResbookError
 from ..schema.migrations import Migrator
@@ -98,7 +98,7 @@ def default_demo_path() -> Path:
 def demo_url(db_flag: str | None) -> str:
     """The demo's database: ``--db`` when given (SQLite only), else a file in the app dir."""
     url = db_flag or f"sqlite:///{default_demo_path()}"
-    if parse_url(url).dialect != SQLITE:
+    if parse_url(url).path is None:  # the demo is a file it may delete and build again
         raise DemoError("resbook demo builds a SQLite database; give --db sqlite:///path.db")
     return url
 
@@ -201,18 +201,18 @@ def build(bk: Booking, say: Progress, seed: int = 7) -> None:
     for n, ttl in enumerate(active_ttls):
         pick.hold(ttl, CUSTOMERS[n % len(CUSTOMERS)])
     for n in range(8):  # the named customers have confirmed bookings too
-        hold = pick.hold(30, CUSTOMERS[n % 4])
-        if hold is not None:
-            bk.confirm_hold(hold.id, f"ORD-{20_000 + n}", "LI-1")
+        picked = pick.hold(30, CUSTOMERS[n % 4])
+        if picked is not None:
+            bk.confirm_hold(picked.id, f"ORD-{20_000 + n}", "LI-1")
     for n in range(5):
-        hold = pick.hold(30, CUSTOMERS[n])
-        if hold is not None:
-            bk.release_hold(hold.id)
+        picked = pick.hold(30, CUSTOMERS[n])
+        if picked is not None:
+            bk.release_hold(picked.id)
     stale = []
     for n in range(4):
-        hold = pick.hold(1, CUSTOMERS[n + 5])
-        if hold is not None:
-            stale.append(hold.id)
+        picked = pick.hold(1, CUSTOMERS[n + 5])
+        if picked is not None:
+            stale.append(picked.id)
     backdate_holds(bk.db, stale, minutes_ago=90)
     bk.sweep()
     bk.deactivate(resources["Troop Carrier 02"][0].id)

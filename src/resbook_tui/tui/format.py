@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date, datetime
 
 from ..booking.records import Cell
-from .widgets.keyed_table import Tag
+from .widgets.columns import Tag
 
 
 def day_text(day: date) -> str:

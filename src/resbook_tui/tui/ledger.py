@@ -37,7 +37,7 @@ class CallLedger(LinkedApp):
         self.busy = len(self._calls)
 
     def on_call_finished(self, message: CallFinished) -> None:
-        self._calls.discard(message.worker)  # type: ignore[arg-type]
+        self._calls.discard(message.worker)
         self._count_calls()
         if message.unsure is not None:
             self._track_unsure(message.unsure)  # even if its screen has gone

@@ -39,7 +39,6 @@ class LinkedApp(App[None]):
     retry_at: reactive[datetime | None] = reactive(None)
 
     listener: Listener | None
-    link_error: str
     link_history: list[str]
     correct_skew: bool
     clock_offset: timedelta
@@ -84,7 +83,6 @@ class LinkedApp(App[None]):
         was = self.link
         self.link = CONNECTED
         self.retry_at = None
-        self.link_error = ""
         if was == DISCONNECTED:
             self.notify("Reconnected: screens refreshed.", title="Database", severity="information")
         # First report or back after a loss: everything may have changed meanwhile.
@@ -95,7 +93,6 @@ class LinkedApp(App[None]):
         was = self.link
         self.link = DISCONNECTED
         self.retry_at = message.retry_at
-        self.link_error = message.error
         if message.first or was != DISCONNECTED:
             self.notify(
                 f"{message.error}. Retrying; the screen keeps the last data it had.",
@@ -116,8 +113,7 @@ class LinkedApp(App[None]):
 
     def watch_link(self, old: str, new: str) -> None:
         self.link_history.append(new)
-        if self.is_mounted:
-            self.refresh_bindings()
+        self.refresh_bindings()
 
     @property
     def notifications_received(self) -> int:
@@ -148,7 +144,8 @@ class LinkedApp(App[None]):
         screens = {*self._mode_screens.values(), *self.screen_stack}
         for screen in screens:
             if isinstance(screen, ResbookScreen):
-                if screen is live:
+                shown = screen is live
+                if shown:
                     screen.request_reload()
                 else:
                     screen.stale = True

@@ -66,13 +66,6 @@ class ChangeSet:
         for change in changes:
             self.add(change)
 
-    def merge(self, other: ChangeSet) -> None:
-        self.everything |= other.everything
-        self.spans += other.spans
-        self.entities |= other.entities
-        self.hold_ids |= other.hold_ids
-        self.notifications += other.notifications
-
     @property
     def resources_changed(self) -> bool:
         """A resource was added, edited or (de)activated: names and rows may differ."""

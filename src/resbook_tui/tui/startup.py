@@ -6,12 +6,12 @@ a bad URL) is refused before the screen opens, with its one line and exit code."
 from __future__ import annotations
 
 from ..booking import Booking
-from ..db import POSTGRESQL, connect_or_fail, open_database, parse_url
+from ..db import connect_or_fail, open_database, parse_url
 from ..errors import DatabaseError
 
 
 def open_for_tui(url: str, *, read_only: bool = False) -> Booking:
-    if parse_url(url).dialect != POSTGRESQL:
+    if parse_url(url).path is not None:  # a file: it is there now or not at all
         return Booking.connect(url, read_only=read_only)
     db = open_database(url, read_only=read_only, connect=False)
     try:

@@ -5,7 +5,7 @@ and disabled while the database is unreachable."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import events
 from textual.app import ComposeResult
@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 
 Call = Callable[["Booking"], Any]
 Query = tuple[Call, Callable[[Any], Any]]  # a read and what to do with its result
+FormValues = dict[str, Any]  # a submitted form's values by field name
+R = TypeVar("R")
 
 NOT_CONNECTED = Problem("Database", "not connected", "error", "disconnected")
 
@@ -177,7 +179,7 @@ class ResbookScreen(Screen[None]):
         group: str = "load",
         failed: Callable[[Problem], Any] | None = None,
         exclusive: bool = True,
-    ) -> Worker | None:
+    ) -> Worker[Any] | None:
         """A read for this screen: a newer load of the same group replaces an older one.
 
         While the database is unreachable nothing is sent: the screen keeps what it shows,
@@ -251,7 +253,7 @@ class ResbookScreen(Screen[None]):
         expect: Expect,
         failed: Callable[[Problem], Any] | None = None,
         settled: Callable[[bool], Any] | None = None,
-    ) -> Worker | None:
+    ) -> Worker[Any] | None:
         """A mutation: owned by the app so its outcome is reported even if we move on.
 
         ``expect`` names the audit event it writes, so that if the connection breaks while
@@ -283,13 +285,15 @@ class ResbookScreen(Screen[None]):
     def submit_form(
         self,
         form: FormModal,
-        call: Callable[[dict[str, Any]], Callable[[Booking], Any]],
-        done: Callable[[Any], Any],
-        expect: Callable[[dict[str, Any]], Expect],
+        *,
+        call: Callable[[Booking, FormValues], R],
+        done: Callable[[R], object],
+        expect: Callable[[FormValues], Expect],
     ) -> None:
-        """Show ``form``; on submit run the change it describes with the form still open.
+        """Show ``form``; on submit run ``call(booking, values)`` with the form still open.
 
-        Success closes the form and runs ``done``. A refusal from the engine stays in the
+        ``expect(values)`` names the audit event that call writes. Success closes the form
+        and runs ``done`` with the call's result. A refusal from the engine stays in the
         form beside the values, so the operator corrects them instead of typing them again.
         If the connection breaks while the change is in flight the form waits for the
         verdict: committed closes it, not committed leaves it ready to submit again."""
@@ -327,7 +331,13 @@ class ResbookScreen(Screen[None]):
                     form.set_working(False)
                     form.show_error("That did not commit: nothing changed. Submit again.")
 
-            self.change(call(values), succeeded, expect=wanted, failed=failed, settled=settled)
+            self.change(
+                lambda bk: call(bk, values),
+                succeeded,
+                expect=wanted,
+                failed=failed,
+                settled=settled,
+            )
 
         form.on_submit = submitted
         self.app.push_screen(form)

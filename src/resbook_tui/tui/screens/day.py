@@ -15,6 +15,7 @@ from textual.containers import Vertical
 from textual.widgets import Label, Static
 
 from ...booking import Booking
+from ...booking.events import Action
 from ...booking.records import Allocation, Blackout, BlackoutResult, CapacityChange, Hold
 from ...booking.records import Resource as ResourceRecord
 from ...config import default_hold_ttl_minutes
@@ -196,11 +197,11 @@ class DayScreen(HoldActions):
         rid, day = self.resource.id, self.day
         self.submit_form(
             form,
-            lambda values: lambda bk: bk.set_capacity(rid, day, values["through"], values["max"]),
-            self._capacity_set,
-            lambda values: Expect(
+            call=lambda bk, values: bk.set_capacity(rid, day, values["through"], values["max"]),
+            done=self._capacity_set,
+            expect=lambda values: Expect(
                 f"Set capacity of {self.resource.name} to {values['max']} from {day}",
-                "capacity.set",
+                Action.CAPACITY_SET,
                 "capacity",
                 resource_id=rid,
                 details={"max_capacity": values["max"]},
@@ -230,13 +231,11 @@ class DayScreen(HoldActions):
         rid, day = self.resource.id, self.day
         self.submit_form(
             form,
-            lambda values: (
-                lambda bk: bk.add_blackout(rid, day, values["through"], values["reason"])
-            ),
-            self._blackout_added,
-            lambda values: Expect(
+            call=lambda bk, values: bk.add_blackout(rid, day, values["through"], values["reason"]),
+            done=self._blackout_added,
+            expect=lambda values: Expect(
                 f"Blackout {self.resource.name} from {day}",
-                "blackout.add",
+                Action.BLACKOUT_ADD,
                 "blackout",
                 resource_id=rid,
                 details={"reason": values["reason"]},
@@ -277,9 +276,12 @@ class DayScreen(HoldActions):
             submit_label="Next",
             note=f"{plural(len(blackouts), 'blackout')} cover {day_text(self.day)}.",
         )
-        self.app.push_screen(
-            form, lambda values: values and self._confirm_remove(labels[values["which"]])
-        )
+
+        def chosen(values: dict[str, Any] | None) -> None:
+            if values:
+                self._confirm_remove(labels[values["which"]])
+
+        self.app.push_screen(form, chosen)
 
     def _confirm_remove(self, blackout: Blackout) -> None:
         blackout_id = blackout.id
@@ -290,7 +292,10 @@ class DayScreen(HoldActions):
                     lambda bk: bk.remove_blackout(blackout_id),
                     self._blackout_removed,
                     expect=Expect(
-                        f"Lift blackout #{blackout_id}", "blackout.remove", "blackout", blackout_id
+                        f"Lift blackout #{blackout_id}",
+                        Action.BLACKOUT_REMOVE,
+                        "blackout",
+                        blackout_id,
                     ),
                 )
 
@@ -348,12 +353,12 @@ class DayScreen(HoldActions):
 
         self.submit_form(
             form,
-            lambda values: lambda bk: _create(bk, rid, day, values, token(values)),
-            self._holds_created,
-            lambda values: Expect(
+            call=lambda bk, values: _create(bk, rid, day, values, token(values)),
+            done=self._holds_created,
+            expect=lambda values: Expect(
                 f"New hold of {values['quantity']} on {self.resource.name} {day} for "
                 f"{values['email']}",
-                "hold.create",
+                Action.HOLD_CREATE,
                 "hold",
                 resource_id=rid,
                 details={"token": token(values)},

@@ -49,10 +49,7 @@ def load_day(bk: Booking, resource_id: int, day: date) -> DayData:
     resource = bk.get_resource(resource_id)
     cells = bk.availability(day, day, resource_id=resource_id)
     holds = bk.list_holds(resource_id=resource_id, date_from=day, date_to=day)
-    # What can still change first (ACTIVE, soonest expiry), then the rest, newest first.
-    holds.sort(
-        key=lambda h: (h.status != "ACTIVE", h.expires_at if h.status == "ACTIVE" else -h.id)
-    )
+    holds.sort(key=_day_order)
     # list_allocations has no date filter; one resource's allocations are few enough.
     allocations = [a for a in bk.list_allocations(resource_id=resource_id) if a.date == day]
     blackouts = bk.list_blackouts(resource_id=resource_id, date_from=day, date_to=day)

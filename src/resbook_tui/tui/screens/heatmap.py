@@ -15,12 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
+from ...booking.events import Action
 from ...booking.records import RESOURCE_TYPES, CapacityChange, Cell, Resource
 from ...text import visible
 from ..format import day_text, plural
 from ..modals import Field, FormModal, a_date, integer, prompt
 from ..outcome import Expect
 from ..widgets.heatmap_grid import TYPE_TITLES, HeatmapGrid, Selection
+from ..widgets.heatmap_messages import CursorMoved, Selected, SelectionChanged, WindowNeeded
 from .base import ResbookScreen
 from .day import DayScreen
 
@@ -113,7 +115,7 @@ class HeatmapScreen(ResbookScreen):
         if self._pending_resource is not None:
             self.focus_resource(self._pending_resource)
 
-    def on_heatmap_grid_window_needed(self, message: HeatmapGrid.WindowNeeded) -> None:
+    def on_heatmap_grid_window_needed(self, message: WindowNeeded) -> None:
         wanted = (message.resource_ids, message.date_from, message.date_to, self._generation)
         if wanted == self._in_flight:
             return
@@ -154,11 +156,11 @@ class HeatmapScreen(ResbookScreen):
 
     # ---- status line -----------------------------------------------------------------------
 
-    def on_heatmap_grid_cursor_moved(self, message: HeatmapGrid.CursorMoved) -> None:
+    def on_heatmap_grid_cursor_moved(self, message: CursorMoved) -> None:
         self._cursor = (message.resource, message.day, message.cell, message.known)
         self._show_status()
 
-    def on_heatmap_grid_selection_changed(self, message: HeatmapGrid.SelectionChanged) -> None:
+    def on_heatmap_grid_selection_changed(self, message: SelectionChanged) -> None:
         self._show_status()
         self.refresh_bindings()
 
@@ -222,7 +224,7 @@ class HeatmapScreen(ResbookScreen):
         if resource is not None:
             self.app.push_screen(DayScreen(resource, self.grid.cursor_date))
 
-    def on_heatmap_grid_selected(self, message: HeatmapGrid.Selected) -> None:
+    def on_heatmap_grid_selected(self, message: Selected) -> None:
         self.app.push_screen(DayScreen(message.resource, message.day))
 
     def action_week(self, direction: int) -> None:
@@ -240,8 +242,12 @@ class HeatmapScreen(ResbookScreen):
                 value=self.grid.cursor_date.isoformat(),
                 submit_label="Go to date",
             ),
-            lambda values: values and self.goto_date(values["value"]),
+            self._date_chosen,
         )
+
+    def _date_chosen(self, values: dict[str, Any] | None) -> None:
+        if values:
+            self.goto_date(values["value"])
 
     def goto_date(self, day: date) -> None:
         self.grid.goto_date(day)
@@ -297,13 +303,11 @@ class HeatmapScreen(ResbookScreen):
         )
         self.submit_form(
             form,
-            lambda values: (
-                lambda bk: bk.set_capacities(ids, first, values["through"], values["max"])
-            ),
-            self._capacity_set,
-            lambda values: Expect(
+            call=lambda bk, values: bk.set_capacities(ids, first, values["through"], values["max"]),
+            done=self._capacity_set,
+            expect=lambda values: Expect(
                 f"Set capacity of {plural(len(ids), 'resource')} to {values['max']} from {first}",
-                "capacity.set",
+                Action.CAPACITY_SET,
                 "capacity",
                 resource_id=ids[0],
                 details={"max_capacity": values["max"]},

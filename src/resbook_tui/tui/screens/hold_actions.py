@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from ...booking.events import Action
 from ...booking.records import Allocation, Hold
 from ..format import day_text
 from ..modals import ConfirmModal, Field, FormModal, integer, prompt, required_text
@@ -112,13 +113,13 @@ class HoldActions(ResbookScreen):
         self.rb.own_holds.add(hold_id)
         self.submit_form(
             form,
-            lambda values: (
-                lambda bk: bk.confirm_hold(hold_id, values["order_id"], values["line_item_id"])
+            call=lambda bk, values: bk.confirm_hold(
+                hold_id, values["order_id"], values["line_item_id"]
             ),
-            self._confirmed,
-            lambda values: Expect(
+            done=self._confirmed,
+            expect=lambda values: Expect(
                 f"Confirm hold #{hold_id}",
-                "hold.confirm",
+                Action.HOLD_CONFIRM,
                 "hold",
                 hold_id,
                 details={"order_id": values["order_id"], "line_item_id": values["line_item_id"]},
@@ -148,7 +149,7 @@ class HoldActions(ResbookScreen):
                 self.change(
                     lambda bk: bk.release_hold(hold_id),
                     self._released,
-                    expect=Expect(f"Release hold #{hold_id}", "hold.release", "hold", hold_id),
+                    expect=Expect(f"Release hold #{hold_id}", Action.HOLD_RELEASE, "hold", hold_id),
                 )
 
         self.app.push_screen(
@@ -190,11 +191,11 @@ class HoldActions(ResbookScreen):
         )
         self.submit_form(
             form,
-            lambda values: lambda bk: bk.extend_hold(hold_id, values["value"]),
-            self._extended,
-            lambda values: Expect(
+            call=lambda bk, values: bk.extend_hold(hold_id, values["value"]),
+            done=self._extended,
+            expect=lambda values: Expect(
                 f"Extend hold #{hold_id} by {values['value']} min",
-                "hold.extend",
+                Action.HOLD_EXTEND,
                 "hold",
                 hold_id,
                 details={"minutes": values["value"]},
@@ -224,7 +225,7 @@ class HoldActions(ResbookScreen):
                     self._cancelled,
                     expect=Expect(
                         f"Cancel allocation #{allocation_id}",
-                        "allocation.cancel",
+                        Action.ALLOCATION_CANCEL,
                         "allocation",
                         allocation_id,
                     ),

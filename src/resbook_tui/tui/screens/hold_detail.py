@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -14,6 +14,7 @@ from textual.containers import Horizontal
 from textual.widgets import Label, Static
 
 from ...booking import Booking
+from ...booking.events import Action
 from ...booking.records import Event, Hold
 from ...text import visible
 from ..calls import Problem
@@ -32,12 +33,12 @@ HISTORY_COLUMNS = [
     Column("actor", "Actor", max_width=16),
     Column("details", "Details", max_width=70),
 ]
-ACTION_ROLES = {
-    "hold.create": "accent",
-    "hold.confirm": "success",
-    "hold.release": "muted",
-    "hold.expire": "warning",
-    "hold.extend": "accent",
+ACTION_ROLES: dict[str, str] = {
+    Action.HOLD_CREATE: "accent",
+    Action.HOLD_CONFIRM: "success",
+    Action.HOLD_RELEASE: "muted",
+    Action.HOLD_EXPIRE: "warning",
+    Action.HOLD_EXTEND: "accent",
 }
 
 
@@ -55,7 +56,7 @@ def load_hold(bk: Booking, hold_id: int) -> HoldData:
     return HoldData(hold, history, bk.get_resource(hold.resource_id).name)
 
 
-def details_text(details: dict) -> str:
+def details_text(details: dict[str, Any]) -> str:
     shown = {k: v for k, v in details.items() if k not in ("token",)}
     return ", ".join(
         f"{k}={v if not isinstance(v, dict | list) else json.dumps(v)}" for k, v in shown.items()
@@ -155,7 +156,7 @@ class HoldDetailScreen(HoldActions):
 def booking_cancelled(history: list[Event]) -> int | None:
     """The allocation id if the booking made from this hold was cancelled."""
     for event in history:
-        if event.action == "allocation.cancel":
+        if event.action == Action.ALLOCATION_CANCEL:
             return event.entity_id
     return None
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...booking import Booking
 from ...booking.errors import BookingError
+from ...booking.events import Action
 from ...booking.records import Allocation, Hold, Resource
 from ..outcome import newest_event_id
 from ..widgets.columns import Column, Tag
@@ -51,7 +52,11 @@ ALLOCATION_COLUMNS = [
 ]
 
 # What a hold's status becomes with each event that ends its ACTIVE life.
-CLOSING = {"hold.confirm": "CONFIRMED", "hold.release": "RELEASED", "hold.expire": "EXPIRED"}
+CLOSING: dict[str, str] = {
+    Action.HOLD_CONFIRM: "CONFIRMED",
+    Action.HOLD_RELEASE: "RELEASED",
+    Action.HOLD_EXPIRE: "EXPIRED",
+}
 EVENTS_CAP = 20_000  # hold events read per live refresh (a sweep writes one per hold)
 LOOKUPS_CAP = 50  # holds looked up one by one when the events do not say what became of them
 LIST_LIMIT = 2_000  # holds of a closed status read at once (the newest)
@@ -111,7 +116,11 @@ def load_queue_update(
     an event read here are looked up, a few at most."""
     holds = bk.list_holds(status="ACTIVE")
     events = bk.events(entity="hold", after_id=after_id, limit=EVENTS_CAP)
-    closed = {e.entity_id: CLOSING[e.action] for e in events if e.action in CLOSING}
+    closed = {
+        e.entity_id: CLOSING[e.action]
+        for e in events
+        if e.action in CLOSING and e.entity_id is not None
+    }
     active = {h.id for h in holds}
     unknown = [i for i in shown if i not in active and i not in closed]
     if len(unknown) <= LOOKUPS_CAP:

@@ -14,6 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
 from ...booking import Booking
+from ...booking.events import Action
 from ...booking.records import RESOURCE_TYPES, Cell, Resource
 from ...text import visible
 from ..format import plural, utilisation, utilisation_tag
@@ -186,13 +187,13 @@ class ResourcesScreen(ResbookScreen):
     def action_add(self) -> None:
         self.submit_form(
             resource_form("Add resource", None),
-            lambda values: (
-                lambda bk: bk.add_resource(values["name"], values["type"], values["description"])
+            call=lambda bk, values: bk.add_resource(
+                values["name"], values["type"], values["description"]
             ),
-            lambda r: self._saved(r, "added"),
-            lambda values: Expect(
+            done=lambda r: self._saved(r, "added"),
+            expect=lambda values: Expect(
                 f"Add resource {values['name']}",
-                "resource.add",
+                Action.RESOURCE_ADD,
                 "resource",
                 details={"name": values["name"], "type": values["type"]},
             ),
@@ -205,13 +206,13 @@ class ResourcesScreen(ResbookScreen):
         rid = resource.id
         self.submit_form(
             resource_form(f"Edit resource #{rid}", resource),
-            lambda values: (
-                lambda bk: bk.edit_resource(
-                    rid, values["name"], values["type"], values["description"]
-                )
+            call=lambda bk, values: bk.edit_resource(
+                rid, values["name"], values["type"], values["description"]
             ),
-            lambda r: self._saved(r, "saved"),
-            lambda values: Expect(f"Edit resource #{rid}", "resource.edit", "resource", rid),
+            done=lambda r: self._saved(r, "saved"),
+            expect=lambda values: Expect(
+                f"Edit resource #{rid}", Action.RESOURCE_EDIT, "resource", rid
+            ),
         )
 
     def _saved(self, resource: Resource, verb: str) -> None:
@@ -238,7 +239,7 @@ class ResourcesScreen(ResbookScreen):
                     lambda r: self._saved(r, "deactivated" if active else "activated"),
                     expect=Expect(
                         f"{verb} resource #{rid}",
-                        "resource.deactivate" if active else "resource.activate",
+                        Action.RESOURCE_DEACTIVATE if active else Action.RESOURCE_ACTIVATE,
                         "resource",
                         rid,
                     ),

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from .keyed_table import Tag
+from .columns import Tag
 
 Clock = Callable[[], datetime]
 

@@ -29,6 +29,8 @@ from textual.strip import Strip
 from .columns import GAP, ROLES, Column, Tag, Value, fit_columns, fit_text, text_role
 from .styles import component_style
 
+__all__ = ["Column", "KeyedTable", "Tag"]  # Column and Tag: callers name them from here too
+
 
 class KeyedTable(ScrollView, can_focus=True):
     """Rows keyed by a string id, updated by diff; a row cursor; live columns."""

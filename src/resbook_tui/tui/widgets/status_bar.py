@@ -40,7 +40,10 @@ class StatusBar(Widget):
         self.set_interval(1, self.refresh)
         self.watch(self.app, "busy", self._busy_changed, init=True)
         self.watch(self.app, "link", self._link_changed, init=True)
-        self.watch(self.app, "retry_at", lambda _at: self.refresh(), init=False)
+        self.watch(self.app, "retry_at", self._retry_changed, init=False)
+
+    def _retry_changed(self, _retry_at: object) -> None:
+        self.refresh()
 
     def _busy_changed(self, busy: int) -> None:
         self.busy = busy

@@ -1,0 +1,316 @@
+"""PostgreSQL, production: what it does differently, and its few raw statements.
+
+Sessions run READ COMMITTED in UTC with ``lock_timeout`` and ``statement_timeout`` set
+(session.py), rows are locked ``FOR UPDATE`` in (resource_id, date) order, and every
+committed change is announced with ``NOTIFY`` on one channel. The hold and sweep hot paths
+are raw statements (postgresql_sql.py says why, one line each).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import select
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
+
+import peewee
+from peewee import SQL, Select, fn
+from psycopg2.extensions import TRANSACTION_STATUS_ACTIVE
+
+from ..errors import ConfigError
+from ..models import BookingEvent, ResourceCapacity
+from ..session import ConnectionRegistry, PgSettings
+from ..urls import DatabaseUrl
+from . import postgresql_sql as raw
+from .base import (
+    CellRefused,
+    Dialect,
+    HoldPlan,
+    HoldRow,
+    Listener,
+    SweepBatch,
+    TokenTaken,
+    event_values,
+    insert_event,
+)
+from .catalog import HISTORY_TABLE, Catalog, ColumnInfo, ObjectInfo, TableInfo, normalise
+from .compiled import Clock, Compiled, SlotMaker
+
+CONNECT_TIMEOUT_S = 5
+CHANNEL = raw.CHANNEL
+_KINDS = {"c": "CHECK", "f": "FOREIGN KEY", "u": "UNIQUE", "p": "PRIMARY KEY"}
+
+
+def _cancel(conn: Any) -> bool:
+    """psycopg2's cancel: the server stops the statement and rolls its transaction back.
+
+    Only a connection with a command in progress is asked (read from libpq's state, no
+    network): a cancel request is a connection of its own, and psycopg2 holds the GIL
+    while it is made."""
+    if getattr(conn, "closed", 0) or conn.info.transaction_status != TRANSACTION_STATUS_ACTIVE:
+        return False
+    conn.cancel()
+    return True
+
+
+class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
+    """PostgreSQL whose every connection gets resbook's session settings (checked) and
+    can be cancelled from another thread."""
+
+    def __init__(self, database: str | None, *, settings: PgSettings, **kwargs: Any) -> None:
+        super().__init__(database, **kwargs)
+        self.resbook_settings = settings
+        self.resbook_read_only = settings.read_only
+        self.resbook_connections = ConnectionRegistry(_cancel)
+        self.resbook_url: DatabaseUrl | None = None
+
+    def _initialize_connection(self, conn: Any) -> None:
+        super()._initialize_connection(conn)  # type: ignore[misc]
+        raw.set_up_session(conn, self.resbook_settings)
+        self.resbook_connections.add(conn)
+
+    def _close(self, conn: Any) -> None:
+        self.resbook_connections.discard(conn)
+        super()._close(conn)  # type: ignore[misc]
+
+
+class _Notifications:
+    """``LISTEN`` on the feed's own connection; NOTIFY is delivered only on commit."""
+
+    def __init__(self, db: peewee.Database) -> None:
+        self.db = db
+        raw.listen(db)
+
+    def wait(self, timeout: float) -> list[str | None]:
+        conn = self.db.connection()
+        if not conn.notifies:
+            readable, _, _ = select.select([conn], [], [], timeout)
+            if readable:
+                conn.poll()
+        else:
+            conn.poll()
+        payloads: list[str | None] = [n.payload for n in conn.notifies]
+        conn.notifies.clear()
+        return payloads
+
+
+def _select(db: peewee.Database, *columns: peewee.Node) -> tuple[Any, ...]:
+    """One row of expressions (functions of the server's, mostly)."""
+    row: tuple[Any, ...] = db.execute(Select(columns=list(columns))).fetchone()
+    return row
+
+
+def _insert_and_announce(p: SlotMaker, dialect: Clock) -> peewee.Query:
+    """One round trip: insert the event and announce it from the inserted row."""
+    event = BookingEvent
+    e = (
+        insert_event(p)
+        .returning(
+            event.id,
+            event.action,
+            event.entity,
+            event.entity_id,
+            event.resource_id,
+            event.date_from,
+            event.date_to,
+        )
+        .cte("e")
+    )
+    payload = fn.json_build_object(
+        "event", e.c.id, "action", e.c.action, "entity", e.c.entity, "id", e.c.entity_id,
+        "resource_id", e.c.resource_id, "from", e.c.date_from, "to", e.c.date_to,
+    )  # fmt: skip
+    notify = fn.pg_notify(CHANNEL, payload.cast("text"))
+    return Select(from_list=[e], columns=[notify]).with_cte(e)
+
+
+class PostgresqlDialect(Dialect):
+    name = "postgresql"
+
+    _insert_event = Compiled(_insert_and_announce)
+
+    def open(
+        self, url: DatabaseUrl, *, read_only: bool, create: bool, settings: PgSettings
+    ) -> peewee.Database:
+        opts = dict(url.options)
+        raw_timeout = opts.pop("connect_timeout", str(CONNECT_TIMEOUT_S))
+        try:
+            connect_timeout = int(raw_timeout)
+        except ValueError:
+            raise ConfigError(
+                f"connect_timeout in the database URL must be whole seconds, not {raw_timeout!r}"
+            ) from None
+        params: dict[str, object] = {
+            "host": url.host,
+            "port": url.port,
+            "user": url.user,
+            "password": url.password,
+            "connect_timeout": connect_timeout,
+            "application_name": "resbook",
+        }
+        # Other libpq options (options=-c search_path=..., sslmode, ...) pass through; the
+        # settings resbook relies on are set again after connecting, so none of them can
+        # change those.
+        params.update(opts)
+        params = {k: v for k, v in params.items() if v is not None}
+        return ResbookPostgresqlDatabase(url.name, settings=settings, **params)
+
+    # ---- clock and JSON ---------------------------------------------------------------------
+
+    def now(self) -> peewee.Node:
+        return fn.now()
+
+    def today(self) -> peewee.Node:
+        return SQL("CURRENT_DATE")
+
+    def plus_minutes(self, moment: peewee.Node, minutes: int | peewee.Node) -> peewee.Node:
+        return moment + SQL("interval '1 minute'") * minutes
+
+    def json_object(self, *pairs: Any) -> peewee.Node:
+        return fn.jsonb_build_object(*pairs)
+
+    # ---- locks --------------------------------------------------------------------------------
+
+    def lock_cells(self, db: peewee.Database, resource_id: int, first: date, last: date) -> None:
+        ResourceCapacity.cells(resource_id, first, last).for_update().execute(db)
+
+    def serialize(self, db: peewee.Database, key: int) -> None:
+        _select(db, fn.pg_advisory_xact_lock(key))
+
+    @contextlib.contextmanager
+    def exclusive(
+        self, db: peewee.Database, key: int, on_wait: Callable[[], None] | None
+    ) -> Iterator[None]:
+        # Waiting for another migration is the point here, so no lock_timeout for the
+        # advisory lock; and a migration may run long, so no statement_timeout while it
+        # does. Its DDL keeps lock_timeout: a table someone holds is "busy, try again",
+        # not a queue that stalls every session behind it.
+        _set(db, statement_timeout=0, lock_timeout=0)
+        if not _select(db, fn.pg_try_advisory_lock(key))[0]:
+            if on_wait:
+                on_wait()
+            _select(db, fn.pg_advisory_lock(key))
+        settings: PgSettings | None = getattr(db, "resbook_settings", None)
+        if settings is not None:
+            _set(db, lock_timeout=settings.lock_timeout_ms)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(peewee.DatabaseError, peewee.InterfaceError):
+                _select(db, fn.pg_advisory_unlock(key))
+                if settings is not None:
+                    _set(
+                        db,
+                        lock_timeout=settings.lock_timeout_ms,
+                        statement_timeout=settings.statement_timeout_ms,
+                    )
+
+    def lock_tables(self, db: peewee.Database, tables: list[str]) -> None:
+        if tables:
+            raw.lock_tables(db, tables)
+
+    # ---- events and the change feed ----------------------------------------------------------
+
+    def write_event(self, db: peewee.Database, row: dict[str, Any]) -> None:
+        self._insert_event.run(db, self, event_values(row))
+
+    def announce(self, db: peewee.Database, payload: str) -> None:
+        _select(db, fn.pg_notify(CHANNEL, payload))
+
+    def listen(self, db: peewee.Database) -> Listener:
+        return _Notifications(db)
+
+    # ---- the hot paths: raw, prepared --------------------------------------------------------
+
+    def take_holds(self, db: peewee.Database, plan: HoldPlan) -> list[HoldRow]:
+        rows: list[HoldRow] = []
+        for n, (day, key) in enumerate(zip(plan.days, plan.keys, strict=True)):
+            params = {
+                "r": plan.resource_id,
+                "d": day,
+                "until": plan.last,
+                "q": plan.quantity,
+                "e": plan.email,
+                "t": plan.token,
+                "k": key,
+                "ttl": plan.ttl,
+                "actor": plan.actor,
+            }
+            # The first date also claims the token (if any) and locks the range's cells.
+            steps = ("take",) if n else ("request", "lock", "take")[plan.token is None :]
+            row = raw.HOLD_STATEMENTS.run(db, steps, params).fetchone()
+            if row[raw.TAKEN_FLAG]:
+                raise TokenTaken
+            if row[raw.EVENT_ID] is None:
+                raise CellRefused(day)
+            rows.append(tuple(row[: raw.EVENT_ID]))
+        return rows
+
+    def sweep_batch(self, db: peewee.Database, *, actor: str, size: int, after: int) -> SweepBatch:
+        expired, units, cells, resource_ids, picked, last_id = raw.sweep_batch(
+            db, actor=actor, size=size, after=after
+        )
+        if expired:  # one notification per batch, however many holds it expired
+            self.announce(db, raw.batch_payload(expired, resource_ids))
+        return SweepBatch(picked, expired, int(units), set(cells), last_id)
+
+    # ---- schema -------------------------------------------------------------------------------
+
+    def run_script(self, db: peewee.Database, script: str) -> None:
+        raw.run_script(db, script)
+
+    def create_history_table(self, db: peewee.Database, table: str) -> None:
+        raw.create_history_table(db, table)
+
+    def read_catalog(self, db: peewee.Database) -> Catalog:
+        return _catalog(db, str(_select(db, fn.current_schema())[0]))
+
+    def expected_catalog(self, db: peewee.Database, scripts: list[str]) -> Catalog:
+        """Replayed into a schema of its own inside a transaction that is rolled back: DDL
+        is transactional, so the scratch schema is never visible to anyone."""
+        schema = raw.scratch_schema_name()
+        result: Catalog | None = None
+        try:
+            with db.atomic():
+                raw.create_schema(db, schema)
+                _select(db, fn.set_config("search_path", schema, True))  # SET LOCAL
+                for script in scripts:
+                    self.run_script(db, script)
+                result = _catalog(db, schema)
+                raise _Rollback
+        except _Rollback:
+            pass
+        assert result is not None
+        return result
+
+
+class _Rollback(Exception):
+    """Raised to throw the scratch schema away."""
+
+
+def _set(db: peewee.Database, **settings: int) -> None:
+    """SET for this session, through set_config (the builder cannot spell SET)."""
+    _select(db, *(fn.set_config(name, str(int(v)), False) for name, v in settings.items()))
+
+
+def _catalog(db: peewee.Database, schema: str) -> Catalog:
+    found = raw.read_catalog(db, schema)
+    catalog = Catalog()
+    for table, column, type_, not_null in found["columns"]:
+        if table != HISTORY_TABLE:
+            columns = catalog.tables.setdefault(table, TableInfo()).columns
+            columns[column] = ColumnInfo(type_, not_null)
+    for name, table, definition in found["indexes"]:
+        if table != HISTORY_TABLE:
+            catalog.indexes[name] = ObjectInfo(table, "INDEX", normalise(definition, schema))
+    for name, table, definition in found["triggers"]:
+        catalog.triggers[name] = ObjectInfo(table, "TRIGGER", normalise(definition, schema))
+    for name, definition in found["functions"]:
+        catalog.functions[name] = ObjectInfo("", "FUNCTION", normalise(definition, schema))
+    for name, table, kind, definition in found["constraints"]:
+        if table != HISTORY_TABLE:
+            catalog.constraints[name] = ObjectInfo(
+                table, _KINDS[kind], normalise(definition, schema)
+            )
+    return catalog

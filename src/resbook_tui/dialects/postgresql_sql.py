@@ -1,0 +1,282 @@
+"""The PostgreSQL statements that stay raw, each with one line saying why.
+
+Everything else resbook runs on PostgreSQL is built with the Peewee models and query
+builder. Raw SQL runs nowhere but here and in sqlite_sql.py (tests/test_layout.py checks).
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from typing import Any
+
+import peewee
+from peewee import SQL
+
+from ..errors import DatabaseError
+from ..models import HOLD_FIELDS, Action, ResourceCapacity
+from ..session import PgSettings
+from .prepared import PreparedGroup
+
+CHANNEL = "resbook_changes"
+
+
+# ---- session: runs on the bare connection while Peewee is still setting it up ---------------
+
+
+def set_up_session(conn: Any, settings: PgSettings) -> None:
+    """Set the session up and check that it took; DatabaseError if the server disagrees.
+
+    Raw: SET is a statement the builder cannot spell, and the connection is not Peewee's yet.
+    """
+    statements = [
+        "SET TIME ZONE 'UTC'",
+        "SET default_transaction_isolation = 'read committed'",
+        f"SET lock_timeout = {int(settings.lock_timeout_ms)}",
+        f"SET statement_timeout = {int(settings.statement_timeout_ms)}",
+    ]
+    if settings.read_only:
+        # A writable session keeps whatever the server or role says (a replica stays
+        # read-only); a read-only one is made read-only whatever anyone said.
+        statements.append("SET default_transaction_read_only = on")
+    statements.append(
+        "SELECT current_setting('TimeZone'), current_setting('default_transaction_read_only'), "
+        "current_setting('default_transaction_isolation')"
+    )
+    with conn.cursor() as cur:
+        # peewee's connections are in autocommit, so these are session settings; one round
+        # trip, and the SELECT's row comes back.
+        cur.execute("; ".join(statements))
+        zone, session_read_only, isolation = cur.fetchone()
+    if zone not in ("UTC", "Etc/UTC"):
+        raise DatabaseError(f"the session time zone is {zone!r}, not UTC; resbook cannot run")
+    if settings.read_only and session_read_only != "on":
+        raise DatabaseError("the session could not be made read-only; resbook will not use it")
+    if isolation != "read committed":
+        raise DatabaseError(f"the session isolation is {isolation!r}, not read committed")
+
+
+def listen(db: peewee.Database) -> None:
+    db.execute_sql(f"LISTEN {CHANNEL}")  # raw: LISTEN is not a query
+
+
+def lock_tables(db: peewee.Database, tables: Sequence[str]) -> None:
+    """Raw: LOCK TABLE is not a query. The names come from migration files, not users."""
+    db.execute_sql(f"LOCK TABLE {', '.join(sorted(set(tables)))} IN ACCESS EXCLUSIVE MODE")
+
+
+# ---- holds: one prepared round trip per date ---------------------------------------------------
+#
+# Raw and prepared: PostgreSQL spends about a millisecond parsing and planning these CTE chains,
+# more than it spends running them, and holds are the shop's hot path. The first date sends up
+# to three statements at once: the request row when there is a token (request), the locks on
+# every cell of the range in (resource_id, date) order (lock), then the conditional capacity
+# UPDATE with the hold row, its event and its notification (take); later dates send take
+# alone. Whether the token was already taken is passed on in a transaction-local setting,
+# since only the last statement's rows come back; with it taken, nothing is locked or taken
+# and the caller replays. The capacity rule itself is the models' (ResourceCapacity.take),
+# rendered here with parameters in place of values, so it is written once for both dialects.
+
+_TAKEN = "current_setting('resbook.request', true) IS NOT DISTINCT FROM 'taken'"
+_HOLD_COLUMNS = ", ".join(f.column_name for f in HOLD_FIELDS)
+_PG = peewee.PostgresqlDatabase(None)  # renders queries; never connects
+
+
+def _param(name: str, cast: str) -> peewee.Node:
+    return SQL(f"%({name})s::{cast}")
+
+
+def _render(query: peewee.Query) -> str:
+    sql, params = _PG.get_sql_context().sql(query).query()
+    assert not params, "a prepared statement takes its values as parameters"
+    return str(sql)
+
+
+_REQUEST = """
+WITH q AS (
+    INSERT INTO hold_request (token, resource_id, date_from, date_to, quantity, customer_email)
+    VALUES (%(t)s::text, %(r)s::bigint, %(d)s::date, %(until)s::date, %(q)s::int, %(e)s::text)
+    ON CONFLICT (token) DO NOTHING
+    RETURNING id
+)
+SELECT set_config('resbook.request', CASE WHEN EXISTS (SELECT 1 FROM q) THEN 'new'
+                                          ELSE 'taken' END, true)
+"""
+
+# Its own statement, so the capacity statement takes its snapshot after the lock is
+# granted and sees any blackout or capacity change that committed while it waited.
+_LOCK = _render(
+    ResourceCapacity.cells(_param("r", "bigint"), _param("d", "date"), _param("until", "date"))
+    .where(SQL(f"NOT {_TAKEN}"))
+    .for_update()
+)
+
+_CAPACITY = _render(
+    ResourceCapacity.take(
+        _param("r", "bigint"), _param("d", "date"), _param("q", "int"), today=SQL("CURRENT_DATE")
+    )
+    .where(SQL(f"NOT {_TAKEN}"))
+    .returning(ResourceCapacity.resource, ResourceCapacity.date)
+)
+
+_TAKE = f"""
+WITH c AS (
+    {_CAPACITY}
+), h AS (
+    INSERT INTO resource_hold (resource_id, date, quantity, customer_email, idempotency_token,
+                               request_token, status, expires_at)
+    SELECT c.resource_id, c.date, %(q)s::int, %(e)s::text, %(k)s::text, %(t)s::text, 'ACTIVE',
+           now() + make_interval(mins => %(ttl)s::int)
+    FROM c
+    RETURNING {_HOLD_COLUMNS}
+), e AS (
+    INSERT INTO booking_event (actor, action, entity, entity_id, resource_id, date_from,
+                               date_to, customer_email, details)
+    SELECT %(actor)s::text, '{Action.HOLD_CREATE}', 'hold', h.id, h.resource_id, h.date, h.date,
+           h.customer_email, jsonb_build_object('quantity', h.quantity, 'ttl_minutes',
+           %(ttl)s::int, 'token', COALESCE(h.request_token, h.idempotency_token),
+           'expires_at', h.expires_at)
+    FROM h
+    RETURNING id
+)
+SELECT h.*, e.id,
+       CASE WHEN e.id IS NOT NULL THEN pg_notify('{CHANNEL}', json_build_object(
+           'event', e.id, 'action', '{Action.HOLD_CREATE}', 'entity', 'hold', 'id', h.id,
+           'resource_id', h.resource_id, 'from', h.date, 'to', h.date)::text) END,
+       {_TAKEN}
+FROM (SELECT 1) AS one LEFT JOIN h ON TRUE LEFT JOIN e ON TRUE
+"""
+
+HOLD_STATEMENTS = PreparedGroup("resbook_hold", {"request": _REQUEST, "lock": _LOCK, "take": _TAKE})
+EVENT_ID, TAKEN_FLAG = len(HOLD_FIELDS), len(HOLD_FIELDS) + 2
+
+
+# ---- the sweep: one statement per batch --------------------------------------------------------
+#
+# Raw: a chain of data-modifying CTEs with SKIP LOCKED on two tables, clearer as SQL than as
+# builder calls, and one round trip per 5,000 holds. Due holds and then their cells are
+# locked with SKIP LOCKED (cells in (resource_id, date) order); a hold whose cell is locked
+# elsewhere stays ACTIVE for the next run. (Every hold has its cell: a hold is made by
+# taking units from it, and a cell goes only with its resource, which takes its holds
+# along.) The status re-check decides any remaining race with a confirm or release.
+
+_SWEEP_BATCH = f"""
+WITH due AS (
+    SELECT id, resource_id, date FROM resource_hold
+    WHERE status = 'ACTIVE' AND expires_at <= now() AND id > %(after)s
+    ORDER BY id LIMIT %(n)s
+    FOR UPDATE SKIP LOCKED
+), cells AS (
+    SELECT c.id, c.resource_id, c.date FROM resource_capacity c
+    WHERE (c.resource_id, c.date) IN (SELECT resource_id, date FROM due)
+    ORDER BY c.resource_id, c.date
+    FOR UPDATE OF c SKIP LOCKED
+), expired AS (
+    UPDATE resource_hold h SET status = 'EXPIRED'
+    FROM due d JOIN cells c ON c.resource_id = d.resource_id AND c.date = d.date
+    WHERE h.id = d.id AND h.status = 'ACTIVE'
+    RETURNING h.id, h.resource_id, h.date, h.quantity, h.customer_email, h.expires_at
+), per_cell AS (
+    SELECT resource_id, date, SUM(quantity) AS units FROM expired GROUP BY resource_id, date
+), returned AS (
+    UPDATE resource_capacity c SET available_capacity = c.available_capacity + p.units
+    FROM per_cell p JOIN cells l ON l.resource_id = p.resource_id AND l.date = p.date
+    WHERE c.id = l.id
+    RETURNING c.resource_id, c.date
+), logged AS (
+    INSERT INTO booking_event (actor, action, entity, entity_id, resource_id, date_from,
+                               date_to, customer_email, details)
+    SELECT %(actor)s, '{Action.HOLD_EXPIRE}', 'hold', e.id, e.resource_id, e.date, e.date,
+           e.customer_email, jsonb_build_object('quantity', e.quantity, 'expires_at', e.expires_at)
+    FROM expired e
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM expired), (SELECT COALESCE(SUM(units), 0) FROM per_cell),
+       (SELECT COALESCE(array_agg(resource_id || '/' || date), '{{}}') FROM returned),
+       (SELECT COALESCE(array_agg(DISTINCT resource_id), '{{}}') FROM returned),
+       (SELECT count(*) FROM due), (SELECT COALESCE(max(id), %(after)s) FROM due)
+"""
+
+
+def sweep_batch(db: peewee.Database, *, actor: str, size: int, after: int) -> tuple[Any, ...]:
+    """(expired, units, cell keys, resource ids, picked, last id) of one batch."""
+    row: tuple[Any, ...] = db.execute_sql(
+        _SWEEP_BATCH, {"n": size, "after": after, "actor": actor}
+    ).fetchone()
+    return row
+
+
+def batch_payload(count: int, resource_ids: Sequence[int]) -> str:
+    """One notification for a set-based change (a sweep batch), not one per row."""
+    action = str(Action.HOLD_EXPIRE)
+    payload = json.dumps(
+        {"action": action, "entity": "hold", "count": count, "resource_ids": sorted(resource_ids)}
+    )
+    if len(payload) > 7000:  # NOTIFY payloads stop at 8000 bytes: say "everything" instead
+        payload = json.dumps({"action": action, "entity": "hold", "count": count})
+    return payload
+
+
+# ---- schema: migration files, the history table's DDL, the catalog ------------------------------
+
+
+def run_script(db: peewee.Database, script: str) -> None:
+    db.execute_sql(script)  # raw: a migration file is SQL, run as written
+
+
+def create_history_table(db: peewee.Database, table: str) -> None:
+    db.execute_sql(  # raw: DDL (the table is resbook's own bookkeeping, not a migration's)
+        f"CREATE TABLE IF NOT EXISTS {table} (version INTEGER PRIMARY KEY, "
+        "name VARCHAR(200) NOT NULL, checksum CHAR(64) NOT NULL, "
+        "applied_at TIMESTAMPTZ NOT NULL DEFAULT now())"
+    )
+
+
+def scratch_schema_name() -> str:
+    return f"resbook_verify_{uuid.uuid4().hex[:12]}"
+
+
+def create_schema(db: peewee.Database, name: str) -> None:
+    db.execute_sql(f'CREATE SCHEMA "{name}"')  # raw: DDL; the name is made up here
+
+
+# Raw: pg_catalog and its pg_get_*def functions, clearer as SQL than as builder calls.
+# Indexes that back a constraint (primary keys, UNIQUE constraints) count as constraints.
+_CATALOG = {
+    "columns": """
+        SELECT c.relname, a.attname, format_type(a.atttypid, a.atttypmod), a.attnotnull
+        FROM pg_attribute a
+        JOIN pg_class c ON c.oid = a.attrelid
+        JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname = %s AND c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped
+        ORDER BY c.relname, a.attnum""",
+    "indexes": """
+        SELECT i.relname, t.relname, pg_get_indexdef(x.indexrelid)
+        FROM pg_index x
+        JOIN pg_class i ON i.oid = x.indexrelid
+        JOIN pg_class t ON t.oid = x.indrelid
+        JOIN pg_namespace n ON n.oid = t.relnamespace
+        WHERE n.nspname = %s
+          AND NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conindid = x.indexrelid)""",
+    "triggers": """
+        SELECT g.tgname, t.relname, pg_get_triggerdef(g.oid)
+        FROM pg_trigger g
+        JOIN pg_class t ON t.oid = g.tgrelid
+        JOIN pg_namespace n ON n.oid = t.relnamespace
+        WHERE n.nspname = %s AND NOT g.tgisinternal""",
+    "functions": """
+        SELECT p.proname, pg_get_functiondef(p.oid)
+        FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+        WHERE n.nspname = %s AND p.prokind = 'f'""",
+    "constraints": """
+        SELECT k.conname, t.relname, k.contype, pg_get_constraintdef(k.oid)
+        FROM pg_constraint k
+        JOIN pg_class t ON t.oid = k.conrelid
+        JOIN pg_namespace n ON n.oid = t.relnamespace
+        WHERE n.nspname = %s AND k.contype IN ('c', 'f', 'u', 'p')""",
+}
+
+
+def read_catalog(db: peewee.Database, schema: str) -> dict[str, list[tuple[Any, ...]]]:
+    return {key: db.execute_sql(sql, (schema,)).fetchall() for key, sql in _CATALOG.items()}
