@@ -36,6 +36,7 @@ from . import (
 )
 from .context import Context
 from .context import api as _api
+from .queue import QueueReads
 from .records import (
     Allocation,
     Blackout,
@@ -49,7 +50,9 @@ from .records import (
 )
 
 
-class Booking:
+class Booking(QueueReads):
+    """See the module's docstring; reading the hold queue a page at a time is in queue.py."""
+
     def __init__(
         self,
         db: peewee.Database,
