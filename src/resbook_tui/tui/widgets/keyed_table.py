@@ -16,23 +16,20 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 
 from rich.cells import cell_len
-from rich.segment import Segment
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
-from textual.scroll_view import ScrollView
-from textual.strip import Strip
 
-from .columns import GAP, ROLES, Column, Tag, Value, fit_columns, fit_text, text_role
-from .styles import component_style
+from .columns import GAP, ROLES, Column, Tag, Value, fit_columns
+from .table_draw import DrawnTable
 
 __all__ = ["Column", "KeyedTable", "Tag"]  # Column and Tag: callers name them from here too
 
 
-class KeyedTable(ScrollView, can_focus=True):
+class KeyedTable(DrawnTable, can_focus=True):
     """Rows keyed by a string id, updated by diff; a row cursor; live columns."""
 
     DEFAULT_CSS = """
@@ -98,6 +95,19 @@ class KeyedTable(ScrollView, can_focus=True):
         def control(self) -> KeyedTable:
             return self.table
 
+    class RowsNeeded(Message):
+        """Windowed: rows [first, last) are in view (or under the cursor) and not loaded."""
+
+        def __init__(self, table: KeyedTable, first: int, last: int) -> None:
+            super().__init__()
+            self.table = table
+            self.first = first
+            self.last = last
+
+        @property
+        def control(self) -> KeyedTable:
+            return self.table
+
     class Selected(Message):
         """Enter (or a click on the cursor row) on a row."""
 
@@ -124,8 +134,12 @@ class KeyedTable(ScrollView, can_focus=True):
         self.columns = list(columns)
         self.clock = clock or (lambda: datetime.now(UTC))
         self.empty_text = empty_text
-        self._keys: list[str] = []
-        self._index: dict[str, int] = {}
+        self._keys: list[str] = []  # the loaded rows' keys, in order
+        self._index: dict[str, int] = {}  # key -> position among the loaded rows
+        # Windowed: ``_total`` rows exist and rows ``_offset`` onwards are loaded.
+        self._total: int | None = None
+        self._offset = 0
+        self._asked: tuple[int, int] | None = None
         self._rows: dict[str, tuple[Any, ...]] = {}
         self._natural = [self._label_width(c) for c in self.columns]
         self._widths = list(self._natural)
@@ -139,7 +153,17 @@ class KeyedTable(ScrollView, can_focus=True):
 
     @property
     def row_count(self) -> int:
-        return len(self._keys)
+        """Rows in the table: all of them, loaded or not."""
+        return self.total_rows
+
+    @property
+    def total_rows(self) -> int:
+        return self._total if self._total is not None else len(self._keys)
+
+    @property
+    def loaded(self) -> tuple[int, int]:
+        """The whole-table indexes [first, last) of the loaded rows."""
+        return self._offset, self._offset + len(self._keys)
 
     @property
     def keys(self) -> list[str]:
@@ -147,9 +171,11 @@ class KeyedTable(ScrollView, can_focus=True):
 
     @property
     def cursor_key(self) -> str | None:
+        """The key of the cursor's row; None on an empty table or a row not loaded yet."""
         if not self._keys:
             return None
-        return self._keys[min(self.cursor_row, len(self._keys) - 1)]
+        local = min(self.cursor_row - self._offset, len(self._keys) - 1)
+        return self._keys[local] if local >= 0 else None
 
     def row(self, key: str) -> tuple[Any, ...] | None:
         return self._rows.get(key)
@@ -162,6 +188,19 @@ class KeyedTable(ScrollView, can_focus=True):
         with the cursor's row, so rows arriving or leaving above it do not shift what the
         operator is looking at; at the top, the view stays at the top.
         """
+        return self._replace(rows, total=None, offset=0)
+
+    def sync_window(
+        self, rows: Iterable[tuple[str, Sequence[Value]]], *, total: int, offset: int
+    ) -> bool:
+        """Show a window of a longer table: ``total`` rows in all, ``rows`` from index
+        ``offset``. Rows outside it draw as placeholders, and when the operator scrolls or
+        moves to them the table posts ``RowsNeeded`` (the screen answers with this)."""
+        return self._replace(rows, total=total, offset=offset)
+
+    def _replace(
+        self, rows: Iterable[tuple[str, Sequence[Value]]], *, total: int | None, offset: int
+    ) -> bool:
         new_rows: dict[str, tuple[Any, ...]] = {}
         new_keys: list[str] = []
         for key, cells in rows:
@@ -169,31 +208,55 @@ class KeyedTable(ScrollView, can_focus=True):
                 continue
             new_keys.append(key)
             new_rows[key] = tuple(cells)
-        if new_keys == self._keys and new_rows == self._rows:
+        same_window = (total, offset) == (self._total, self._offset)
+        if same_window and new_keys == self._keys and new_rows == self._rows:
+            self._check_rows()
             return False
         cursor_key = self.cursor_key
         old_index = self.cursor_row
         self._keys = new_keys
         self._rows = new_rows
+        self._total, self._offset, self._asked = total, offset, None
         self._index = {key: n for n, key in enumerate(new_keys)}
         self._natural = self._measure()
         self._fit_columns()
         if cursor_key is not None and cursor_key in self._index:
-            new_index = self._index[cursor_key]
+            new_index = offset + self._index[cursor_key]
             top = int(self.scroll_y)
             if top > 0 and new_index != old_index:
                 self.scroll_to(y=max(top + new_index - old_index, 0), animate=False, immediate=True)
             self._set_cursor(new_index, scroll=False)
         else:
-            self._set_cursor(min(old_index, max(len(new_keys) - 1, 0)), scroll=False)
+            self._set_cursor(min(old_index, max(self.total_rows - 1, 0)), scroll=False)
         self.refresh()
+        self._check_rows()
         return True
+
+    def _check_rows(self) -> None:
+        """Windowed: ask for the rows in view (and the cursor's) when they are not loaded."""
+        if self._total is None or not self.is_mounted:
+            return
+        top = int(self.scroll_y)
+        visible = max(self.size.height - 1, 1)
+        first = min(top, self.cursor_row)
+        last = min(max(top + visible, self.cursor_row + 1), self._total)
+        have_first, have_last = self.loaded
+        if have_first <= first and last <= have_last:
+            return
+        if self._asked == (first, last):
+            return
+        self._asked = (first, last)
+        self.post_message(self.RowsNeeded(self, first, last))
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        self._check_rows()
 
     def move_cursor_to(self, key: str) -> bool:
         index = self._index.get(key)
         if index is None:
             return False
-        self._set_cursor(index)
+        self._set_cursor(self._offset + index)
         return True
 
     def tick(self) -> None:
@@ -230,6 +293,7 @@ class KeyedTable(ScrollView, can_focus=True):
         """Show other columns (rows must then be synced with cells in this order)."""
         self.columns = list(columns)
         self._keys, self._rows, self._index = [], {}, {}
+        self._total, self._offset, self._asked = None, 0, None
         self._natural = [self._label_width(c) for c in self.columns]
         self._fit_columns()
         self.refresh()
@@ -239,7 +303,7 @@ class KeyedTable(ScrollView, can_focus=True):
         room = self.size.width
         # Leave room for the vertical scrollbar whenever the rows overflow, before it is
         # shown: fitted to the full width, the last column would be cut by it.
-        if len(self._keys) + 1 > self.size.height:
+        if self.total_rows + 1 > self.size.height:
             room -= self.styles.scrollbar_size_vertical
         if room <= 0:
             self._widths = list(self._natural)
@@ -250,15 +314,16 @@ class KeyedTable(ScrollView, can_focus=True):
     def on_resize(self, event: events.Resize) -> None:
         self._fit_columns()
         self.refresh()
+        self._check_rows()
 
     def _update_virtual_size(self) -> None:
         width = sum(w + GAP for w in self._widths if w)
-        self.virtual_size = Size(width, 1 + max(len(self._keys), 1))
+        self.virtual_size = Size(width, 1 + max(self.total_rows, 1))
 
     # ---- cursor -------------------------------------------------------------------------
 
     def _set_cursor(self, index: int, scroll: bool = True) -> None:
-        index = max(0, min(index, len(self._keys) - 1)) if self._keys else 0
+        index = max(0, min(index, self.total_rows - 1)) if self.total_rows else 0
         old = self.cursor_row
         self.cursor_row = index
         if old != index:
@@ -270,6 +335,7 @@ class KeyedTable(ScrollView, can_focus=True):
         if key != self._last_key:
             self._last_key = key
             self.post_message(self.Highlighted(self, key))
+        self._check_rows()
 
     def _refresh_row(self, index: int) -> None:
         y = 1 + index - int(self.scroll_y)
@@ -306,7 +372,7 @@ class KeyedTable(ScrollView, can_focus=True):
         self._set_cursor(0)
 
     def action_last(self) -> None:
-        self._set_cursor(len(self._keys) - 1)
+        self._set_cursor(self.total_rows - 1)
 
     def action_select(self) -> None:
         key = self.cursor_key
@@ -317,83 +383,7 @@ class KeyedTable(ScrollView, can_focus=True):
         if event.y < 1:
             return
         index = int(self.scroll_y) + event.y - 1
-        if 0 <= index < len(self._keys):
+        if 0 <= index < self.total_rows:
             if index == self.cursor_row and event.chain >= 2:
                 self.action_select()
             self._set_cursor(index, scroll=False)
-
-    # ---- drawing ------------------------------------------------------------------------
-
-    def render_lines(self, crop: Region) -> list[Strip]:
-        # Component styles are looked up when the CSS changes (focus, theme), not on
-        # every paint: refresh() drops Textual's own cache and a countdown tick refreshes.
-        if self._styles_stale:
-            self._styles = {
-                name: component_style(self, f"keyed-table--{name}")
-                for name in ("header", "even", "cursor", "empty", *ROLES)
-            }
-            self._base = self.rich_style
-            self._styles_stale = False
-        return super().render_lines(crop)
-
-    def notify_style_update(self) -> None:
-        super().notify_style_update()
-        self._styles_stale = True
-
-    def render_line(self, y: int) -> Strip:
-        width = self.size.width
-        base = self._base
-        if y == 0:
-            return self._header_line(base, width)
-        index = int(self.scroll_y) + y - 1
-        if not self._keys:
-            if y == 1:
-                text = fit_text(" " + self.empty_text, width, "left")
-                return Strip([Segment(text, base + self._styles.get("empty", Style()))], width)
-            return Strip.blank(width, base)
-        if index >= len(self._keys):
-            return Strip.blank(width, base)
-        return self._row_line(index, base, width)
-
-    def _header_line(self, base: Style, width: int) -> Strip:
-        style = base + self._styles.get("header", Style())
-        segments = [
-            Segment(" " + fit_text(column.label, w, column.align) + " ", style)
-            for column, w in zip(self.columns, self._widths, strict=True)
-            if w
-        ]
-        return self._crop(segments, style, width)
-
-    def _row_line(self, index: int, base: Style, width: int) -> Strip:
-        key = self._keys[index]
-        cells = self._rows[key]
-        line_style = base
-        if index % 2:
-            line_style += self._styles.get("even", Style())
-        # On the cursor row a role keeps its weight but takes the cursor's colour: a
-        # warning or success colour on the cursor's background is not readable.
-        keep = Style()
-        if index == self.cursor_row:
-            cursor = self._styles.get("cursor", Style())
-            line_style += cursor
-            keep = Style(color=(line_style).color)
-        now: datetime | None = None
-        segments: list[Segment] = []
-        for n, (column, w) in enumerate(zip(self.columns, self._widths, strict=True)):
-            if not w:
-                continue
-            value = cells[n] if n < len(cells) else None
-            if column.live is not None and value is not None:
-                now = now or self.clock()
-                value = column.live(value, now)
-            text, role = text_role(value)
-            style = line_style + self._styles.get(role, Style()) + keep if role else line_style
-            segments.append(Segment(" ", line_style))
-            segments.append(Segment(fit_text(text, w, column.align), style))
-            segments.append(Segment(" ", line_style))
-        return self._crop(segments, line_style, width)
-
-    def _crop(self, segments: list[Segment], style: Style, width: int) -> Strip:
-        strip = Strip(segments)
-        x = int(self.scroll_x)
-        return strip.crop_extend(x, x + width, style)

@@ -1,0 +1,118 @@
+"""Drawing a KeyedTable with the line API: the header, rows, placeholders, the empty text.
+
+Component styles are looked up when the CSS changes (focus, theme), not on every paint:
+refresh() drops Textual's own cache, and a countdown tick refreshes every second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Region
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from .columns import ROLES, Column, fit_text, text_role
+from .styles import component_style
+
+
+class DrawnTable(ScrollView):
+    """The drawing half of KeyedTable (which is the class to use)."""
+
+    columns: list[Column]
+    clock: Callable[[], datetime]
+    empty_text: str
+    cursor_row: int
+    _keys: list[str]
+    _rows: dict[str, tuple[Any, ...]]
+    _widths: list[int]
+    _offset: int  # the whole-table index of the first loaded row
+    _styles: dict[str, Style]
+    _styles_stale: bool
+    _base: Style
+
+    @property
+    def total_rows(self) -> int:
+        raise NotImplementedError
+
+    def render_lines(self, crop: Region) -> list[Strip]:
+        # Component styles are looked up when the CSS changes (focus, theme), not on
+        # every paint: refresh() drops Textual's own cache and a countdown tick refreshes.
+        if self._styles_stale:
+            self._styles = {
+                name: component_style(self, f"keyed-table--{name}")
+                for name in ("header", "even", "cursor", "empty", *ROLES)
+            }
+            self._base = self.rich_style
+            self._styles_stale = False
+        return super().render_lines(crop)
+
+    def notify_style_update(self) -> None:
+        super().notify_style_update()
+        self._styles_stale = True
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        base = self._base
+        if y == 0:
+            return self._header_line(base, width)
+        index = int(self.scroll_y) + y - 1
+        if not self.total_rows:
+            if y == 1:
+                text = fit_text(" " + self.empty_text, width, "left")
+                return Strip([Segment(text, base + self._styles.get("empty", Style()))], width)
+            return Strip.blank(width, base)
+        if index >= self.total_rows:
+            return Strip.blank(width, base)
+        if not 0 <= index - self._offset < len(self._keys):  # not loaded yet: a placeholder
+            text = fit_text("  …", width, "left")
+            return Strip([Segment(text, base + self._styles.get("empty", Style()))], width)
+        return self._row_line(index, base, width)
+
+    def _header_line(self, base: Style, width: int) -> Strip:
+        style = base + self._styles.get("header", Style())
+        segments = [
+            Segment(" " + fit_text(column.label, w, column.align) + " ", style)
+            for column, w in zip(self.columns, self._widths, strict=True)
+            if w
+        ]
+        return self._crop(segments, style, width)
+
+    def _row_line(self, index: int, base: Style, width: int) -> Strip:
+        """Row ``index`` (counted in the whole table, not the loaded window)."""
+        key = self._keys[index - self._offset]
+        cells = self._rows[key]
+        line_style = base
+        if index % 2:
+            line_style += self._styles.get("even", Style())
+        # On the cursor row a role keeps its weight but takes the cursor's colour: a
+        # warning or success colour on the cursor's background is not readable.
+        keep = Style()
+        if index == self.cursor_row:
+            cursor = self._styles.get("cursor", Style())
+            line_style += cursor
+            keep = Style(color=(line_style).color)
+        now: datetime | None = None
+        segments: list[Segment] = []
+        for n, (column, w) in enumerate(zip(self.columns, self._widths, strict=True)):
+            if not w:
+                continue
+            value = cells[n] if n < len(cells) else None
+            if column.live is not None and value is not None:
+                now = now or self.clock()
+                value = column.live(value, now)
+            text, role = text_role(value)
+            style = line_style + self._styles.get(role, Style()) + keep if role else line_style
+            segments.append(Segment(" ", line_style))
+            segments.append(Segment(fit_text(text, w, column.align), style))
+            segments.append(Segment(" ", line_style))
+        return self._crop(segments, line_style, width)
+
+    def _crop(self, segments: list[Segment], style: Style, width: int) -> Strip:
+        strip = Strip(segments)
+        x = int(self.scroll_x)
+        return strip.crop_extend(x, x + width, style)
