@@ -141,7 +141,7 @@ async def test_a_database_error_in_one_call_leaves_the_screen_usable(make_app, b
     def broken(*args, **kwargs):
         raise DatabaseError("database error on sqlite: disk I/O error")
 
-    booking.list_holds = broken
+    booking.hold_page = broken  # what the Holds screen reads
     app = make_app()
     notes = record_notifications(app)
     async with app.run_test(size=(120, 36)) as pilot:

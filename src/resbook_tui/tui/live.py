@@ -49,6 +49,7 @@ class ChangeSet:
     spans: list[tuple[frozenset[int], date | None, date | None]] = field(default_factory=list)
     entities: set[str] = field(default_factory=set)
     hold_ids: set[int] = field(default_factory=set)
+    unnamed: set[str] = field(default_factory=set)  # entities changed without saying which
     notifications: int = 0
 
     def add(self, change: Change) -> None:
@@ -57,7 +58,9 @@ class ChangeSet:
             self.everything = True
         if change.entity:
             self.entities.add(change.entity)
-        if change.entity == "hold" and change.entity_id is not None:
+        if change.entity and change.entity_id is None:
+            self.unnamed.add(change.entity)
+        elif change.entity == "hold" and change.entity_id is not None:
             self.hold_ids.add(change.entity_id)
         if change.resource_ids:
             self.spans.append((frozenset(change.resource_ids), change.date_from, change.date_to))

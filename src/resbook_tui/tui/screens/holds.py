@@ -38,21 +38,18 @@ from .holds_data import (
     ALLOCATION_COLUMNS,
     OTHER_COLUMNS,
     Customer,
-    Queue,
-    QueueUpdate,
     allocation_row,
     hold_row,
     load_customer,
-    load_queue,
-    load_queue_update,
 )
+from .holds_queue import QueueView
 
 ACTIVE = "ACTIVE"
 STATUS_CYCLE: tuple[str | None, ...] = (*HOLD_STATUSES, None)  # None: every status
 STATUS_ORDER = {"ACTIVE": 0, "CONFIRMED": 1, "RELEASED": 2, "EXPIRED": 3}
 
 
-class HoldsScreen(HoldActions):
+class HoldsScreen(QueueView):
     SCREEN_TITLE = "Holds"
     MUTATING = HoldActions.HOLD_ACTIONS | HoldActions.ALLOCATION_ACTIONS
 
@@ -72,13 +69,16 @@ class HoldsScreen(HoldActions):
         self.status: str | None = ACTIVE  # the status shown; None: all of them
         self.customer: str | None = None  # the customer shown, or None for the queue
         self.typed = ""  # the filter: narrows the list by email, partial text included
-        self._holds: list[Hold] = []
+        self._holds: list[Hold] = []  # the loaded window of the queue, in its order
+        self._total = 0  # holds the queue's filter matches, by the database
+        self._offset = 0  # the queue position of the window's first hold
         self._shown: dict[str, Hold] = {}  # row key -> the hold as shown (status included)
         self._allocations: dict[str, Allocation] = {}
-        # Holds others closed while shown: kept in place with their new status until `r`.
+        # Holds others closed while shown: kept in place with their new status until `r`
+        # (or until their window is left).
         self._closed_holds: dict[int, Hold] = {}
-        self._after_id: int | None = None  # audit events up to here are reflected
-        self._truncated = False
+        self._changed: set[int] = set()  # holds other connections changed, not yet read
+        self._reread = False  # a change that names no hold: read the window again
 
     def compose_body(self) -> ComposeResult:
         yield Input(placeholder="email, or part of one: enter applies", id="email")
@@ -110,98 +110,22 @@ class HoldsScreen(HoldActions):
     # ---- loading -------------------------------------------------------------------------
 
     def query_data(self) -> Query:
-        app = self.rb
-        if self.customer is not None:
-            email = self.customer
+        if self.customer is None:
+            return self.queue_query()
+        app, email = self.rb, self.customer
 
-            def customer(bk: Booking) -> Customer:
-                return replace(load_customer(bk, email), clock_offset=app.sample_clock(bk))
+        def customer(bk: Booking) -> Customer:
+            return replace(load_customer(bk, email), clock_offset=app.sample_clock(bk))
 
-            return customer, self._customer_loaded
-        status = self.status
-
-        def queue(bk: Booking) -> Queue:
-            return replace(load_queue(bk, status), clock_offset=app.sample_clock(bk))
-
-        return queue, self._queue_loaded
-
-    def live_query(self) -> Query:
-        if self.customer is not None or self.status != ACTIVE or self._after_id is None:
-            return self.query_data()  # other views are re-read whole
-        after_id, app = self._after_id, self.rb
-        shown = frozenset(h.id for h in self._holds)
-        known = frozenset(app.resource_names)
-
-        def update(bk: Booking) -> QueueUpdate:
-            return load_queue_update(bk, after_id, shown, known, app)
-
-        return update, self._queue_updated
-
-    def _queue_loaded(self, queue: Queue) -> None:
-        if self.customer is not None or queue.status != self.status:
-            return
-        self.rb.note_clock(queue.clock_offset)
-        self.rb.remember_resources(queue.resources)
-        self._holds = queue.holds
-        self._truncated = queue.truncated
-        self._closed_holds.clear()
-        self._after_id = queue.after_id
-        self._show_queue()
-
-    def _queue_updated(self, update: QueueUpdate) -> None:
-        if self.customer is not None or self.status != ACTIVE:
-            return
-        self.rb.note_clock(update.clock_offset)
-        if update.resources is not None:
-            self.rb.remember_resources(update.resources)
-        own = self.rb.own_holds
-        for hold in self._holds:  # shown as ACTIVE until now
-            status = update.closed.get(hold.id, ACTIVE)
-            if status != ACTIVE and hold.id not in own:  # someone else closed it
-                self._closed_holds[hold.id] = replace(hold, status=status)
-        self._holds = [h for h in update.holds if update.closed.get(h.id, ACTIVE) == ACTIVE]
-        self._after_id = update.after_id
-        self._show_queue()
-
-    def _show_queue(self) -> None:
-        needle = self.typed.strip().lower()
-        holds = [*self._holds, *self._closed_holds.values()]
-        if self.status == ACTIVE:
-            holds.sort(key=lambda h: (h.expires_at, h.id))
-        else:  # the most recent first
-            holds.sort(key=lambda h: h.id, reverse=True)
-        if needle:
-            holds = [h for h in holds if needle in h.customer_email]
-        self._fill(holds)
-        what = (self.status or "all").lower()
-        self.table.empty_text = (
-            f"No {what} holds." if not needle else f"No {what} hold matches {needle!r}."
-        )
-        title = Text()
-        title.append(f" {(self.status or 'All').title()} holds", "bold")
-        still = sum(1 for h in holds if h.id not in self._closed_holds)
-        title.append(f" · {plural(still, 'hold')}")
-        if self._truncated:
-            title.append(" (the newest only)", "italic")
-        if needle:
-            title.append(" matching ")
-            title.append(repr(visible(needle)), "bold")
-        elif self.status == ACTIVE:
-            title.append(" · soonest expiry first", "dim")
-        closed = len(self._closed_holds)
-        if closed:
-            title.append(f" · {closed} closed meanwhile (r clears)", "italic")
-        title.append("  s: status", "dim")
-        self.query_one("#holds-title", Static).update(title)
+        return customer, self._customer_loaded
 
     def _fill(self, holds: list[Hold]) -> None:
-        columns = ACTIVE_COLUMNS if self.status == ACTIVE and self.customer is None else None
-        wanted = columns or OTHER_COLUMNS
-        if self.table.columns != wanted:
-            self.table.set_columns(wanted)
+        """The customer view: every hold of one customer (a handful), all loaded."""
+        if self.table.columns != OTHER_COLUMNS:
+            self.table.set_columns(OTHER_COLUMNS)
         names = self.rb.resource_names
         self._shown = {str(h.id): h for h in holds}
-        self.table.sync((str(h.id), hold_row(h, names, wanted)) for h in holds)
+        self.table.sync((str(h.id), hold_row(h, names, OTHER_COLUMNS)) for h in holds)
         self.refresh_bindings()
 
     def _customer_loaded(self, customer: Customer) -> None:
@@ -238,9 +162,15 @@ class HoldsScreen(HoldActions):
         self.customer = None
         self._show_allocations(False)
         self.status = status
-        self._holds, self._closed_holds, self._after_id = [], {}, None
-        self._show_queue()
+        self._restart()
         self.focus_now(self.table)
+
+    def _restart(self) -> None:
+        """Another status or filter: the queue from its start, read again."""
+        self._holds, self._closed_holds, self._total, self._offset = [], {}, 0, 0
+        self._changed, self._reread = set(), False
+        self.table.move_cursor_to_start()
+        self._show_queue()
         self.reload()
 
     # ---- filter --------------------------------------------------------------------------
@@ -260,9 +190,10 @@ class HoldsScreen(HoldActions):
 
     @on(Input.Changed, "#email")
     def _typed(self, event: Input.Changed) -> None:
+        """The database narrows the queue as you type (a newer read replaces an older)."""
         self.typed = event.value
         if self.customer is None:
-            self._show_queue()
+            self._restart()
 
     @on(Input.Submitted, "#email")
     def _applied(self, event: Input.Submitted) -> None:
@@ -288,8 +219,10 @@ class HoldsScreen(HoldActions):
         with box.prevent(Input.Changed):
             box.value = text
         box.display = bool(text)
+        changed = text != self.typed
         self.typed = text
-        self._show_queue()
+        if changed:
+            self._restart()
         self.focus_now(self.table)
 
     def show_customer(self, email: str) -> None:
@@ -309,7 +242,6 @@ class HoldsScreen(HoldActions):
         box = self.filter_box
         if not self.filtered:
             return
-        was_customer = self.customer is not None
         self.customer = None
         self.typed = ""
         with box.prevent(Input.Changed):
@@ -317,9 +249,7 @@ class HoldsScreen(HoldActions):
         box.display = False
         self._show_allocations(False)
         self.focus_now(self.table)
-        self._show_queue()
-        if was_customer:
-            self.reload()
+        self._restart()
 
     def _show_allocations(self, show: bool) -> None:
         self.query_one("#allocations-title").display = show

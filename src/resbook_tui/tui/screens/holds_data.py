@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ...booking import Booking
-from ...booking.errors import BookingError
-from ...booking.events import Action
 from ...booking.records import Allocation, Hold, Resource
-from ..outcome import newest_event_id
 from ..widgets.columns import Column, Tag
 from ..widgets.countdown import countdown
 from .day_data import STATUS_ROLES
 
 if TYPE_CHECKING:
-    from ..app import ResbookApp
+    pass
 
 # At 80 columns a hold keeps its id, time left, resource, date, quantity and customer;
 # wider terminals add the rest (the higher the priority number, the sooner it drops out).
@@ -51,35 +47,21 @@ ALLOCATION_COLUMNS = [
     Column("hold", "Hold", width=7, align="right", priority=1),
 ]
 
-# What a hold's status becomes with each event that ends its ACTIVE life.
-CLOSING: dict[str, str] = {
-    Action.HOLD_CONFIRM: "CONFIRMED",
-    Action.HOLD_RELEASE: "RELEASED",
-    Action.HOLD_EXPIRE: "EXPIRED",
-}
-EVENTS_CAP = 20_000  # hold events read per live refresh (a sweep writes one per hold)
-LOOKUPS_CAP = 50  # holds looked up one by one when the events do not say what became of them
-LIST_LIMIT = 2_000  # holds of a closed status read at once (the newest)
+PAGE = 200  # holds read around what the screen shows
+LOOKUPS_CAP = 200  # changed holds read by id; more than that re-reads the window
 
 
 @dataclass(frozen=True)
-class Queue:
+class Window:
+    """A window of the queue: ``total`` holds match, ``holds`` are those from ``offset``."""
+
     status: str | None
+    text: str  # the email filter (part of an address)
+    total: int
+    offset: int
     holds: list[Hold]
-    resources: list[Resource]
-    after_id: int = 0  # the newest audit event before the holds were read
-    truncated: bool = False
-    clock_offset: timedelta | None = None
-
-
-@dataclass(frozen=True)
-class QueueUpdate:
-    """A live refresh of the ACTIVE queue: the holds now, and what became of others."""
-
-    holds: list[Hold]
-    closed: dict[int, str]  # hold id -> status it left ACTIVE for, since ``after_id``
-    after_id: int
-    resources: list[Resource] | None
+    resources: list[Resource] | None = None
+    changed: list[Hold] = field(default_factory=list)  # holds a live change named
     clock_offset: timedelta | None = None
 
 
@@ -92,46 +74,75 @@ class Customer:
     clock_offset: timedelta | None = None
 
 
-def load_queue(bk: Booking, status: str | None) -> Queue:
-    after_id = newest_event_id(bk)  # first: nothing after it is missed
-    if status == "ACTIVE":
-        holds = bk.list_holds(status=status)
-        truncated = False
-    else:
-        holds = bk.list_holds(status=status, limit=LIST_LIMIT + 1)
-        truncated = len(holds) > LIST_LIMIT
-        holds = holds[:LIST_LIMIT]
-    return Queue(status, holds, bk.list_resources(), after_id, truncated)
-
-
-def load_queue_update(
+def load_window(
     bk: Booking,
-    after_id: int,
+    *,
+    status: str | None,
+    text: str,
+    offset: int,
+    resources: bool = True,
+) -> Window:
+    """The count and one page of the queue: what the screen shows, never the whole queue."""
+    contains = text or None
+    total = bk.count_holds(status=status, email_contains=contains)
+    offset = max(min(offset, total - 1), 0)
+    page = bk.hold_page(status=status, email_contains=contains, offset=offset, limit=PAGE)
+    names = bk.list_resources() if resources else None
+    return Window(status, text, total, offset, page, names)
+
+
+def load_change(
+    bk: Booking,
+    *,
+    status: str | None,
+    text: str,
+    offset: int,
+    changed: frozenset[int],
     shown: frozenset[int],
+    span: tuple[Hold, Hold] | None,
     known_resources: frozenset[int],
-    app: ResbookApp,
-) -> QueueUpdate:
-    """The ACTIVE holds, then the hold events since ``after_id`` (read in this order, an
-    event newer than the list wins); holds that were ``shown`` and left the queue without
-    an event read here are looked up, a few at most."""
-    holds = bk.list_holds(status="ACTIVE")
-    events = bk.events(entity="hold", after_id=after_id, limit=EVENTS_CAP)
-    closed = {
-        e.entity_id: CLOSING[e.action]
-        for e in events
-        if e.action in CLOSING and e.entity_id is not None
-    }
-    active = {h.id for h in holds}
-    unknown = [i for i in shown if i not in active and i not in closed]
-    if len(unknown) <= LOOKUPS_CAP:
-        for hold_id in unknown:
-            with contextlib.suppress(BookingError):  # gone: dropped from the queue
-                closed[hold_id] = bk.get_hold(hold_id).status
-    newest = max([after_id, *(e.id for e in events)])
-    resources = None
-    if any(h.resource_id not in known_resources for h in holds):
-        resources = bk.list_resources()
-    return QueueUpdate(holds, closed, newest, resources, app.sample_clock(bk))
+) -> Window | None:
+    """After other connections' changes: the changed holds by id and the count; the page
+    is read again only if a change can show in it. None: nothing on screen changes."""
+    if len(changed) > LOOKUPS_CAP:
+        return load_window(bk, status=status, text=text, offset=offset)
+    holds = bk.get_holds(sorted(changed))
+    contains = text or None
+    total = bk.count_holds(status=status, email_contains=contains)
+    lands = [h for h in holds if h.id in shown or _within(h, status, span)]
+    if not lands:
+        return Window(status, text, total, offset, [], None, holds)
+    page = bk.hold_page(status=status, email_contains=contains, offset=offset, limit=PAGE)
+    names = None
+    if any(h.resource_id not in known_resources for h in page):
+        names = bk.list_resources()
+    return Window(status, text, total, offset, page, names, holds)
+
+
+def load_reread(
+    bk: Booking, *, status: str | None, text: str, offset: int, shown: frozenset[int]
+) -> Window:
+    """A change that names no hold (SQLite, a big sweep): the window again, and what became
+    of the holds that were on screen and are not in it now (so they keep their row)."""
+    window = load_window(bk, status=status, text=text, offset=offset)
+    gone = shown - {h.id for h in window.holds}
+    changed = bk.get_holds(sorted(gone)) if 0 < len(gone) <= LOOKUPS_CAP else []
+    return replace(window, changed=changed)
+
+
+def queue_order(status: str | None, hold: Hold) -> tuple[float, int]:
+    """A hold's place in the queue: ACTIVE soonest expiry first, the rest newest first."""
+    if status == "ACTIVE":
+        return (hold.expires_at.timestamp(), hold.id)
+    return (0.0, -hold.id)
+
+
+def _within(hold: Hold, status: str | None, span: tuple[Hold, Hold] | None) -> bool:
+    """Whether ``hold`` sorts inside the loaded window (or the window is the whole end)."""
+    if span is None:
+        return True
+    first, last = (queue_order(status, h) for h in span)
+    return first <= queue_order(status, hold) <= last
 
 
 def load_customer(bk: Booking, email: str) -> Customer:

@@ -252,6 +252,11 @@ class KeyedTable(DrawnTable, can_focus=True):
         super().watch_scroll_y(old, new)
         self._check_rows()
 
+    def move_cursor_to_start(self) -> None:
+        """The first row, scrolled to the top (a list that starts over)."""
+        self.scroll_to(y=0, animate=False, immediate=True)
+        self._set_cursor(0, scroll=False)
+
     def move_cursor_to(self, key: str) -> bool:
         index = self._index.get(key)
         if index is None:
