@@ -53,3 +53,26 @@ async def test_at_the_top_new_rows_show_and_the_cursor_keeps_its_row():
         await pilot.pause()
         assert table.cursor_key == "20" and table.cursor_row == 2
         assert int(table.scroll_y) == 0
+
+
+@asynctest
+async def test_a_new_count_alone_keeps_the_loaded_rows_and_the_cursor():
+    """A change elsewhere in a long queue moves only the count: the rows loaded, the
+    cursor's row and the view stay; a count below the cursor brings the cursor back."""
+    app = TableApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(KeyedTable)
+        table.sync_window(rows(list(range(100, 150))), total=10_000, offset=0)
+        await pilot.pause()
+        table.move_cursor_to("120")
+        await pilot.pause()
+        top = int(table.scroll_y)
+        assert table.sync_window(rows(list(range(100, 150))), total=10_001, offset=0)
+        await pilot.pause()
+        assert (table.total_rows, table.loaded, table.cursor_key) == (10_001, (0, 50), "120")
+        assert int(table.scroll_y) == top
+        assert table.virtual_size.height == 1 + 10_001  # the scroll range follows the count
+        assert not table.sync_window(rows(list(range(100, 150))), total=10_001, offset=0)
+        table.sync_window(rows(list(range(100, 110))), total=10, offset=0)
+        await pilot.pause()
+        assert (table.total_rows, table.cursor_row) == (10, 9)

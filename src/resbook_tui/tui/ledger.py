@@ -20,7 +20,8 @@ _IN_FLIGHT = (WorkerState.PENDING, WorkerState.RUNNING)
 
 
 class CallLedger(LinkedApp):
-    busy: reactive[int] = reactive(0)
+    # The status bar watches this and repaints itself; the app need not repaint the screen.
+    busy: reactive[int] = reactive(0, repaint=False)
     _calls: set[Worker[Any]]
 
     # ---- the call ledger -------------------------------------------------------------------

@@ -4,10 +4,12 @@ and disabled while the database is unreachable."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from textual import events
+from textual._context import NoActiveAppError
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -45,6 +47,11 @@ class ResbookScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        # Textual re-parses every stylesheet of the app (0.1-0.3 s) the first time a mode's
+        # screen is shown, because a new screen counts as older than the CSS. A screen made
+        # now is styled with the current CSS when it mounts: count it as current.
+        with contextlib.suppress(NoActiveAppError):
+            self._css_update_count = self.app._css_update_count
         self._reload_pending = False
         self.stale = False  # data may be out of date: reloaded when shown
         self._seq = 0  # each data load's number, in the order they were sent

@@ -80,15 +80,22 @@ def load_window(
     status: str | None,
     text: str,
     offset: int,
-    resources: bool = True,
+    known: frozenset[int] = frozenset(),
 ) -> Window:
-    """The count and one page of the queue: what the screen shows, never the whole queue."""
+    """The count and one page of the queue: what the screen shows, never the whole queue.
+    Resource names are read only when the page names a resource not in ``known``."""
     contains = text or None
     total = bk.count_holds(status=status, email_contains=contains)
     offset = max(min(offset, total - 1), 0)
     page = bk.hold_page(status=status, email_contains=contains, offset=offset, limit=PAGE)
-    names = bk.list_resources() if resources else None
-    return Window(status, text, total, offset, page, names)
+    return Window(status, text, total, offset, page, _names(bk, page, known))
+
+
+def _names(bk: Booking, holds: list[Hold], known: frozenset[int]) -> list[Resource] | None:
+    """Every resource (for their names) when ``holds`` name one not known yet, else None."""
+    if all(h.resource_id in known for h in holds):
+        return None
+    return bk.list_resources()
 
 
 def load_change(
@@ -105,7 +112,7 @@ def load_change(
     """After other connections' changes: the changed holds by id and the count; the page
     is read again only if a change can show in it. None: nothing on screen changes."""
     if len(changed) > LOOKUPS_CAP:
-        return load_window(bk, status=status, text=text, offset=offset)
+        return load_window(bk, status=status, text=text, offset=offset, known=known_resources)
     holds = bk.get_holds(sorted(changed))
     contains = text or None
     total = bk.count_holds(status=status, email_contains=contains)
@@ -113,18 +120,21 @@ def load_change(
     if not lands:
         return Window(status, text, total, offset, [], None, holds)
     page = bk.hold_page(status=status, email_contains=contains, offset=offset, limit=PAGE)
-    names = None
-    if any(h.resource_id not in known_resources for h in page):
-        names = bk.list_resources()
-    return Window(status, text, total, offset, page, names, holds)
+    return Window(status, text, total, offset, page, _names(bk, page, known_resources), holds)
 
 
 def load_reread(
-    bk: Booking, *, status: str | None, text: str, offset: int, shown: frozenset[int]
+    bk: Booking,
+    *,
+    status: str | None,
+    text: str,
+    offset: int,
+    shown: frozenset[int],
+    known: frozenset[int],
 ) -> Window:
     """A change that names no hold (SQLite, a big sweep): the window again, and what became
     of the holds that were on screen and are not in it now (so they keep their row)."""
-    window = load_window(bk, status=status, text=text, offset=offset)
+    window = load_window(bk, status=status, text=text, offset=offset, known=known)
     gone = shown - {h.id for h in window.holds}
     changed = bk.get_holds(sorted(gone)) if 0 < len(gone) <= LOOKUPS_CAP else []
     return replace(window, changed=changed)

@@ -22,6 +22,7 @@ from ...text import visible
 from ..format import plural
 from ..live import ChangeSet
 from ..widgets.keyed_table import KeyedTable
+from ..widgets.title import set_title
 from .base import Query
 from .hold_actions import HoldActions
 from .holds_data import (
@@ -60,9 +61,10 @@ class QueueView(HoldActions):
     def queue_query(self) -> Query:
         app = self.rb
         status, text, offset = self.status, self.typed.strip(), self._offset
+        known = frozenset(app.resource_names)
 
         def window(bk: Booking) -> Window:
-            loaded = load_window(bk, status=status, text=text, offset=offset)
+            loaded = load_window(bk, status=status, text=text, offset=offset, known=known)
             return replace(loaded, clock_offset=app.sample_clock(bk))
 
         return window, self._window_loaded
@@ -82,14 +84,16 @@ class QueueView(HoldActions):
             return self.query_data()
         status, text, offset, app = self.status, self.typed.strip(), self._offset, self.rb
         shown = frozenset(h.id for h in self._holds)
+        known = frozenset(app.resource_names)
         if reread:
 
             def again(bk: Booking) -> Window:
-                return load_reread(bk, status=status, text=text, offset=offset, shown=shown)
+                return load_reread(
+                    bk, status=status, text=text, offset=offset, shown=shown, known=known
+                )
 
             return again, self._window_changed
         span = (self._holds[0], self._holds[-1]) if self._holds else None
-        known = frozenset(app.resource_names)
 
         def change(bk: Booking) -> Window | None:
             return load_change(
@@ -176,4 +180,4 @@ class QueueView(HoldActions):
         if closed:
             title.append(f" · {len(closed)} closed meanwhile (r clears)", "italic")
         title.append("  s: status", "dim")
-        self.query_one("#holds-title", Static).update(title)
+        set_title(self.query_one("#holds-title", Static), title)

@@ -7,7 +7,7 @@ and a wide one shows everything.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -49,6 +49,28 @@ def text_role(value: Any) -> tuple[str, str]:
     if isinstance(value, Tag):
         return visible(value.text), value.role
     return ("" if value is None else visible(str(value))), ""
+
+
+def label_width(column: Column) -> int:
+    return column.width if column.width is not None else cell_len(column.label)
+
+
+def natural_widths(columns: Sequence[Column], rows: Iterable[Sequence[Any]]) -> list[int]:
+    """Each column's width for these rows: fixed, or its widest cell up to its maximum."""
+    rows = list(rows)
+    widths = []
+    for n, column in enumerate(columns):
+        if column.width is not None:
+            widths.append(column.width)
+            continue
+        widest = cell_len(column.label)
+        for cells in rows:
+            value = cells[n] if n < len(cells) else None
+            text = value.text if isinstance(value, Tag) else value
+            if text is not None:
+                widest = max(widest, cell_len(str(text)))
+        widths.append(min(widest, column.max_width))
+    return widths
 
 
 def fit_columns(columns: Sequence[Column], natural: Sequence[int], room: int) -> list[int]:

@@ -15,7 +15,6 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from rich.cells import cell_len
 from rich.style import Style
 from textual import events
 from textual.binding import Binding, BindingType
@@ -23,7 +22,7 @@ from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 
-from .columns import GAP, ROLES, Column, Tag, Value, fit_columns
+from .columns import GAP, ROLES, Column, Tag, Value, fit_columns, label_width, natural_widths
 from .table_draw import DrawnTable
 
 __all__ = ["Column", "KeyedTable", "Tag"]  # Column and Tag: callers name them from here too
@@ -141,7 +140,7 @@ class KeyedTable(DrawnTable, can_focus=True):
         self._offset = 0
         self._asked: tuple[int, int] | None = None
         self._rows: dict[str, tuple[Any, ...]] = {}
-        self._natural = [self._label_width(c) for c in self.columns]
+        self._natural = [label_width(c) for c in self.columns]
         self._widths = list(self._natural)
         self._styles: dict[str, Style] = {}
         self._styles_stale = True
@@ -208,17 +207,27 @@ class KeyedTable(DrawnTable, can_focus=True):
                 continue
             new_keys.append(key)
             new_rows[key] = tuple(cells)
-        same_window = (total, offset) == (self._total, self._offset)
-        if same_window and new_keys == self._keys and new_rows == self._rows:
+        same_rows = offset == self._offset and new_keys == self._keys and new_rows == self._rows
+        if same_rows and total == self._total:
             self._check_rows()
             return False
+        if same_rows and total is not None and self._total is not None:
+            # Only the count moved (a change elsewhere in a long queue): the loaded rows
+            # and their widths stand; only the scroll range and the placeholders change.
+            self._total = total
+            self._fit_columns()
+            if self.cursor_row >= total or not self._view_loaded():
+                self._set_cursor(min(self.cursor_row, max(total - 1, 0)), scroll=False)
+                self.refresh()
+            self._check_rows()
+            return True
         cursor_key = self.cursor_key
         old_index = self.cursor_row
         self._keys = new_keys
         self._rows = new_rows
         self._total, self._offset, self._asked = total, offset, None
         self._index = {key: n for n, key in enumerate(new_keys)}
-        self._natural = self._measure()
+        self._natural = natural_widths(self.columns, self._rows.values())
         self._fit_columns()
         if cursor_key is not None and cursor_key in self._index:
             new_index = offset + self._index[cursor_key]
@@ -232,17 +241,25 @@ class KeyedTable(DrawnTable, can_focus=True):
         self._check_rows()
         return True
 
+    def _in_view(self) -> tuple[int, int]:
+        """The rows the operator sees, and the cursor's: [first, last)."""
+        top = int(self.scroll_y)
+        visible = max(self.size.height - 1, 1)
+        first = min(top, self.cursor_row)
+        return first, min(max(top + visible, self.cursor_row + 1), self.total_rows)
+
+    def _view_loaded(self) -> bool:
+        first, last = self._in_view()
+        have_first, have_last = self.loaded
+        return have_first <= first and last <= have_last
+
     def _check_rows(self) -> None:
         """Windowed: ask for the rows in view (and the cursor's) when they are not loaded."""
         if self._total is None or not self.is_mounted:
             return
-        top = int(self.scroll_y)
-        visible = max(self.size.height - 1, 1)
-        first = min(top, self.cursor_row)
-        last = min(max(top + visible, self.cursor_row + 1), self._total)
-        have_first, have_last = self.loaded
-        if have_first <= first and last <= have_last:
+        if self._view_loaded():
             return
+        first, last = self._in_view()
         if self._asked == (first, last):
             return
         self._asked = (first, last)
@@ -276,30 +293,12 @@ class KeyedTable(DrawnTable, can_focus=True):
                 )
             x += width + GAP
 
-    def _label_width(self, column: Column) -> int:
-        return column.width if column.width is not None else cell_len(column.label)
-
-    def _measure(self) -> list[int]:
-        widths = []
-        for n, column in enumerate(self.columns):
-            if column.width is not None:
-                widths.append(column.width)
-                continue
-            widest = cell_len(column.label)
-            for cells in self._rows.values():
-                value = cells[n] if n < len(cells) else None
-                text = value.text if isinstance(value, Tag) else value
-                if text is not None:
-                    widest = max(widest, cell_len(str(text)))
-            widths.append(min(widest, column.max_width))
-        return widths
-
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Show other columns (rows must then be synced with cells in this order)."""
         self.columns = list(columns)
         self._keys, self._rows, self._index = [], {}, {}
         self._total, self._offset, self._asked = None, 0, None
-        self._natural = [self._label_width(c) for c in self.columns]
+        self._natural = [label_width(c) for c in self.columns]
         self._fit_columns()
         self.refresh()
 

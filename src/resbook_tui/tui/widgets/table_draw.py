@@ -13,6 +13,7 @@ from typing import Any
 from rich.segment import Segment
 from rich.style import Style
 from textual.geometry import Region
+from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -25,7 +26,9 @@ class DrawnTable(ScrollView):
 
     columns: list[Column]
     clock: Callable[[], datetime]
-    empty_text: str
+    # What an empty table says ("loading…", then "No holds."): a change repaints it, since
+    # the rows that arrive with it may be as empty as before and repaint nothing.
+    empty_text: reactive[str] = reactive("Nothing to show.")
     cursor_row: int
     _keys: list[str]
     _rows: dict[str, tuple[Any, ...]]
