@@ -202,3 +202,21 @@ def test_a_sweep_archive_that_fails_still_reports_the_sweep(trail, tmp_path):
     out = json.loads(result.stdout)
     assert out["expired_holds"] == 0 and out["archive"]["error"] == "archive_file"
     assert os.path.getsize(tmp_path / f"events-{before}.jsonl.gz") == len("not an archive")
+
+
+def test_a_long_archive_says_how_far_it_got_on_stderr(trail, tmp_path, monkeypatch):
+    from resbook_tui.cli import archive as archive_cli
+
+    monkeypatch.setattr(archive_cli._Progress, "AFTER", 0.0)  # every batch counts as long
+    monkeypatch.setattr(archive_cli._Progress, "EVERY", 0.0)
+    url, bk, _, _ = trail
+    before = days_ago(bk, 30).isoformat()
+    target = str(tmp_path / "p.gz")
+    result = run(url, "events", "archive", "--before", before, "--to", target, "--batch-size", "5")
+    assert result.exit_code == 0
+    progress = [line for line in result.stderr.splitlines() if line.startswith("resbook: arch")]
+    assert [line.split(",")[0] for line in progress] == [
+        f"resbook: archived {n}/20 event(s)" for n in (5, 10, 15, 20)
+    ]
+    quiet = run(url, "events", "archive", "--before", before, "--to", target, "--json")
+    assert quiet.exit_code == 0 and quiet.stderr == ""  # --json: the one object, no chatter

@@ -17,7 +17,7 @@ from ..booking import ArchivePreview, ArchiveResult
 from ..booking.archive import DEFAULT_BATCH
 from ..booking.errors import invalid
 from ..text import visible
-from .support import booking, handles_errors, print_json, say, stderr
+from .support import booking, handles_errors, print_json, progress_bar, say, stderr
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -145,17 +145,8 @@ class _Progress:
             sys.stderr.flush()
 
     def _draw(self, done: int, total: int) -> None:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
         if self.bar is None:
-            bar = Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeElapsedColumn(),
-                console=stderr,
-                transient=True,
-            )
+            bar = progress_bar()
             bar.start()
             self.bar, self.task = bar, bar.add_task("Archiving events", total=total)
         assert self.task is not None

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import peewee
 import typer
@@ -25,6 +25,9 @@ from ..jsonable import json_time as json_time
 from ..jsonable import json_time_text as json_time_text
 from ..jsonable import to_jsonable
 from ..text import visible
+
+if TYPE_CHECKING:  # rich.progress is imported only when a bar is shown
+    from rich.progress import Progress
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -59,6 +62,20 @@ def settings(ctx: typer.Context) -> Settings:
     if not isinstance(obj, Settings):
         obj = ctx.find_root().obj = Settings()
     return obj
+
+
+def progress_bar() -> Progress:
+    """A transient bar on stderr (a terminal's): what it is doing, n of m, time taken."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    )
 
 
 def fail(message: str, code: int) -> typer.Exit:
