@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
@@ -19,6 +20,8 @@ ENV_ACTOR = "RESBOOK_ACTOR"
 ENV_HOLD_TTL = "RESBOOK_HOLD_TTL_MINUTES"
 ENV_LOCK_TIMEOUT = "RESBOOK_LOCK_TIMEOUT_MS"
 ENV_STATEMENT_TIMEOUT = "RESBOOK_STATEMENT_TIMEOUT_MS"
+ENV_EVENT_RETENTION = "RESBOOK_EVENT_RETENTION_DAYS"
+ENV_EVENT_ARCHIVE_DIR = "RESBOOK_EVENT_ARCHIVE_DIR"
 
 DEFAULT_HOLD_TTL_MINUTES = 30
 MAX_HOLD_TTL_MINUTES = 7 * 24 * 60
@@ -30,6 +33,8 @@ DEFAULT_STATEMENT_TIMEOUT_MS = 30_000
 # PostgreSQL keeps both settings as a signed 32-bit number of milliseconds.
 MAX_TIMEOUT_MS = 2_147_483_647
 MAX_ACTOR_LENGTH = 200
+# A century: a longer retention is a typo, not a policy.
+MAX_EVENT_RETENTION_DAYS = 36_500
 
 _WHOLE_NUMBER = re.compile(r"\d+")
 
@@ -114,3 +119,39 @@ def statement_timeout_ms() -> int:
     return _env_int(
         ENV_STATEMENT_TIMEOUT, DEFAULT_STATEMENT_TIMEOUT_MS, 0, MAX_TIMEOUT_MS, "milliseconds"
     )
+
+
+@dataclass(frozen=True)
+class EventRetention:
+    """Archive events older than ``days`` days into ``directory`` (the cron sweep does)."""
+
+    days: int
+    directory: Path
+
+
+def event_retention() -> EventRetention | None:
+    """The sweep's event retention, or None when RESBOOK_EVENT_RETENTION_DAYS is unset.
+
+    Both variables go together: a retention without a directory would not know where the
+    events go, and a directory without a retention looks like archiving that never happens.
+    """
+    days = _env_int(ENV_EVENT_RETENTION, 0, 1, MAX_EVENT_RETENTION_DAYS, "days")
+    raw_dir = os.environ.get(ENV_EVENT_ARCHIVE_DIR, "").strip()
+    if not days:
+        if raw_dir:
+            raise ConfigError(
+                f"{ENV_EVENT_ARCHIVE_DIR} is set but {ENV_EVENT_RETENTION} is not: "
+                "set both for the sweep to archive events, or neither"
+            )
+        return None
+    if not raw_dir:
+        raise ConfigError(
+            f"{ENV_EVENT_RETENTION} is set, so {ENV_EVENT_ARCHIVE_DIR} must name the "
+            "directory the archived events go to"
+        )
+    if control_characters(raw_dir):
+        raise ConfigError(f"{ENV_EVENT_ARCHIVE_DIR} must be a path with no control characters")
+    directory = Path(raw_dir).expanduser()
+    if not directory.is_dir():
+        raise ConfigError(f"{ENV_EVENT_ARCHIVE_DIR} names {raw_dir!r}, which is not a directory")
+    return EventRetention(days, directory)

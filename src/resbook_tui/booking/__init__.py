@@ -1,5 +1,6 @@
 """The business rules: the only layer that decides what may happen to a booking."""
 
+from .archive import ArchivePreview, ArchiveResult
 from .errors import BookingError
 from .records import (
     Allocation,
@@ -16,6 +17,8 @@ from .service import Booking
 
 __all__ = [
     "Allocation",
+    "ArchivePreview",
+    "ArchiveResult",
     "Blackout",
     "BlackoutResult",
     "Booking",

@@ -28,7 +28,7 @@ class EventFilters(TypedDict, total=False):
     entity_id: int | None
 
 
-_FIELDS = (BookingEvent.id, BookingEvent.occurred_at, *EVENT_FIELDS)  # as Event has them
+READ_FIELDS = (BookingEvent.id, BookingEvent.occurred_at, *EVENT_FIELDS)  # as Event has them
 
 
 def record(ctx: Context, **event: Unpack[EventFacts]) -> None:
@@ -62,7 +62,7 @@ def list_events(
     entity = validate.search(entity, "entity")
     event = BookingEvent
     query = where(
-        event.select(*_FIELDS),
+        event.select(*READ_FIELDS),
         (event.id > after_id) if after_id else None,
         (event.resource_id == resource_id) if resource_id is not None else None,
         (event.customer_email == email) if email else None,

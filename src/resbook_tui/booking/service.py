@@ -34,6 +34,7 @@ from . import (
     sweep,
     validate,
 )
+from .archive import ArchiveCalls
 from .context import Context
 from .context import api as _api
 from .queue import QueueReads
@@ -50,8 +51,9 @@ from .records import (
 )
 
 
-class Booking(QueueReads):
-    """See the module's docstring; reading the hold queue a page at a time is in queue.py."""
+class Booking(QueueReads, ArchiveCalls):
+    """See the module's docstring; reading the hold queue a page at a time is in queue.py,
+    archiving the audit trail in archive.py."""
 
     def __init__(
         self,

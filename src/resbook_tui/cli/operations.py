@@ -3,21 +3,39 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import asdict
 from typing import Annotated
 
 import typer
 
-from ..booking import Booking, Event
+from ..booking import Booking, Event, SweepResult
 from ..booking.changes import follow_events, last_event_id
 from ..booking.events import EventFilters
-from . import views
-from .support import booking, handles_errors, print_json, print_json_line, resource_id, say
+from ..config import event_retention
+from ..errors import ResbookError
+from . import archive, views
+from .support import (
+    booking,
+    fail,
+    handles_errors,
+    print_json,
+    print_json_line,
+    resource_id,
+    say,
+)
 from .table import Layout, cells, output_width
+
+events_app = typer.Typer(
+    invoke_without_command=True,
+    help="Print the audit trail, newest last; `events archive` moves old events to a file.",
+)
 
 
 def register(app: typer.Typer) -> None:
     app.command("sweep")(sweep)
-    app.command("events")(events)
+    app.add_typer(events_app, name="events")
+    events_app.callback()(events)
+    archive.register(events_app)
 
 
 @handles_errors
@@ -30,15 +48,39 @@ def sweep(
     batch_size: Annotated[int, typer.Option(help="Holds per transaction.", min=1)] = 5000,
     json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Expire every active hold past its expiry and give its units back.
+    """Expire every active hold past its expiry and give its units back; with
+    RESBOOK_EVENT_RETENTION_DAYS set, also archive older events (see `events archive`)
+    into RESBOOK_EVENT_ARCHIVE_DIR.
 
     Cron-friendly: prints nothing unless it did something (or --verbose); exit 0 on
-    success, 3 when the database is unreachable.
+    success, 2 for a bad setting, 3 when the database is unreachable; an archive that
+    fails after the holds were swept exits with its own code (see `events archive`).
     """
-    result = booking(ctx).sweep(batch_size=batch_size, dry_run=dry_run)
+    retention = event_retention()  # a bad setting stops the run before anything changes
+    bk = booking(ctx)
+    result = bk.sweep(batch_size=batch_size, dry_run=dry_run)
+    if not json:
+        _say_swept(result, verbose=verbose, dry_run=dry_run)
+    if retention is None:
+        if json:
+            print_json({**asdict(result), "archive": None})
+        return
+    try:
+        archived = bk.archive_past_retention(
+            days=retention.days, directory=retention.directory, dry_run=dry_run
+        )
+    except ResbookError as exc:
+        if json:  # the sweep happened: say so, with what stopped the archive
+            print_json({**asdict(result), "archive": {"error": exc.code, "message": str(exc)}})
+        raise fail(f"archiving events: {exc}", exc.exit_code) from None
     if json:
-        print_json(result)
-    elif result.expired_holds or verbose:
+        print_json({**asdict(result), "archive": archived})
+    elif archived.archived or archived.resumed or archived.skipped or verbose:
+        say(archive.result_line(archived))
+
+
+def _say_swept(result: SweepResult, *, verbose: bool, dry_run: bool) -> None:
+    if result.expired_holds or verbose:
         verb = "Would expire" if dry_run else "Expired"
         say(
             f"{verb} {result.expired_holds} hold(s), returning {result.returned_units} unit(s) "
@@ -46,7 +88,7 @@ def sweep(
             + ("" if dry_run else f" in {result.batches} batch(es)")
             + "."
         )
-    if result.skipped and not json:
+    if result.skipped:
         say(
             f"Left {result.skipped} due hold(s) that another session has locked; "
             "the next sweep takes them."
@@ -84,7 +126,9 @@ def events(
         ),
     ] = False,
 ) -> None:
-    """Print the audit trail, newest last."""
+    """Print the audit trail, newest last; `events archive` moves old events to a file."""
+    if ctx.invoked_subcommand:
+        return
     bk = booking(ctx, read_only=True)
     filters: EventFilters = {
         "resource_id": resource_id(bk, resource),

@@ -16,7 +16,15 @@ from ..schema.migrations import DataLossError, DownPlan, Migration, Migrator, re
 from ..schema.verify import VerifyReport, verify
 from ..seed import SeedError, SeedPlan, SeedResult, seed
 from ..text import visible
-from .support import handles_errors, json_time_text, print_json, settings, stderr, stdout
+from .support import (
+    handles_errors,
+    json_time_text,
+    print_json,
+    progress_bar,
+    settings,
+    stderr,
+    stdout,
+)
 from .table import Column, print_table
 
 migrate_app = typer.Typer(help="Apply, revert and list schema migrations.", no_args_is_help=True)
@@ -308,16 +316,7 @@ def seed_command(
 def _seed_with_progress(db: peewee.Database, plan: SeedPlan, show: bool) -> SeedResult:
     if not show:
         return seed(db, plan)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
-
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=stderr,
-        transient=True,
-    ) as bar:
+    with progress_bar() as bar:
         task = bar.add_task("Seeding capacity", total=None)
         return seed(
             db, plan, progress=lambda done, total: bar.update(task, completed=done, total=total)

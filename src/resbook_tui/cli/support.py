@@ -10,9 +10,8 @@ import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, is_dataclass
-from datetime import UTC, date, datetime
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import peewee
 import typer
@@ -22,7 +21,13 @@ from ..booking import Booking
 from ..config import resolve_database_url
 from ..db import open_database
 from ..errors import EXIT_DATABASE, EXIT_REFUSED, ResbookError
+from ..jsonable import json_time as json_time
+from ..jsonable import json_time_text as json_time_text
+from ..jsonable import to_jsonable
 from ..text import visible
+
+if TYPE_CHECKING:  # rich.progress is imported only when a bar is shown
+    from rich.progress import Progress
 
 stdout = Console(highlight=False, soft_wrap=True)
 stderr = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -57,6 +62,20 @@ def settings(ctx: typer.Context) -> Settings:
     if not isinstance(obj, Settings):
         obj = ctx.find_root().obj = Settings()
     return obj
+
+
+def progress_bar() -> Progress:
+    """A transient bar on stderr (a terminal's): what it is doing, n of m, time taken."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    return Progress(
+        "[progress.description]{task.description}",
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=stderr,
+        transient=True,
+    )
 
 
 def fail(message: str, code: int) -> typer.Exit:
@@ -118,41 +137,6 @@ def handles_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
                 raise
 
     return wrapper
-
-
-def json_time(value: datetime) -> str:
-    """ISO 8601 in UTC with ``Z``: ``2026-11-30T22:35:06Z`` (microseconds only if any)."""
-    if value.tzinfo is not None:
-        value = value.astimezone(UTC).replace(tzinfo=None)
-    return value.isoformat() + "Z"
-
-
-def json_time_text(text: str) -> str:
-    """A timestamp that reached us as text (a migration's applied_at, an event detail's
-    expires_at) in the same form; other text as it is."""
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return text
-    return json_time(parsed) if len(text) > 10 else text  # a bare date stays a date
-
-
-def to_jsonable(value: Any, key: str = "") -> Any:
-    """Records, dicts and lists as JSON values; datetimes as ``json_time``, dates as
-    ``YYYY-MM-DD``, and text under a key ending in ``_at`` read as a timestamp."""
-    if is_dataclass(value) and not isinstance(value, type):
-        return to_jsonable(asdict(value))
-    if isinstance(value, dict):
-        return {k: to_jsonable(v, str(k)) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return json_time(value)
-    if isinstance(value, date):
-        return value.isoformat()
-    if isinstance(value, str) and key.endswith("_at"):
-        return json_time_text(value)
-    return value
 
 
 def print_json(value: Any) -> None:
