@@ -163,3 +163,19 @@ def test_archiving_everything_up_to_today_keeps_verify_clean(db, bk, tmp_path):
     report = verify(db)
     assert report.ok, report.drift
     assert bk.get_hold(hold.id).status == "CONFIRMED"
+
+
+def test_one_run_per_file_and_a_sweep_leaves_a_busy_file_to_its_run(db, bk, trail, tmp_path):
+    from resbook_tui.booking import archive_file
+
+    before = days_ago(bk, 10)
+    target = tmp_path / f"events-{before}.jsonl.gz"
+    with archive_file.open_archive(target):  # another run has the file
+        with pytest.raises(BookingError) as caught:
+            bk.archive_events(before=before, path=target)
+        assert caught.value.code == "busy" and caught.value.exit_code == 4
+        swept = bk.archive_past_retention(days=10, directory=tmp_path)
+        assert swept.skipped and "another archive run" in swept.skipped
+        assert swept.archived == 0
+    assert len(event_ids(db)) == 33
+    assert bk.archive_past_retention(days=10, directory=tmp_path).archived == 20

@@ -94,6 +94,8 @@ def _lock(fd: int, path: Path) -> None:
         raise busy(
             f"another archive run is writing {visible(str(path))}; try again later"
         ) from None
+    except OSError:  # a file system without locks (some network mounts): go on unlocked
+        return
 
 
 class ArchiveFile:
