@@ -48,10 +48,12 @@ from .records import (
     Resource,
     SweepResult,
 )
+from .shop import ShopApi
 
 
-class Booking(QueueReads):
-    """See the module's docstring; reading the hold queue a page at a time is in queue.py."""
+class Booking(ShopApi, QueueReads):
+    """See the module's docstring; the shop's calls are in shop.py, reading the hold queue
+    a page at a time in queue.py."""
 
     def __init__(
         self,
@@ -372,6 +374,7 @@ class Booking(QueueReads):
         after_id: int = 0,
         limit: int | None = 200,
         email_contains: str | None = None,
+        oldest_first: bool = False,
     ) -> list[Event]:
         return events.list_events(
             self.ctx,
@@ -383,6 +386,7 @@ class Booking(QueueReads):
             after_id=after_id,
             limit=limit,
             email_contains=email_contains,
+            oldest_first=oldest_first,
         )
 
     @_api

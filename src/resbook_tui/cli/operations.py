@@ -46,6 +46,8 @@ def sweep(
             + ("" if dry_run else f" in {result.batches} batch(es)")
             + "."
         )
+    if result.idempotency_keys_removed and not json:
+        say(f"Removed {result.idempotency_keys_removed} idempotency key(s) older than 24 hours.")
     if result.skipped and not json:
         say(
             f"Left {result.skipped} due hold(s) that another session has locked; "

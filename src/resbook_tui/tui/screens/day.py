@@ -128,8 +128,11 @@ class DayScreen(HoldActions):
     def _loaded(self, data: DayData) -> None:
         self.rb.note_clock(data.clock_offset)
         self.data = data
-        self.query_one("#day-holds", KeyedTable).empty_text = "No holds on this date."
-        self.query_one("#day-allocations", KeyedTable).empty_text = "No allocations on this date."
+        for table_id, empty in (("#day-holds", "holds"), ("#day-allocations", "allocations")):
+            table = self.query_one(table_id, KeyedTable)
+            if table.empty_text != f"No {empty} on this date.":
+                table.empty_text = f"No {empty} on this date."
+                table.refresh()  # an empty table shows its text only when drawn again
         self.resource = data.resource
         self.query_one("#day-title", Static).update(self._title())
         self.query_one("#day-capacity", Static).update(capacity_text(data.cell))
