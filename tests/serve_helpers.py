@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -98,8 +99,14 @@ def answers(url: str) -> bool:
         return False
 
 
+_LOGS: dict[int, Any] = {}  # a server's pid -> the file its log goes to
+
+
 def start(db_url: str, *, env: dict[str, str] | None = None, threads: int = 32) -> tuple:
+    """A `resbook serve` process and its base URL. Its log (a line a request) goes to a
+    file, not a pipe: a pipe nobody reads fills up and stops the server mid-request."""
     port = free_port()
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by stop()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -113,26 +120,36 @@ def start(db_url: str, *, env: dict[str, str] | None = None, threads: int = 32) 
             "--threads",
             str(threads),
         ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=log,
         text=True,
         env={**os.environ, **(env or {})},
     )
+    _LOGS[process.pid] = log
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: answers(url) or process.poll() is not None, "the server answering")
-    assert process.poll() is None, process.stderr.read() if process.stderr else ""
+    assert process.poll() is None, read_log(process)
     return process, url
 
 
+def read_log(process: subprocess.Popen[str]) -> str:
+    log = _LOGS[process.pid]
+    log.seek(0)
+    return str(log.read())
+
+
 def stop(process: subprocess.Popen[str]) -> str:
+    """SIGTERM, wait, and the server's log."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
     try:
-        _, err = process.communicate(timeout=DEADLINE_S)
+        process.wait(timeout=DEADLINE_S)
     except subprocess.TimeoutExpired:
         process.kill()
-        _, err = process.communicate()
-    return err
+        process.wait()
+    text = read_log(process)
+    _LOGS.pop(process.pid).close()
+    return text
 
 
 def world(db_url: str) -> tuple[Booking, date, int, dict[str, str], dict[str, str]]:
