@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 import peewee
+import psycopg2
 from fastapi.testclient import TestClient
 
 from resbook_tui.booking import Booking
@@ -163,3 +164,29 @@ def world(db_url: str) -> tuple[Booking, date, int, dict[str, str], dict[str, st
     store = {"Authorization": f"Bearer {bk.create_api_key('shop', 'store').key}"}
     admin = {"Authorization": f"Bearer {bk.create_api_key('ops', 'admin').key}"}
     return bk, first, tour, store, admin
+
+
+# ---- locks held from outside ------------------------------------------------------------
+
+
+def lock_cell(db_url: str, resource_id: int, day: str):  # noqa: ANN201
+    conn = psycopg2.connect(db_url)
+    cur = conn.cursor()
+    cur.execute(
+        "SELECT 1 FROM resource_capacity WHERE resource_id = %s AND date = %s FOR UPDATE",
+        (resource_id, day),
+    )
+    return conn
+
+
+def someone_waits_on_a_lock(db_url: str) -> bool:
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+            return cur.fetchone() is not None
+    finally:
+        conn.close()

@@ -6,12 +6,11 @@ from __future__ import annotations
 import threading
 import time
 
-import psycopg2
 import pytest
 
 from booking_helpers import expire, units
 from resbook_tui.db import raw_url
-from serve_helpers import PROBLEM, make_shop, problem
+from serve_helpers import PROBLEM, lock_cell, make_shop, problem, someone_waits_on_a_lock
 
 
 @pytest.fixture
@@ -139,12 +138,7 @@ def test_a_request_in_flight_is_409_with_retry_after(pg_shop):
     meanwhile is 409 with Retry-After; once the first is done, it replays. (PostgreSQL:
     SQLite runs one writer at a time, so there a second request waits, then replays.)"""
     shop = pg_shop
-    holder = psycopg2.connect(raw_url(shop.bk.db))
-    cur = holder.cursor()
-    cur.execute(
-        "SELECT 1 FROM resource_capacity WHERE resource_id = %s AND date = %s FOR UPDATE",
-        (shop.van, shop.day(0)),
-    )
+    holder = lock_cell(raw_url(shop.bk.db), shop.van, shop.day(0))
     first: list = []
     asker = threading.Thread(
         target=lambda: first.append(shop.hold("cart-9", shop.line(shop.van, 0, 1)))
@@ -152,7 +146,7 @@ def test_a_request_in_flight_is_409_with_retry_after(pg_shop):
     asker.start()
     try:
         deadline = time.monotonic() + 30
-        while not _waiting_on_a_lock(shop):
+        while not someone_waits_on_a_lock(raw_url(shop.bk.db)):
             assert time.monotonic() < deadline, "the first request never waited on the lock"
             time.sleep(0.01)
         answer = shop.hold("cart-9", shop.line(shop.van, 0, 1))
@@ -165,19 +159,6 @@ def test_a_request_in_flight_is_409_with_retry_after(pg_shop):
     assert first[0].status_code == 201, first[0].text
     again = shop.hold("cart-9", shop.line(shop.van, 0, 1))
     assert again.headers["idempotent-replayed"] == "true" and again.json() == first[0].json()
-
-
-def _waiting_on_a_lock(shop) -> bool:  # noqa: ANN001
-    conn = psycopg2.connect(raw_url(shop.bk.db))
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            )
-            return cur.fetchone() is not None
-    finally:
-        conn.close()
 
 
 def test_bundles_are_all_or_nothing_with_shortfalls(shop):

@@ -272,3 +272,9 @@ def test_cli_api_keys_create_list_revoke(db_url, db):
     assert bad.exit_code == 2 and "Traceback" not in bad.output
     missing = runner.invoke(app, ["--db", db_url, "api-keys", "revoke", "424242"])
     assert missing.exit_code == 2
+
+
+def test_cli_serve_refuses_several_sqlite_processes(sqlite_url):
+    result = runner.invoke(app, ["--db", sqlite_url, "serve", "--workers", "2"])
+    assert result.exit_code == 2 and "one process" in result.stderr
+    assert runner.invoke(app, ["--db", sqlite_url, "serve", "--port", "0"]).exit_code == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.responses import Response
 
@@ -12,7 +12,7 @@ from ..booking import BlackoutResult, Resource, SweepResult
 from ..booking.records import Event
 from ..booking.validate import INT64_MAX, MAX_LENGTH
 from . import render
-from .calls import Caller, credentials, idempotent, json_response, service
+from .calls import Caller, IdemKey, Key, idempotent, json_response, service
 from .problems import problem_responses
 from .schemas import (
     AllocationOut,
@@ -35,16 +35,6 @@ from .schemas import (
 )
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
-Key = Annotated[HTTPAuthorizationCredentials, Depends(credentials)]
-IdemKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        description="Required: the same key with the same body replays the first answer.",
-    ),
-]
 PathId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 OptionalId = Annotated[int | None, Query(ge=1, le=INT64_MAX)]
 READ = problem_responses(400, 401, 403, 503)

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
 import peewee
-from fastapi import Request, Security
+from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.responses import Response
@@ -45,6 +45,19 @@ async def credentials(
             headers={"WWW-Authenticate": "Bearer"},
         )
     return given
+
+
+# Every route's API key (the handler checks it), and the Idempotency-Key where required.
+Key = Annotated[HTTPAuthorizationCredentials, Depends(credentials)]
+IdemKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Required: the same key with the same body replays the first answer.",
+    ),
+]
 
 
 @dataclass(frozen=True)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query, Request
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
 
 from ..booking.records import Bundle
 from ..booking.validate import INT64_MAX, MAX_RANGE_DAYS
 from . import render
-from .calls import credentials, idempotent, json_response, service
+from .calls import IdemKey, Key, idempotent, json_response, service
 from .problems import Problem, problem_responses
 from .schemas import (
     AvailabilityOut,
@@ -27,16 +26,6 @@ from .schemas import (
 )
 
 router = APIRouter(prefix="/v1", tags=["store"])
-Key = Annotated[HTTPAuthorizationCredentials, Depends(credentials)]
-IdemKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        description="Required: the same key with the same body replays the first answer.",
-    ),
-]
 OptionalIdemKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=255, description="Optional."),
