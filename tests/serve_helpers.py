@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -16,6 +17,7 @@ from typing import Any
 
 import httpx
 import peewee
+import psycopg2
 from fastapi.testclient import TestClient
 
 from resbook_tui.booking import Booking
@@ -98,8 +100,14 @@ def answers(url: str) -> bool:
         return False
 
 
+_LOGS: dict[int, Any] = {}  # a server's pid -> the file its log goes to
+
+
 def start(db_url: str, *, env: dict[str, str] | None = None, threads: int = 32) -> tuple:
+    """A `resbook serve` process and its base URL. Its log (a line a request) goes to a
+    file, not a pipe: a pipe nobody reads fills up and stops the server mid-request."""
     port = free_port()
+    log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by stop()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -113,26 +121,36 @@ def start(db_url: str, *, env: dict[str, str] | None = None, threads: int = 32) 
             "--threads",
             str(threads),
         ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stdout=log,
+        stderr=log,
         text=True,
         env={**os.environ, **(env or {})},
     )
+    _LOGS[process.pid] = log
     url = f"http://127.0.0.1:{port}"
     wait_until(lambda: answers(url) or process.poll() is not None, "the server answering")
-    assert process.poll() is None, process.stderr.read() if process.stderr else ""
+    assert process.poll() is None, read_log(process)
     return process, url
 
 
+def read_log(process: subprocess.Popen[str]) -> str:
+    log = _LOGS[process.pid]
+    log.seek(0)
+    return str(log.read())
+
+
 def stop(process: subprocess.Popen[str]) -> str:
+    """SIGTERM, wait, and the server's log."""
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
     try:
-        _, err = process.communicate(timeout=DEADLINE_S)
+        process.wait(timeout=DEADLINE_S)
     except subprocess.TimeoutExpired:
         process.kill()
-        _, err = process.communicate()
-    return err
+        process.wait()
+    text = read_log(process)
+    _LOGS.pop(process.pid).close()
+    return text
 
 
 def world(db_url: str) -> tuple[Booking, date, int, dict[str, str], dict[str, str]]:
@@ -146,3 +164,29 @@ def world(db_url: str) -> tuple[Booking, date, int, dict[str, str], dict[str, st
     store = {"Authorization": f"Bearer {bk.create_api_key('shop', 'store').key}"}
     admin = {"Authorization": f"Bearer {bk.create_api_key('ops', 'admin').key}"}
     return bk, first, tour, store, admin
+
+
+# ---- locks held from outside ------------------------------------------------------------
+
+
+def lock_cell(db_url: str, resource_id: int, day: str):  # noqa: ANN201
+    conn = psycopg2.connect(db_url)
+    cur = conn.cursor()
+    cur.execute(
+        "SELECT 1 FROM resource_capacity WHERE resource_id = %s AND date = %s FOR UPDATE",
+        (resource_id, day),
+    )
+    return conn
+
+
+def someone_waits_on_a_lock(db_url: str) -> bool:
+    conn = psycopg2.connect(db_url)
+    try:
+        with conn.cursor() as cur:
+            cur.execute(
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
+                "AND datname = current_database()"
+            )
+            return cur.fetchone() is not None
+    finally:
+        conn.close()

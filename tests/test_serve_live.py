@@ -25,7 +25,15 @@ import pytest
 from resbook_tui.booking import Booking
 from resbook_tui.db import open_database
 from resbook_tui.schema.migrations import Migrator
-from serve_helpers import DEADLINE_S, start, stop, wait_until, world
+from serve_helpers import (
+    DEADLINE_S,
+    lock_cell,
+    someone_waits_on_a_lock,
+    start,
+    stop,
+    wait_until,
+    world,
+)
 
 pytestmark = pytest.mark.postgres
 
@@ -101,29 +109,6 @@ def test_thirty_racers_for_five_units(server):
     [cell] = server.bk.availability(server.day(0), server.day(0), resource_id=server.tour)
     assert (cell.available, cell.held) == (0, 5)
     invariant_holds(server.bk)
-
-
-def lock_cell(db_url: str, resource_id: int, day: str):  # noqa: ANN201
-    conn = psycopg2.connect(db_url)
-    cur = conn.cursor()
-    cur.execute(
-        "SELECT 1 FROM resource_capacity WHERE resource_id = %s AND date = %s FOR UPDATE",
-        (resource_id, day),
-    )
-    return conn
-
-
-def someone_waits_on_a_lock(db_url: str) -> bool:
-    conn = psycopg2.connect(db_url)
-    try:
-        with conn.cursor() as cur:
-            cur.execute(
-                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' "
-                "AND datname = current_database()"
-            )
-            return cur.fetchone() is not None
-    finally:
-        conn.close()
 
 
 def test_a_stuck_lock_is_503_with_retry_after(pg_url):

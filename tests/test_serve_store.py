@@ -3,10 +3,14 @@ idempotency, bundles, errors as problem+json."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from booking_helpers import expire, units
-from serve_helpers import PROBLEM, make_shop, problem
+from resbook_tui.db import raw_url
+from serve_helpers import PROBLEM, lock_cell, make_shop, problem, someone_waits_on_a_lock
 
 
 @pytest.fixture
@@ -123,35 +127,38 @@ def test_replay_conflict_and_a_missing_key(shop):
     assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
 
 
-def test_a_request_in_flight_is_409_with_retry_after(shop):
-    claim = shop.bk.claim_idempotency_key(
-        api_key_id=[k for k in shop.bk.list_api_keys() if k.name == "shop"][0].id,
-        route="POST /v1/holds",
-        key="cart-9",
-        request_hash="whatever",
+@pytest.fixture
+def pg_shop(pg_db):
+    yield from make_shop(pg_db)
+
+
+@pytest.mark.postgres
+def test_a_request_in_flight_is_409_with_retry_after(pg_shop):
+    """The first request waits on a cell another session has locked; the same key again
+    meanwhile is 409 with Retry-After; once the first is done, it replays. (PostgreSQL:
+    SQLite runs one writer at a time, so there a second request waits, then replays.)"""
+    shop = pg_shop
+    holder = lock_cell(raw_url(shop.bk.db), shop.van, shop.day(0))
+    first: list = []
+    asker = threading.Thread(
+        target=lambda: first.append(shop.hold("cart-9", shop.line(shop.van, 0, 1)))
     )
-    assert claim.state == "new"  # as if another request had it, still running
-    body = {"email": "ana@example.com", "lines": [shop.line(shop.van, 0, 1)]}
-    # The same body's hash is different from "whatever", so this is a reuse...
-    problem(shop.hold("cart-9", *body["lines"]), 422, "idempotency_key_reused")
-    # ...while a claim with this body's own hash is in flight:
-    from resbook_tui.booking.idempotency import Stored  # noqa: F401 - documents the store
-    from resbook_tui.serve.calls import _fingerprint
-    from resbook_tui.serve.schemas import HoldCreate
-
-    shop.bk.claim_idempotency_key(
-        api_key_id=claim_key(shop),
-        route="POST /v1/holds",
-        key="cart-10",
-        request_hash=_fingerprint(HoldCreate.model_validate(body)),
-    )
-    answer = shop.hold("cart-10", *body["lines"])
-    problem(answer, 409, "idempotency_request_in_progress")
-    assert answer.headers["retry-after"] == "1"
-
-
-def claim_key(shop) -> int:  # noqa: ANN001
-    return [k for k in shop.bk.list_api_keys() if k.name == "shop"][0].id
+    asker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not someone_waits_on_a_lock(raw_url(shop.bk.db)):
+            assert time.monotonic() < deadline, "the first request never waited on the lock"
+            time.sleep(0.01)
+        answer = shop.hold("cart-9", shop.line(shop.van, 0, 1))
+        problem(answer, 409, "idempotency_request_in_progress")
+        assert answer.headers["retry-after"] == "1"
+    finally:
+        holder.rollback()
+        holder.close()
+    asker.join(30)
+    assert first[0].status_code == 201, first[0].text
+    again = shop.hold("cart-9", shop.line(shop.van, 0, 1))
+    assert again.headers["idempotent-replayed"] == "true" and again.json() == first[0].json()
 
 
 def test_bundles_are_all_or_nothing_with_shortfalls(shop):
@@ -340,3 +347,16 @@ def test_http_holds_are_audited_under_the_key(shop):
     [event] = shop.bk.events(action="hold.create")
     assert event.actor.startswith("api:") and event.actor.endswith(":shop")
     assert event.details["bundle_id"] == made["id"]
+
+
+def test_auth_comes_before_the_body(shop):
+    problem(shop.client.post("/v1/holds", json={"x": 1}), 401, "unauthorized")
+    problem(shop.client.post("/v1/admin/sweep", content=b"{bad"), 401, "unauthorized")
+
+
+def test_an_empty_type_filter_means_any(shop):
+    answer = shop.client.get(
+        f"/v1/availability?resource_id={shop.van}&type=&from={shop.day(0)}", headers=shop.store
+    )
+    assert answer.status_code == 200 and len(answer.json()["resources"]) == 1
+    assert len(shop.client.get("/v1/resources?type=", headers=shop.store).json()["resources"]) == 2

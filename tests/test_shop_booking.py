@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import psycopg2
 import pytest
 from typer.testing import CliRunner
 
@@ -12,6 +13,7 @@ from booking_helpers import actions, count, expire, make_world, refused, units
 from resbook_tui.booking import Booking, BookingError
 from resbook_tui.booking.idempotency import Stored
 from resbook_tui.cli import app
+from resbook_tui.db import raw_url
 
 EMAIL = "ana@example.com"
 runner = CliRunner()
@@ -161,37 +163,89 @@ def test_api_keys_are_hashed_listed_without_secrets_and_revoked(db):
         bk.create_api_key("bad\x1bname", "admin")
 
 
-def test_idempotency_claims_replay_and_conflict(db):
+def _runner(bk: Booking, calls: list[int]):  # noqa: ANN202
+    key_id = bk.create_api_key("shop", "store").info.id
+
+    def run(request_hash: str, key: str = "cart-1", route: str = "POST /v1/holds", fail=None):  # noqa: ANN001
+        def effect() -> int:
+            if fail is not None:
+                raise fail
+            calls.append(1)
+            return len(calls)
+
+        return bk.run_idempotent(
+            api_key_id=key_id,
+            route=route,
+            key=key,
+            request_hash=request_hash,
+            effect=effect,
+            answer=lambda n: Stored(201, f'{{"n": {n}}}', f"/x/{n}"),
+            refusal=lambda exc: None if exc.code == "busy" else Stored(409, exc.code),
+        )
+
+    return run, key_id
+
+
+def test_idempotent_runs_once_replays_and_refuses_reuse(db):
     bk = Booking(db, actor="test")
-    key = bk.create_api_key("shop", "store").info.id
-    ask = {"api_key_id": key, "route": "POST /v1/holds", "key": "cart-1", "request_hash": "h1"}
-    first = bk.claim_idempotency_key(**ask)
-    assert first.state == "new"
-    assert bk.claim_idempotency_key(**ask).state == "in_flight"
-    assert bk.claim_idempotency_key(**{**ask, "request_hash": "h2"}).state == "reused"
-    assert first.record_id is not None
-    bk.perform_idempotent(first.record_id, lambda: 7, lambda n: Stored(201, f'{{"id": {n}}}'))
-    again = bk.claim_idempotency_key(**ask)
-    assert again.state == "replay" and again.stored == Stored(201, '{"id": 7}', None)
-    assert bk.claim_idempotency_key(**{**ask, "route": "POST /v1/other"}).state == "new"
-    abandoned = bk.claim_idempotency_key(**{**ask, "key": "cart-2"})
-    assert abandoned.record_id is not None
-    bk.abandon_idempotent(abandoned.record_id)
-    assert bk.claim_idempotency_key(**{**ask, "key": "cart-2"}).state == "new"
+    calls: list[int] = []
+    run, _ = _runner(bk, calls)
+    first = run("h1")
+    assert first.state == "done" and first.stored == Stored(201, '{"n": 1}', "/x/1")
+    again = run("h1")
+    assert again.state == "replay" and again.stored == first.stored and len(calls) == 1
+    assert run("h2").state == "reused"
+    assert run("h1", route="POST /v1/other").state == "done" and len(calls) == 2
     with pytest.raises(BookingError):
-        bk.claim_idempotency_key(**{**ask, "key": "bad\nkey"})
+        run("h1", key="bad\nkey")
+
+
+def test_a_refusal_is_stored_and_a_server_failure_is_not(db):
+    bk = Booking(db, actor="test")
+    calls: list[int] = []
+    run, _ = _runner(bk, calls)
+    refused = run("h", key="k1", fail=BookingError("hold_not_active", "no"))
+    assert refused.state == "done" and refused.stored == Stored(409, "hold_not_active")
+    assert run("h", key="k1").stored == refused.stored  # replayed, the effect not run
+    with pytest.raises(BookingError, match="busy"):
+        run("h", key="k2", fail=BookingError("busy", "busy: try again"))
+    assert count(db, "SELECT count(*) FROM idempotency_record WHERE idempotency_key = 'k2'") == 0
+    assert run("h", key="k2").state == "done" and calls == [1]  # the retry ran
+
+
+@pytest.mark.postgres
+def test_a_key_whose_first_request_runs_is_in_flight(pg_db):
+    from resbook_tui.booking.idempotency import lock_key
+
+    bk = Booking(pg_db, actor="test")
+    run, key_id = _runner(bk, [])
+    other = psycopg2.connect(raw_url(pg_db))
+    try:
+        with other.cursor() as cur:  # a transaction holding the key's lock: the first request
+            cur.execute(
+                "SELECT pg_advisory_xact_lock(%s)", (lock_key(key_id, "POST /v1/holds", "k"),)
+            )
+        assert run("h", key="k").state == "in_flight"
+        other.rollback()
+        assert run("h", key="k").state == "done"
+    finally:
+        other.close()
 
 
 def test_the_sweep_removes_idempotency_records_after_a_day(db):
     bk = Booking(db, actor="test")
-    key = bk.create_api_key("shop", "store").info.id
+    run, _ = _runner(bk, [])
     for name in ("old", "new"):
-        bk.claim_idempotency_key(api_key_id=key, route="r", key=name, request_hash="h")
+        run("h", key=name)
     day_ago = (
         "now() - interval '25 hours'"
         if bk.dialect == "postgresql"
         else "strftime('%Y-%m-%d %H:%M:%f', 'now', '-25 hours')"
     )
+    db.execute_sql(
+        f"UPDATE idempotency_record SET created_at = {day_ago} WHERE idempotency_key = 'old'"
+    )
+    assert run("other", key="old").state == "done"  # a day on, the key is free again
     db.execute_sql(
         f"UPDATE idempotency_record SET created_at = {day_ago} WHERE idempotency_key = 'old'"
     )
@@ -218,3 +272,9 @@ def test_cli_api_keys_create_list_revoke(db_url, db):
     assert bad.exit_code == 2 and "Traceback" not in bad.output
     missing = runner.invoke(app, ["--db", db_url, "api-keys", "revoke", "424242"])
     assert missing.exit_code == 2
+
+
+def test_cli_serve_refuses_several_sqlite_processes(sqlite_url):
+    result = runner.invoke(app, ["--db", sqlite_url, "serve", "--workers", "2"])
+    assert result.exit_code == 2 and "one process" in result.stderr
+    assert runner.invoke(app, ["--db", sqlite_url, "serve", "--port", "0"]).exit_code == 2

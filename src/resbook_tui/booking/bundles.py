@@ -34,9 +34,10 @@ from ..models import (
     ResourceHold,
 )
 from ..shop_models import HoldBundle
-from . import events, validate
+from . import validate
 from .context import Context
 from .errors import BookingError, CapacityRefused, invalid, not_found
+from .lifecycle import record_hold_event
 from .records import Allocation, Bundle, Hold, Shortfall
 from .rows import allocation_from_row, day, hold_from_row, moment
 
@@ -111,7 +112,7 @@ def create_bundle(
         made = sorted(((r, hold_from_row(r)) for r in inserted), key=lambda p: _cell(p[1]))
         for row, hold in made:
             details = {**hold_created(row, ttl), "bundle_id": bundle[0]}
-            _record(ctx, Action.HOLD_CREATE, hold, details)
+            record_hold_event(ctx, Action.HOLD_CREATE, hold, details)
     holds = [hold for _, hold in made]
     return _bundle(bundle[0], email, moment(bundle[1]), holds, "ACTIVE")
 
@@ -266,7 +267,7 @@ def extend_bundle(ctx: Context, bundle_id: int, minutes: int, *, max_life: int) 
             )
         for hold in holds:
             details = {"minutes": minutes, "expires_at": hold.expires_at.isoformat()}
-            _record(ctx, Action.HOLD_EXTEND, hold, {**details, "bundle_id": bundle_id})
+            record_hold_event(ctx, Action.HOLD_EXTEND, hold, {**details, "bundle_id": bundle_id})
     return _bundle(bundle_id, holds[0].customer_email, holds[0].created_at, holds, "ACTIVE")
 
 
@@ -302,7 +303,7 @@ def confirm_bundle(
                 "quantity": hold.quantity,
                 "bundle_id": bundle_id,
             }
-            _record(ctx, Action.HOLD_CONFIRM, hold, details)
+            record_hold_event(ctx, Action.HOLD_CONFIRM, hold, details)
     first = holds[0]
     return _bundle(bundle_id, first.customer_email, first.created_at, holds, "CONFIRMED", made)
 
@@ -321,7 +322,7 @@ def release_bundle(ctx: Context, bundle_id: int) -> Bundle:
         ]
         for hold in sorted(released, key=_cell):
             ResourceCapacity.give_back(hold.resource_id, hold.date, hold.quantity).execute(ctx.db)
-            _record(
+            record_hold_event(
                 ctx, Action.HOLD_RELEASE, hold, {"quantity": hold.quantity, "bundle_id": bundle_id}
             )
     bundle = get_bundle(ctx, bundle_id)
@@ -331,16 +332,3 @@ def release_bundle(ctx: Context, bundle_id: int) -> Bundle:
             f"hold {bundle_id} is confirmed; cancel its allocations to give the units back",
         )
     return bundle
-
-
-def _record(ctx: Context, action: Action, hold: Hold, details: dict[str, Any]) -> None:
-    events.record(
-        ctx,
-        action=action,
-        entity="hold",
-        entity_id=hold.id,
-        resource_id=hold.resource_id,
-        date_from=hold.date,
-        email=hold.customer_email,
-        details=details,
-    )

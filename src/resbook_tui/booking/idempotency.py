@@ -1,31 +1,37 @@
 """Idempotency keys for the HTTP API, as the IETF Idempotency-Key draft (and Stripe) do it.
 
-A key is scoped to the API key and the route. The first request with it claims it (a row
-with no answer yet: "in flight") in a transaction of its own, so a second request with the
-same key meets the row at once instead of waiting behind the first; the unique index
-decides which is first. The effect and the stored answer are then written in one
-transaction: a crash between them loses both, never one. An answer of the server's own
-failing (5xx) is never stored: the row is removed and the key may be used again.
+A key is scoped to the API key and the route. One transaction claims the key, runs the
+effect and stores its answer, so the answer exists exactly when the effect does:
 
-A claim left in flight longer than ``STALE_SECONDS`` (its process died) is taken over by
-the next request. Records are kept ``KEEP_HOURS`` and removed by the sweep.
+1. a lock named after the key's scope, taken without waiting (``Dialect.try_serialize``:
+   a PostgreSQL transaction advisory lock; SQLite's BEGIN IMMEDIATE already keeps every
+   other writer out). Not getting it means a request with this key is running: in flight;
+2. the record's INSERT, whose unique index decides: a committed record with the same body
+   hash is a replay of its stored answer, another hash a reuse;
+3. the effect, then its answer stored in the record. A refusal (4xx) rolls the effect back
+   to its savepoint and is stored as the key's answer; a server failure (5xx) rolls the
+   whole transaction back, the record with it, so the retry runs.
+
+Records are kept ``KEEP_HOURS``: an older one is replaced by the next request with its key,
+and the sweep removes them.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
 import peewee
 
+from ..errors import ResbookError
 from ..shop_models import IdempotencyRecord as Rec
 from . import validate
 from .context import Context
 from .errors import invalid
 
 KEEP_HOURS = 24
-STALE_SECONDS = 300  # longer than any request may run (statement and lock timeouts)
 T = TypeVar("T")
 
 
@@ -39,12 +45,11 @@ class Stored:
 
 
 @dataclass(frozen=True)
-class Claim:
-    """What a request's key says: ``new`` (go ahead: ``record_id`` is the claim),
-    ``replay`` (send ``stored`` again), ``reused`` (another body) or ``in_flight``."""
+class Outcome:
+    """``done`` (``stored`` is this request's answer), ``replay`` (``stored`` is the first
+    request's), ``reused`` (the key came with another body) or ``in_flight``."""
 
     state: str
-    record_id: int | None = None
     stored: Stored | None = None
 
 
@@ -56,75 +61,87 @@ def key(value: object) -> str:
     return cleaned
 
 
+def lock_key(api_key_id: int, route: str, idem_key: str) -> int:
+    """The lock a scope's requests take turns on: 64 bits of its SHA-256."""
+    digest = hashlib.sha256(f"{api_key_id}\n{route}\n{idem_key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 def _scope(api_key_id: int, route: str, idem_key: str) -> peewee.Expression:
     return (Rec.api_key == api_key_id) & (Rec.route == route) & (Rec.idempotency_key == idem_key)
 
 
-def claim(ctx: Context, *, api_key_id: int, route: str, idem_key: str, request_hash: str) -> Claim:
+def run(
+    ctx: Context,
+    *,
+    api_key_id: int,
+    route: str,
+    idem_key: str,
+    request_hash: str,
+    effect: Callable[[], T],
+    answer: Callable[[T], Stored],
+    refusal: Callable[[ResbookError], Stored | None],
+) -> Outcome:
+    """Run ``effect`` once per key; ``refusal`` says what a refusal's stored answer is
+    (None: a server failure, not stored)."""
     idem_key = key(idem_key)
     scope = _scope(api_key_id, route, idem_key)
-    now = ctx.dialect.now()
-    old = Rec.created_at < ctx.dialect.plus_minutes(now, -KEEP_HOURS * 60)
-    stale = Rec.status_code.is_null() & (
-        Rec.created_at < ctx.dialect.plus_minutes(now, -(STALE_SECONDS // 60))
+    cutoff = ctx.dialect.plus_minutes(ctx.dialect.now(), -KEEP_HOURS * 60)
+    claim = (
+        Rec.insert(
+            api_key=api_key_id, route=route, idempotency_key=idem_key, request_hash=request_hash
+        )
+        .on_conflict(
+            conflict_target=[Rec.api_key, Rec.route, Rec.idempotency_key], action="NOTHING"
+        )
+        .returning(Rec.id)
     )
     with ctx.write():
-        Rec.delete().where(scope & (old | stale)).execute(ctx.db)
-        insert = (
-            Rec.insert(
-                api_key=api_key_id, route=route, idempotency_key=idem_key, request_hash=request_hash
-            )
-            .on_conflict(
-                conflict_target=[Rec.api_key, Rec.route, Rec.idempotency_key], action="NOTHING"
-            )
-            .returning(Rec.id)
+        if not ctx.dialect.try_serialize(ctx.db, lock_key(api_key_id, route, idem_key)):
+            # Another request with this key is running; or replaying, if one is stored.
+            return _earlier(ctx, scope, request_hash, cutoff) or Outcome("in_flight")
+        made = list(claim.tuples().execute(ctx.db))
+        if not made:
+            earlier = _earlier(ctx, scope, request_hash, cutoff)
+            if earlier is not None:
+                return earlier
+            # Older than KEEP_HOURS: the key is free again.
+            Rec.delete().where(scope).execute(ctx.db)
+            made = list(claim.tuples().execute(ctx.db))
+        try:
+            stored = answer(effect())
+        except ResbookError as exc:
+            refused = refusal(exc)
+            if refused is None:
+                raise  # the whole transaction goes, the record with it
+            stored = refused
+        Rec.update(
+            status_code=stored.status, response_body=stored.body, location=stored.location
+        ).where(Rec.id == made[0][0]).execute(ctx.db)
+    return Outcome("done", stored)
+
+
+def _earlier(
+    ctx: Context, scope: peewee.Expression, request_hash: str, cutoff: peewee.Node
+) -> Outcome | None:
+    """What a committed record of this key says (None: there is none, or it is too old)."""
+    row = (
+        Rec.select(
+            Rec.request_hash,
+            Rec.status_code,
+            Rec.response_body,
+            Rec.location,
+            Rec.created_at < cutoff,
         )
-        made = list(insert.tuples().execute(ctx.db))
-        if made:
-            return Claim("new", record_id=made[0][0])
-        row = (
-            Rec.select(Rec.request_hash, Rec.status_code, Rec.response_body, Rec.location)
-            .where(scope)
-            .tuples()
-            .first(ctx.db)
-        )
-    if row is None:  # removed between the two statements: a sweep; ask again
-        return claim(
-            ctx, api_key_id=api_key_id, route=route, idem_key=idem_key, request_hash=request_hash
-        )
+        .where(scope)
+        .tuples()
+        .first(ctx.db)
+    )
+    if row is None or row[4]:
+        return None
     if row[0] != request_hash:
-        return Claim("reused")
-    if row[1] is None:
-        return Claim("in_flight")
-    return Claim("replay", stored=Stored(row[1], row[2] or "", row[3]))
-
-
-def perform(
-    ctx: Context, record_id: int, effect: Callable[[], T], answer: Callable[[T], Stored]
-) -> Stored:
-    """Run ``effect`` and store its answer in one transaction."""
-    with ctx.write():
-        stored = answer(effect())
-        _store(ctx, record_id, stored)
-    return stored
-
-
-def _store(ctx: Context, record_id: int, stored: Stored) -> None:
-    Rec.update(
-        status_code=stored.status, response_body=stored.body, location=stored.location
-    ).where(Rec.id == record_id).execute(ctx.db)
-
-
-def finish(ctx: Context, record_id: int, stored: Stored) -> None:
-    """Store a refusal (a 4xx: the effect changed nothing) as the key's answer."""
-    with ctx.write():
-        _store(ctx, record_id, stored)
-
-
-def abandon(ctx: Context, record_id: int) -> None:
-    """Forget a claim whose request failed on the server's side (nothing was changed)."""
-    with ctx.write():
-        Rec.delete().where((Rec.id == record_id) & Rec.status_code.is_null()).execute(ctx.db)
+        return Outcome("reused")
+    return Outcome("replay", Stored(row[1], row[2] or "", row[3]))
 
 
 def remove_old(ctx: Context) -> int:

@@ -7,10 +7,11 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
 from ..config import max_hold_life_minutes
+from ..errors import ResbookError
 from . import api_keys, bundles, idempotency
 from .context import Context
 from .context import api as _api
-from .idempotency import Claim, Stored
+from .idempotency import Outcome, Stored
 from .records import ApiKeyInfo, Bundle, NewApiKey
 
 T = TypeVar("T")
@@ -96,27 +97,29 @@ class ShopApi:
     # ---- idempotency keys -----------------------------------------------------------------
 
     @_api
-    def claim_idempotency_key(
-        self, *, api_key_id: int, route: str, key: str, request_hash: str
-    ) -> Claim:
-        return idempotency.claim(
-            self.ctx, api_key_id=api_key_id, route=route, idem_key=key, request_hash=request_hash
+    def run_idempotent(
+        self,
+        *,
+        api_key_id: int,
+        route: str,
+        key: str,
+        request_hash: str,
+        effect: Callable[[], T],
+        answer: Callable[[T], Stored],
+        refusal: Callable[[ResbookError], Stored | None],
+    ) -> Outcome:
+        """Run ``effect`` (Booking calls) at most once per Idempotency-Key of this API key
+        and route, its answer stored in its transaction (idempotency.py says how)."""
+        return idempotency.run(
+            self.ctx,
+            api_key_id=api_key_id,
+            route=route,
+            idem_key=key,
+            request_hash=request_hash,
+            effect=effect,
+            answer=answer,
+            refusal=refusal,
         )
-
-    @_api
-    def perform_idempotent(
-        self, record_id: int, effect: Callable[[], T], answer: Callable[[T], Stored]
-    ) -> Stored:
-        """Run ``effect`` (Booking calls) and store ``answer(result)`` in one transaction."""
-        return idempotency.perform(self.ctx, record_id, effect, answer)
-
-    @_api
-    def finish_idempotent(self, record_id: int, stored: Stored) -> None:
-        idempotency.finish(self.ctx, record_id, stored)
-
-    @_api
-    def abandon_idempotent(self, record_id: int) -> None:
-        idempotency.abandon(self.ctx, record_id)
 
     @_api
     def remove_old_idempotency_keys(self) -> int:

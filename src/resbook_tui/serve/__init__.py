@@ -30,9 +30,9 @@ def from_environment() -> FastAPI:
 def run(url: str, *, host: str, port: int, workers: int, threads: int) -> None:
     """Serve until SIGINT or SIGTERM (uvicorn finishes the requests in flight, then exits)."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    db = open_database(url, create=False)
     if workers > 1 and parse_url(url).path is not None:  # a SQLite file
         raise ConfigError("SQLite is served by one process: drop --workers (or use PostgreSQL)")
+    db = open_database(url, create=False)
     common = {"host": host, "port": port, "log_config": None, "access_log": False}
     if workers == 1:
         uvicorn.run(create_app(db, threads=threads), **common)  # type: ignore[arg-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Security
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.responses import Response
 
@@ -12,7 +12,7 @@ from ..booking import BlackoutResult, Resource, SweepResult
 from ..booking.records import Event
 from ..booking.validate import INT64_MAX, MAX_LENGTH
 from . import render
-from .calls import Caller, bearer, idempotent, json_response, service
+from .calls import Caller, IdemKey, Key, idempotent, json_response, service
 from .problems import problem_responses
 from .schemas import (
     AllocationOut,
@@ -29,29 +29,19 @@ from .schemas import (
     ResourceOut,
     ResourcePatch,
     ResourcesOut,
-    ResourceType,
     SweepIn,
     SweepOut,
+    TypeFilter,
 )
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
-Key = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
-IdemKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        description="Required: the same key with the same body replays the first answer.",
-    ),
-]
 PathId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 OptionalId = Annotated[int | None, Query(ge=1, le=INT64_MAX)]
 READ = problem_responses(400, 401, 403, 503)
 WRITE = problem_responses(400, 401, 403, 404, 409, 422, 503)
 
 
-def _admin(request: Request, credentials: HTTPAuthorizationCredentials | None) -> Caller:
+def _admin(request: Request, credentials: HTTPAuthorizationCredentials) -> Caller:
     return service(request).caller(credentials, admin=True)
 
 
@@ -61,13 +51,13 @@ def _admin(request: Request, credentials: HTTPAuthorizationCredentials | None) -
 def admin_list_resources(
     request: Request,
     credentials: Key,
-    type: ResourceType | None = None,
+    type: TypeFilter = None,
     active: bool | None = None,
     search: Annotated[str | None, Query(max_length=MAX_LENGTH["search"])] = None,
 ) -> Response:
     """Every resource (active and inactive; deleted ones never), by type and name."""
     bk = _admin(request, credentials).bk
-    found = bk.list_resources(resource_type=type, active=active, search=search)
+    found = bk.list_resources(resource_type=type or None, active=active, search=search)
     return json_response(200, {"resources": [render.resource(r) for r in found]})
 
 

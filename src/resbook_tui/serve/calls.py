@@ -7,10 +7,10 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import peewee
-from fastapi import Request
+from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel
 from starlette.responses import Response
@@ -31,6 +31,33 @@ bearer = HTTPBearer(
     auto_error=False,
     description="An API key from `resbook api-keys create NAME --role store|admin`.",
 )
+
+
+async def credentials(
+    given: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> HTTPAuthorizationCredentials:
+    """A request without ``Authorization: Bearer`` is 401 before its body is looked at (the
+    key itself is checked against the database in the handler's thread)."""
+    if given is None:
+        raise Problem(
+            "unauthorized",
+            "send Authorization: Bearer <API key>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return given
+
+
+# Every route's API key (the handler checks it), and the Idempotency-Key where required.
+Key = Annotated[HTTPAuthorizationCredentials, Depends(credentials)]
+IdemKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Required: the same key with the same body replays the first answer.",
+    ),
+]
 
 
 @dataclass(frozen=True)
@@ -62,13 +89,9 @@ class Service:
                 found = self._by_key[key.id] = Booking(self.db, actor=actor, check_schema=False)
             return found
 
-    def caller(
-        self, credentials: HTTPAuthorizationCredentials | None, *, admin: bool = False
-    ) -> Caller:
+    def caller(self, credentials: HTTPAuthorizationCredentials, *, admin: bool = False) -> Caller:
         """The caller a request's ``Authorization: Bearer`` names; 401 or 403 if none may."""
         challenge = {"WWW-Authenticate": "Bearer"}
-        if credentials is None:
-            raise Problem("unauthorized", "send Authorization: Bearer <API key>", headers=challenge)
         try:
             key = self.base.authenticate(credentials.credentials)
         except ResbookError as exc:
@@ -95,8 +118,8 @@ def _fingerprint(body: BaseModel | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _replayed(stored: Stored) -> Response:
-    headers = {"Idempotent-Replayed": "true"}
+def _sent(stored: Stored, *, replayed: bool) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
     if stored.location:
         headers["Location"] = stored.location
     media = JSON if stored.status < 400 else "application/problem+json"
@@ -113,59 +136,41 @@ def idempotent(
 ) -> Response:
     """Run ``effect`` once per Idempotency-Key (per API key and route), as the IETF draft
     says: a replay gets the stored answer, another body 422, a request in flight 409.
-    The answer is stored in the effect's transaction; a refusal (4xx) is stored after it
-    (it changed nothing), a server failure (5xx) is not stored at all."""
+    The answer, a refusal's (4xx) too, is stored in the effect's transaction; a server
+    failure (5xx) is not stored."""
     if idempotency_key is None:
         raise Problem("idempotency_key_missing", "send an Idempotency-Key header (a cart id, say)")
     bk = caller.bk
-    try:
-        claim = bk.claim_idempotency_key(
-            api_key_id=caller.key.id,
-            route=f"{request.method} {request.url.path}"[:300],
-            key=idempotency_key,
-            request_hash=_fingerprint(body),
-        )
-    except ResbookError as exc:
-        raise from_error(exc) from None
-    if claim.state == "reused":
-        raise Problem(
-            "idempotency_key_reused",
-            "this Idempotency-Key was used with another request body; use a new key",
-        )
-    if claim.state == "in_flight":
-        raise Problem(
-            "idempotency_request_in_progress",
-            "the first request with this Idempotency-Key is still running; retry shortly",
-        )
-    if claim.state == "replay":
-        assert claim.stored is not None
-        return _replayed(claim.stored)
-    assert claim.record_id is not None
-    record = claim.record_id
 
     def stored(result: T) -> Stored:
         status, document, location = answer(result)
         return Stored(status, dumps(document), location)
 
-    try:
-        done = bk.perform_idempotent(record, lambda: effect(bk), stored)
-    except ResbookError as exc:
+    def refusal(exc: ResbookError) -> Stored | None:
         problem = from_error(exc)
-        _settle(bk, record, problem)
-        raise problem from None
-    except BaseException:
-        _settle(bk, record, None)
-        raise
-    headers = {"Location": done.location} if done.location else None
-    return Response(done.body, status_code=done.status, headers=headers, media_type=JSON)
+        return Stored(problem.status, problem.body()) if problem.status < 500 else None
 
-
-def _settle(bk: Booking, record: int, problem: Problem | None) -> None:
-    """Store a refusal as the key's answer, or forget the claim after a server failure."""
     try:
-        if problem is not None and problem.status < 500:
-            bk.finish_idempotent(record, Stored(problem.status, problem.body()))
-        else:
-            bk.abandon_idempotent(record)
-    except ResbookError:
-        pass  # the database is gone too: the claim goes stale and is taken over later
+        outcome = bk.run_idempotent(
+            api_key_id=caller.key.id,
+            route=f"{request.method} {request.url.path}"[:300],
+            key=idempotency_key,
+            request_hash=_fingerprint(body),
+            effect=lambda: effect(bk),
+            answer=stored,
+            refusal=refusal,
+        )
+    except ResbookError as exc:
+        raise from_error(exc) from None
+    if outcome.state == "reused":
+        raise Problem(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with another request body; use a new key",
+        )
+    if outcome.state == "in_flight":
+        raise Problem(
+            "idempotency_request_in_progress",
+            "the first request with this Idempotency-Key is still running; retry shortly",
+        )
+    assert outcome.stored is not None
+    return _sent(outcome.stored, replayed=outcome.state == "replay")

@@ -48,6 +48,11 @@ def _iso_day(value: object) -> object:
 
 Day = Annotated[dt.date, BeforeValidator(_iso_day)]
 ResourceType = Literal["VEHICLE", "TOUR", "GUIDE"]
+# A filter by type in a query; empty (``type=``) means any type.
+TypeFilter = Annotated[
+    Literal["VEHICLE", "TOUR", "GUIDE", ""] | None,
+    Field(description="VEHICLE, TOUR or GUIDE; empty or absent: any"),
+]
 assert set(RESOURCE_TYPES) == {"VEHICLE", "TOUR", "GUIDE"}
 
 

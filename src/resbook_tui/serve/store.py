@@ -5,14 +5,13 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request, Security
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, Header, Path, Query, Request
 from starlette.responses import Response
 
 from ..booking.records import Bundle
 from ..booking.validate import INT64_MAX, MAX_RANGE_DAYS
 from . import render
-from .calls import bearer, idempotent, json_response, service
+from .calls import IdemKey, Key, idempotent, json_response, service
 from .problems import Problem, problem_responses
 from .schemas import (
     AvailabilityOut,
@@ -23,20 +22,10 @@ from .schemas import (
     HoldRequestOut,
     QueryId,
     ResourcesOut,
-    ResourceType,
+    TypeFilter,
 )
 
 router = APIRouter(prefix="/v1", tags=["store"])
-Key = Annotated[HTTPAuthorizationCredentials | None, Security(bearer)]
-IdemKey = Annotated[
-    str,
-    Header(
-        alias="Idempotency-Key",
-        min_length=1,
-        max_length=255,
-        description="Required: the same key with the same body replays the first answer.",
-    ),
-]
 OptionalIdemKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=255, description="Optional."),
@@ -60,12 +49,10 @@ _LINKS = {
     response_model=ResourcesOut,
     responses=problem_responses(400, 401, 503),
 )
-def list_resources(
-    request: Request, credentials: Key, type: ResourceType | None = None
-) -> Response:
+def list_resources(request: Request, credentials: Key, type: TypeFilter = None) -> Response:
     """Active resources, by type and name."""
     caller = service(request).caller(credentials)
-    found = caller.bk.list_resources(resource_type=type, active=True)
+    found = caller.bk.list_resources(resource_type=type or None, active=True)
     return json_response(200, {"resources": [render.resource(r) for r in found]})
 
 
@@ -83,7 +70,7 @@ def availability(
         Day | None, Query(alias="to", description="Last date (default: the first).")
     ] = None,
     resource_id: Annotated[list[QueryId] | None, Query(max_length=1000)] = None,
-    type: ResourceType | None = None,
+    type: TypeFilter = None,
 ) -> Response:
     """Every day of the window for each active resource asked for (all of them by default):
     max, available, held, allocated, blackout, and a status for a shop's calendar:
@@ -94,7 +81,7 @@ def availability(
         raise Problem("invalid_input", f"to ({last}) is before from ({date_from})")
     if last - date_from >= timedelta(days=MAX_RANGE_DAYS):
         raise Problem("invalid_input", f"from and to may span at most {MAX_RANGE_DAYS} days")
-    resources = caller.bk.list_resources(resource_type=type, active=True)
+    resources = caller.bk.list_resources(resource_type=type or None, active=True)
     if resource_id:
         wanted = set(resource_id)
         resources = [r for r in resources if r.id in wanted]
