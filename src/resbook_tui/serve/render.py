@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from ..booking.records import (
@@ -19,12 +19,9 @@ from ..booking.records import (
     Resource,
     SweepResult,
 )
+from ..jsonable import event_json, json_time
 
 LIMITED_BELOW = 0.25  # under a quarter left is LIMITED
-
-
-def when(value: datetime) -> str:
-    return value.astimezone(UTC).replace(tzinfo=None).isoformat() + "Z"
 
 
 def dumps(document: Any) -> str:
@@ -38,7 +35,7 @@ def hold(h: Hold) -> dict[str, Any]:
         "date": h.date.isoformat(),
         "quantity": h.quantity,
         "status": h.status,
-        "expires_at": when(h.expires_at),
+        "expires_at": json_time(h.expires_at),
     }
 
 
@@ -51,7 +48,7 @@ def allocation(a: Allocation) -> dict[str, Any]:
         "order_id": a.order_id,
         "line_item_id": a.line_item_id,
         "hold_id": a.hold_id,
-        "created_at": when(a.created_at),
+        "created_at": json_time(a.created_at),
     }
 
 
@@ -60,8 +57,8 @@ def bundle(b: Bundle) -> dict[str, Any]:
         "id": b.id,
         "email": b.email,
         "status": b.status,
-        "expires_at": when(b.expires_at),
-        "created_at": when(b.created_at),
+        "expires_at": json_time(b.expires_at),
+        "created_at": json_time(b.created_at),
         "holds": [hold(h) for h in b.holds],
         "allocations": [allocation(a) for a in b.allocations],
     }
@@ -129,7 +126,7 @@ def blackout(b: Blackout) -> dict[str, Any]:
         "start_date": b.start_date.isoformat(),
         "end_date": b.end_date.isoformat(),
         "reason": b.reason,
-        "created_at": when(b.created_at),
+        "created_at": json_time(b.created_at),
     }
 
 
@@ -142,19 +139,7 @@ def blackout_created(result: BlackoutResult) -> dict[str, Any]:
 
 
 def event(e: Event) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "occurred_at": when(e.occurred_at),
-        "actor": e.actor,
-        "action": e.action,
-        "entity": e.entity,
-        "entity_id": e.entity_id,
-        "resource_id": e.resource_id,
-        "date_from": e.date_from.isoformat() if e.date_from else None,
-        "date_to": e.date_to.isoformat() if e.date_to else None,
-        "customer_email": e.customer_email,
-        "details": e.details if isinstance(e.details, dict) else {},
-    }
+    return event_json(e)
 
 
 def sweep(s: SweepResult) -> dict[str, Any]:
