@@ -34,9 +34,9 @@ def _rebuild_sqlite_table(db, table: str, edit) -> None:
 def test_fresh_schema_is_clean(db):
     report = verify(db)
     assert report.ok, report.drift
-    assert report.counts["tables"] == {"found": 7, "expected": 7}
+    assert report.counts["tables"] == {"found": 10, "expected": 10}
     assert report.counts["triggers"] == {"found": 4, "expected": 4}
-    assert report.summary().startswith("Tables 7/7, Indexes 20/20, Triggers 4/4")
+    assert report.summary().startswith("Tables 10/10, Indexes 24/24, Triggers 4/4")
     assert "Total rows 0" in report.summary()
 
 
@@ -184,5 +184,5 @@ def test_a_missing_request_token_column_is_named(db):
 
 def test_verify_knows_0004(db):
     report = verify(db)
-    assert report.schema_version == 4
+    assert report.schema_version == 5
     assert "hold_request" in {t["name"] for t in report.tables}

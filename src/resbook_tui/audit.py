@@ -28,6 +28,8 @@ class Action(StrEnum):
     BLACKOUT_ADD = "blackout.add"
     BLACKOUT_REMOVE = "blackout.remove"
     SEED = "seed"
+    API_KEY_CREATE = "api_key.create"
+    API_KEY_REVOKE = "api_key.revoke"
 
 
 class EventFacts(TypedDict, total=False):

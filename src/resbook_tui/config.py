@@ -22,9 +22,12 @@ ENV_LOCK_TIMEOUT = "RESBOOK_LOCK_TIMEOUT_MS"
 ENV_STATEMENT_TIMEOUT = "RESBOOK_STATEMENT_TIMEOUT_MS"
 ENV_EVENT_RETENTION = "RESBOOK_EVENT_RETENTION_DAYS"
 ENV_EVENT_ARCHIVE_DIR = "RESBOOK_EVENT_ARCHIVE_DIR"
+ENV_MAX_HOLD_LIFE = "RESBOOK_MAX_HOLD_MINUTES"
 
 DEFAULT_HOLD_TTL_MINUTES = 30
 MAX_HOLD_TTL_MINUTES = 7 * 24 * 60
+# The longest a hold made over HTTP may live, from creation, however often it is extended.
+DEFAULT_MAX_HOLD_LIFE_MINUTES = 120
 # As pretix does: a lock held longer than this is somebody else's problem, not a reason
 # to make a customer (or cron) wait; the caller gets "busy, try again".
 DEFAULT_LOCK_TIMEOUT_MS = 3_000
@@ -107,6 +110,13 @@ def _env_int(name: str, default: int, low: int, high: int, unit: str) -> int:
 
 def default_hold_ttl_minutes() -> int:
     return _env_int(ENV_HOLD_TTL, DEFAULT_HOLD_TTL_MINUTES, 1, MAX_HOLD_TTL_MINUTES, "minutes")
+
+
+def max_hold_life_minutes() -> int:
+    """How long a hold placed over HTTP may live in all, extensions included."""
+    return _env_int(
+        ENV_MAX_HOLD_LIFE, DEFAULT_MAX_HOLD_LIFE_MINUTES, 1, MAX_HOLD_TTL_MINUTES, "minutes"
+    )
 
 
 def lock_timeout_ms() -> int:

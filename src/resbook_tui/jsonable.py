@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, is_dataclass
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .booking.records import Event
 
 
 def json_time(value: datetime) -> str:
@@ -44,3 +47,22 @@ def to_jsonable(value: Any, key: str = "") -> Any:
     if isinstance(value, str) and key.endswith("_at"):
         return json_time_text(value)
     return value
+
+
+def event_json(e: Event) -> dict[str, Any]:
+    """The object ``events --json``, the archive and ``GET /v1/admin/events`` give for an
+    event (what ``to_jsonable`` makes of it), built field by field: ``dataclasses.asdict``
+    deep-copies every event's details and took most of an archive's time."""
+    return {
+        "id": e.id,
+        "occurred_at": json_time(e.occurred_at),
+        "actor": e.actor,
+        "action": e.action,
+        "entity": e.entity,
+        "entity_id": e.entity_id,
+        "resource_id": e.resource_id,
+        "date_from": e.date_from.isoformat() if e.date_from else None,
+        "date_to": e.date_to.isoformat() if e.date_to else None,
+        "customer_email": e.customer_email,
+        "details": to_jsonable(e.details),
+    }

@@ -21,12 +21,8 @@ from peewee import SQL, fn
 from .audit import Action as Action  # the audit vocabulary is named from here too
 from .audit import EventFacts as EventFacts
 from .fields import JSONTextField, UTCDateTimeField
-
-
-class BaseModel(peewee.Model):
-    class Meta:
-        database = None  # see the module docstring
-        legacy_table_names = False
+from .model_base import BaseModel
+from .shop_models import ApiKey, HoldBundle, IdempotencyRecord
 
 
 class Resource(BaseModel):
@@ -143,6 +139,7 @@ class ResourceHold(BaseModel):
     created_at = UTCDateTimeField()
     updated_at = UTCDateTimeField()
     request_token = peewee.CharField(max_length=200, null=True)  # the caller's token
+    bundle_id = peewee.BigIntegerField(null=True)  # its HoldBundle, if made over HTTP
 
     class Meta:
         table_name = "resource_hold"
@@ -284,6 +281,7 @@ _index(
 )
 _index(ResourceHold, "idx_hold_customer", ResourceHold.customer_email)
 _index(ResourceHold, "idx_hold_request_rows", ResourceHold.request_token)
+_index(ResourceHold, "idx_hold_bundle_rows", ResourceHold.bundle_id)
 _index(HoldRequest, "idx_hold_request_token", HoldRequest.token, unique=True)
 _index(
     ResourceAllocation,
@@ -366,4 +364,7 @@ MODELS: tuple[type[BaseModel], ...] = (
     ResourceAllocation,
     BookingEvent,
     HoldRequest,
+    ApiKey,
+    HoldBundle,
+    IdempotencyRecord,
 )

@@ -29,7 +29,7 @@ import peewee
 from peewee import fn
 
 from ..config import MAX_EVENT_RETENTION_DAYS
-from ..jsonable import json_time, to_jsonable
+from ..jsonable import event_json
 from ..models import BookingEvent
 from . import archive_file, rows, validate
 from .context import Context, where
@@ -72,28 +72,9 @@ class ArchiveResult:
     skipped: str | None = None  # why nothing was done (another run has the file)
 
 
-def event_object(e: Event) -> dict[str, Any]:
-    """The object ``events --json`` prints for an event (``to_jsonable``), built field by
-    field: ``dataclasses.asdict`` deep-copies every event's details and took most of an
-    archive's time."""
-    return {
-        "id": e.id,
-        "occurred_at": json_time(e.occurred_at),
-        "actor": e.actor,
-        "action": e.action,
-        "entity": e.entity,
-        "entity_id": e.entity_id,
-        "resource_id": e.resource_id,
-        "date_from": e.date_from.isoformat() if e.date_from else None,
-        "date_to": e.date_to.isoformat() if e.date_to else None,
-        "customer_email": e.customer_email,
-        "details": to_jsonable(e.details),
-    }
-
-
 def event_line(event: Event) -> str:
     """One event as its archive line."""
-    return json.dumps(event_object(event), ensure_ascii=False)
+    return json.dumps(event_json(event), ensure_ascii=False)
 
 
 def _cutoff(ctx: Context, before: object) -> tuple[date, datetime]:
@@ -212,7 +193,7 @@ def _settle_last_batch(ctx: Context, archived: list[dict[str, Any]]) -> int:
     query = BookingEvent.select(*READ_FIELDS).where(BookingEvent.id.in_(sorted(by_id)))
     with ctx.read():
         still = [Event(*row) for row in query.tuples().execute(ctx.db)]
-    same = [e.id for e in still if event_object(e) == by_id[e.id]]
+    same = [e.id for e in still if event_json(e) == by_id[e.id]]
     return _delete(ctx, same) if same else 0
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..errors import EXIT_BUSY, EXIT_INVALID, EXIT_REFUSED, ResbookError
 
 # code -> exit code of the CLI. Rules refuse with 1; a bad request (including an id that
@@ -14,6 +16,11 @@ CODES: dict[str, int] = {
     "invalid_state": EXIT_REFUSED,
     "expired": EXIT_REFUSED,
     "token_conflict": EXIT_REFUSED,
+    # The shop's hold requests (bundles, booking/bundles.py) and its HTTP API.
+    "insufficient_capacity": EXIT_REFUSED,
+    "blacked_out": EXIT_REFUSED,
+    "hold_not_active": EXIT_REFUSED,
+    "hold_life_exceeded": EXIT_REFUSED,
     "not_found": EXIT_INVALID,
     "invalid_input": EXIT_INVALID,
     "busy": EXIT_BUSY,
@@ -35,6 +42,15 @@ class BookingError(ResbookError):
 
     def to_dict(self) -> dict[str, str]:
         return {"error": self.code, "message": str(self)}
+
+
+class CapacityRefused(BookingError):
+    """A hold request asked some cells for more than they have: ``shortfalls`` lists each
+    (resource_id, date, requested, available)."""
+
+    def __init__(self, message: str, shortfalls: tuple[Any, ...]) -> None:
+        super().__init__("insufficient_capacity", message)
+        self.shortfalls = shortfalls
 
 
 def invalid(message: str) -> BookingError:

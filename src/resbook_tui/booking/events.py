@@ -49,8 +49,10 @@ def list_events(
     after_id: int = 0,
     limit: int | None = 200,
     email_contains: str | None = None,
+    oldest_first: bool = False,
 ) -> list[Event]:
     """Events oldest first; ``after_id`` and ``limit`` page through (or follow) the trail.
+    From the start (``after_id`` 0) ``limit`` takes the newest, unless ``oldest_first``.
     ``email`` is a whole address, ``email_contains`` any part of one (any case)."""
     after_id = validate.after_id(after_id)
     limit = validate.limit(limit)
@@ -71,7 +73,7 @@ def list_events(
         (event.entity == entity) if entity else None,
         (event.entity_id == entity_id) if entity_id is not None else None,
     )
-    if limit is not None and after_id == 0:
+    if limit is not None and after_id == 0 and not oldest_first:
         # The newest `limit` events, printed oldest first.
         newest = query.order_by(event.id.desc()).limit(limit)
         with ctx.read():

@@ -91,7 +91,7 @@ def confirm_hold(ctx: Context, hold_id: int, *, order_id: str, line_item_id: str
             "hold": hold_id,
         }
         allocation = allocation_from_row(_ALLOCATE.run(ctx.db, ctx.dialect, values).fetchone())
-        _record(
+        record_hold_event(
             ctx,
             Action.HOLD_CONFIRM,
             hold,
@@ -111,7 +111,7 @@ def release_hold(ctx: Context, hold_id: int) -> Hold:
     with ctx.write():
         hold = _transition(ctx, hold_id, "release")
         _give_back(ctx, hold.resource_id, hold.date, hold.quantity)
-        _record(ctx, Action.HOLD_RELEASE, hold, {"quantity": hold.quantity})
+        record_hold_event(ctx, Action.HOLD_RELEASE, hold, {"quantity": hold.quantity})
     return hold
 
 
@@ -122,11 +122,11 @@ def extend_hold(ctx: Context, hold_id: int, minutes: int) -> Hold:
     with ctx.write():
         hold = _transition(ctx, hold_id, "extend", minutes=minutes)
         details = {"minutes": minutes, "expires_at": hold.expires_at.isoformat()}
-        _record(ctx, Action.HOLD_EXTEND, hold, details)
+        record_hold_event(ctx, Action.HOLD_EXTEND, hold, details)
     return hold
 
 
-def _record(ctx: Context, action: Action, hold: Hold, details: dict[str, Any]) -> None:
+def record_hold_event(ctx: Context, action: Action, hold: Hold, details: dict[str, Any]) -> None:
     """The event of a hold's transition, about the hold, its cell and its customer."""
     events.record(
         ctx,

@@ -109,6 +109,8 @@ class SweepResult:
     # Due holds left ACTIVE because another session had them or their cell locked
     # (PostgreSQL); the next sweep takes them.
     skipped: int = 0
+    # Idempotency records of the HTTP API past their 24 hours, removed.
+    idempotency_keys_removed: int = 0
 
 
 @dataclass(frozen=True)
@@ -124,3 +126,50 @@ class Event:
     date_to: date | None
     customer_email: str | None
     details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ApiKeyInfo:
+    """An API key as it may be shown: never its secret (``prefix`` tells keys apart)."""
+
+    id: int
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True)
+class NewApiKey:
+    """A key just made: ``key`` is the secret, shown this once and stored only hashed."""
+
+    info: ApiKeyInfo
+    key: str
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A hold request made over HTTP: every line of every date, held all or none.
+
+    ``status`` is read from its holds: ACTIVE while they hold units, then CONFIRMED,
+    RELEASED or EXPIRED (MIXED only if something outside the shop moved one hold alone).
+    """
+
+    id: int
+    email: str
+    status: str
+    expires_at: datetime
+    created_at: datetime
+    holds: tuple[Hold, ...]
+    allocations: tuple[Allocation, ...] = ()
+
+
+@dataclass(frozen=True)
+class Shortfall:
+    """One cell a bundle asked more of than it has."""
+
+    resource_id: int
+    date: date
+    requested: int
+    available: int

@@ -49,11 +49,12 @@ from .records import (
     Resource,
     SweepResult,
 )
+from .shop import ShopApi
 
 
-class Booking(QueueReads, ArchiveCalls):
-    """See the module's docstring; reading the hold queue a page at a time is in queue.py,
-    archiving the audit trail in archive.py."""
+class Booking(ShopApi, QueueReads, ArchiveCalls):
+    """See the module's docstring; the shop's calls are in shop.py, reading the hold queue
+    a page at a time in queue.py, archiving the audit trail in archive.py."""
 
     def __init__(
         self,
@@ -374,6 +375,7 @@ class Booking(QueueReads, ArchiveCalls):
         after_id: int = 0,
         limit: int | None = 200,
         email_contains: str | None = None,
+        oldest_first: bool = False,
     ) -> list[Event]:
         return events.list_events(
             self.ctx,
@@ -385,6 +387,7 @@ class Booking(QueueReads, ArchiveCalls):
             after_id=after_id,
             limit=limit,
             email_contains=email_contains,
+            oldest_first=oldest_first,
         )
 
     @_api

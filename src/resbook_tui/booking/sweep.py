@@ -1,4 +1,5 @@
-"""The sweep: expire every ACTIVE hold past its expiry and give its units back.
+"""The sweep: expire every ACTIVE hold past its expiry and give its units back (and remove
+the HTTP API's idempotency records past their 24 hours).
 
 Set-based, in batches: each batch is a few statements whatever its size, never one per
 hold (the dialect's ``sweep_batch``). It is safe against a second sweep, a confirm or a
@@ -14,7 +15,7 @@ from __future__ import annotations
 from peewee import SQL, fn
 
 from ..models import ResourceHold
-from . import validate
+from . import idempotency, validate
 from .context import Context
 from .records import SweepResult
 
@@ -40,7 +41,10 @@ def sweep(ctx: Context, batch_size: int = DEFAULT_BATCH, *, dry_run: bool = Fals
         if batch.picked < batch_size:
             break
         after = batch.last_id
-    return SweepResult(expired, units, len(cells), batches, skipped=skipped)
+    removed = idempotency.remove_old(ctx)
+    return SweepResult(
+        expired, units, len(cells), batches, skipped=skipped, idempotency_keys_removed=removed
+    )
 
 
 def _preview(ctx: Context) -> SweepResult:

@@ -41,6 +41,7 @@ MAX_LENGTH = {
     "line item id": 200,
     "reason": 500,
     "idempotency token": 200,
+    "idempotency key": 255,  # the HTTP API's Idempotency-Key header
     "actor": MAX_ACTOR_LENGTH,
     "search": 200,
     "action": 50,

@@ -8,7 +8,7 @@ import typer
 
 from .. import __version__
 from ..config import ENV_DATABASE_URL
-from . import holds, operations, resources, schema, tui
+from . import api_keys, holds, operations, resources, schema, serve, tui
 from .support import Settings
 
 app = typer.Typer(
@@ -54,3 +54,5 @@ resources.register(app)
 holds.register(app)
 operations.register(app)
 tui.register(app)
+api_keys.register(app)
+serve.register(app)

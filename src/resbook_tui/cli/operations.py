@@ -88,6 +88,8 @@ def _say_swept(result: SweepResult, *, verbose: bool, dry_run: bool) -> None:
             + ("" if dry_run else f" in {result.batches} batch(es)")
             + "."
         )
+    if result.idempotency_keys_removed:
+        say(f"Removed {result.idempotency_keys_removed} idempotency key(s) older than 24 hours.")
     if result.skipped:
         say(
             f"Left {result.skipped} due hold(s) that another session has locked; "

@@ -181,6 +181,11 @@ class Dialect(ABC):
         """Make transactions that name the same ``key`` take turns (until this one ends)."""
 
     @abstractmethod
+    def try_serialize(self, db: peewee.Database, key: int) -> bool:
+        """Take the transaction lock named ``key`` if nobody has it; never wait. False: a
+        transaction that named ``key`` is still running."""
+
+    @abstractmethod
     def exclusive(
         self, db: peewee.Database, key: int, on_wait: Callable[[], None] | None
     ) -> contextlib.AbstractContextManager[None]:

@@ -178,6 +178,9 @@ class PostgresqlDialect(Dialect):
     def serialize(self, db: peewee.Database, key: int) -> None:
         _select(db, fn.pg_advisory_xact_lock(key))
 
+    def try_serialize(self, db: peewee.Database, key: int) -> bool:
+        return bool(_select(db, fn.pg_try_advisory_xact_lock(key))[0])
+
     @contextlib.contextmanager
     def exclusive(
         self, db: peewee.Database, key: int, on_wait: Callable[[], None] | None

@@ -163,6 +163,9 @@ class SqliteDialect(Dialect):
     def serialize(self, db: peewee.Database, key: int) -> None:
         return None
 
+    def try_serialize(self, db: peewee.Database, key: int) -> bool:
+        return True  # BEGIN IMMEDIATE: no other writer is running
+
     @contextlib.contextmanager
     def exclusive(
         self, db: peewee.Database, key: int, on_wait: Callable[[], None] | None

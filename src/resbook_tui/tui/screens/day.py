@@ -128,6 +128,7 @@ class DayScreen(HoldActions):
     def _loaded(self, data: DayData) -> None:
         self.rb.note_clock(data.clock_offset)
         self.data = data
+        # empty_text is reactive: a table whose rows stay empty repaints with its new text.
         self.query_one("#day-holds", KeyedTable).empty_text = "No holds on this date."
         self.query_one("#day-allocations", KeyedTable).empty_text = "No allocations on this date."
         self.resource = data.resource

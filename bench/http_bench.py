@@ -1,0 +1,216 @@
+"""Holds over HTTP (`resbook serve`) with 1, 8 and 32 keep-alive clients, against the
+Python API in one process, in the same run on the same PostgreSQL database.
+
+    python bench/http_bench.py [--requests 1500] [--clients 1,8,32] [--threads 32] [--workers 1]
+
+Each HTTP request is what a shop sends: POST /v1/holds, one line (one unit of a random
+cell), a fresh Idempotency-Key, Authorization: Bearer. The server checks the key, claims
+the Idempotency-Key, holds, stores the answer in the hold's transaction and logs a line.
+The reference is the same hold through the Python API (``Booking.create_bundle``, one
+thread, no HTTP, no key, no idempotency record), run before and after the HTTP rounds;
+``Booking.create_hold`` (the single-cell hot path) is printed too.
+
+Clients are threads of this process, each with its own keep-alive ``httpx.Client``; on a
+small machine they compete with the server for the CPU, which the figures include.
+Floor (issue 10): 8 clients >= 0.8x the Python API, p99 < 50 ms at 8. Goal 1.0x.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from datetime import date, timedelta
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import throwaway_postgres  # noqa: E402
+from resbook_tui.booking import Booking  # noqa: E402
+from resbook_tui.db import open_database  # noqa: E402
+from resbook_tui.schema.migrations import Migrator  # noqa: E402
+from resbook_tui.seed import SeedPlan, seed  # noqa: E402
+
+RESOURCES, DAYS, CAPACITY = 100, 60, 100_000
+EMAIL = "bench@example.com"
+
+
+def cells(rng: random.Random, today: date, n: int) -> list[tuple[int, date]]:
+    return [(rng.randint(1, RESOURCES), today + timedelta(rng.randrange(DAYS))) for _ in range(n)]
+
+
+def python_api(bk: Booking, work: list[tuple[int, date]]) -> tuple[float, list[float]]:
+    took: list[float] = []
+    started = time.perf_counter()
+    for rid, day in work:
+        t0 = time.perf_counter()
+        bk.create_bundle([{"resource_id": rid, "date": day.isoformat(), "quantity": 1}], EMAIL)
+        took.append(time.perf_counter() - t0)
+    return time.perf_counter() - started, took
+
+
+def python_create_hold(bk: Booking, work: list[tuple[int, date]]) -> float:
+    started = time.perf_counter()
+    for rid, day in work:
+        bk.create_hold(rid, day, 1, EMAIL)
+    return time.perf_counter() - started
+
+
+def http_round(
+    url: str, key: str, work: list[tuple[int, date]], clients: int, tag: str
+) -> tuple[float, list[float]]:
+    """``clients`` threads share ``work``; wall time and every request's latency."""
+    shares = [work[n::clients] for n in range(clients)]
+    took: list[float] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(clients + 1)
+    failures: list[str] = []
+
+    def client(n: int) -> None:
+        mine: list[float] = []
+        headers = {"Authorization": f"Bearer {key}"}
+        with httpx.Client(base_url=url, timeout=30) as http:
+            http.get("/healthz")  # the connection is open before the clock starts
+            barrier.wait()
+            for i, (rid, day) in enumerate(shares[n]):
+                body = {
+                    "email": EMAIL,
+                    "lines": [{"resource_id": rid, "date": day.isoformat(), "quantity": 1}],
+                }
+                t0 = time.perf_counter()
+                answer = http.post(
+                    "/v1/holds", json=body, headers={**headers, "Idempotency-Key": f"{tag}-{n}-{i}"}
+                )
+                mine.append(time.perf_counter() - t0)
+                if answer.status_code != 201:
+                    failures.append(f"{answer.status_code} {answer.text[:200]}")
+        with lock:
+            took.extend(mine)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for t in threads:
+        t.join()
+    wall = time.perf_counter() - started
+    if failures:
+        raise SystemExit(f"{len(failures)} request(s) failed, first: {failures[0]}")
+    return wall, took
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def start_server(db_url: str, threads: int, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "resbook_tui",
+            "--db",
+            db_url,
+            "serve",
+            "--port",
+            str(port),
+            "--threads",
+            str(threads),
+            "--workers",
+            str(workers),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,  # one log line a request: not what is measured here
+        env={**os.environ, "RESBOOK_ACTOR": "bench"},
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
+                return process, url
+        except httpx.HTTPError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            raise SystemExit("the server did not start")
+        time.sleep(0.05)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=1500, help="holds per round")
+    parser.add_argument("--clients", default="1,8,32")
+    parser.add_argument("--threads", type=int, default=32, help="server threads (connections)")
+    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    args = parser.parse_args()
+    counts = [int(c) for c in args.clients.split(",")]
+    with throwaway_postgres() as url:
+        db = open_database(url)
+        Migrator(db).up()
+        seed(db, SeedPlan(vehicles=RESOURCES, days=DAYS, capacity=CAPACITY))
+        bk = Booking(db, actor="bench")
+        today = bk.today()
+        key = bk.create_api_key("bench", "store").key
+        rng = random.Random(42)
+        process, server = start_server(url, args.threads, args.workers)
+        try:
+            n = args.requests
+            before_s, before_lat = python_api(bk, cells(rng, today, n))
+            hold_s = python_create_hold(bk, cells(rng, today, n))
+            rounds = {c: http_round(server, key, cells(rng, today, n), c, f"c{c}") for c in counts}
+            after_s, after_lat = python_api(bk, cells(rng, today, n))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+            bk.close()
+        ref = 2 * n / (before_s + after_s)
+        lat = before_lat + after_lat
+        print(
+            f"PostgreSQL, {n} holds a round, one line each on random cells of "
+            f"{RESOURCES} resources x {DAYS} days; server: {args.workers} process(es) x "
+            f"{args.threads} threads; load average {os.getloadavg()[0]:.1f} on "
+            f"{os.cpu_count()} cores"
+        )
+        print(
+            f"  Python API create_bundle, 1 thread: {n / before_s:,.0f} holds/s before, "
+            f"{n / after_s:,.0f} after: reference {ref:,.0f} holds/s, "
+            f"p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms"
+        )
+        print(f"  Python API create_hold (single-cell path): {n / hold_s:,.0f} holds/s")
+        for c, (wall, took) in rounds.items():
+            rate = n / wall
+            print(
+                f"  HTTP, {c:>2} client(s): {rate:,.0f} holds/s = {rate / ref:.2f}x the "
+                f"Python API, p50 {pct(took, 50):.1f} ms, p99 {pct(took, 99):.1f} ms, "
+                f"mean {statistics.mean(took) * 1000:.1f} ms"
+            )
+        if 8 in rounds:
+            wall, took = rounds[8]
+            ratio, p99 = n / wall / ref, pct(took, 99)
+            verdict = "meets" if ratio >= 0.8 and p99 < 50 else "misses"
+            print(
+                f"  8 clients: {ratio:.2f}x, p99 {p99:.1f} ms: {verdict} the floor "
+                "(>= 0.80x, p99 < 50 ms)"
+            )
+
+
+if __name__ == "__main__":
+    main()

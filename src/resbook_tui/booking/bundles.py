@@ -1,0 +1,334 @@
+"""Bundles: the shop's hold requests, every line of every date held all or none.
+
+A bundle is what ``POST /v1/holds`` makes: lines of (resource, first date, last date,
+quantity) for one customer. The demand of every line on one (resource, date) is summed
+before anything is checked (two lines on one tour date must not each pass alone), and
+the whole request is one transaction that takes the cells in the one global lock order,
+(resource_id, date), with the conditional UPDATE of ``ResourceCapacity.take``: its row
+count is the refusal, so nothing is read before it is written. Every cell is tried, so a
+refusal names every cell that fell short; then the transaction rolls back whole.
+
+Afterwards the bundle's holds move together: extended (never past the longest hold life
+from creation), confirmed into one allocation each, or released. Each move is one UPDATE
+``WHERE bundle_id = ? AND status = 'ACTIVE'`` whose row count must be the whole bundle.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from datetime import date, timedelta
+from typing import Any
+
+import peewee
+
+from ..dialects.base import hold_created
+from ..models import (
+    ALLOCATION_FIELDS,
+    HOLD_FIELDS,
+    Action,
+    Resource,
+    ResourceAllocation,
+    ResourceBlackout,
+    ResourceCapacity,
+    ResourceHold,
+)
+from ..shop_models import HoldBundle
+from . import validate
+from .context import Context
+from .errors import BookingError, CapacityRefused, invalid, not_found
+from .lifecycle import record_hold_event
+from .records import Allocation, Bundle, Hold, Shortfall
+from .rows import allocation_from_row, day, hold_from_row, moment
+
+MAX_LINES = 100
+MAX_CELLS = 1_000  # (resource, date) cells one request may take
+Row = ResourceHold
+Cells = dict[tuple[int, date], int]
+
+
+def demand(lines: Sequence[Mapping[str, Any]]) -> Cells:
+    """Units asked of each (resource, date), every line of every date summed."""
+    if isinstance(lines, str | bytes) or not isinstance(lines, Sequence) or not lines:
+        raise invalid("lines must be a list of at least one line")
+    if len(lines) > MAX_LINES:
+        raise invalid(f"a hold request may have at most {MAX_LINES} lines")
+    cells: Cells = {}
+    for line in lines:
+        if not isinstance(line, Mapping):
+            raise invalid("each line must be an object with resource_id, date and quantity")
+        rid = validate.ident(line.get("resource_id"), "resource")
+        first, last = validate.date_range(line.get("date"), line.get("to"))
+        quantity = validate.quantity(line.get("quantity"))
+        for n in range((last - first).days + 1):
+            key = (rid, first + timedelta(n))
+            cells[key] = cells.get(key, 0) + quantity
+            if cells[key] > validate.INT32_MAX:
+                raise invalid(f"quantity on resource {rid} on {key[1]} is too large")
+        if len(cells) > MAX_CELLS:
+            raise invalid(f"a hold request may cover at most {MAX_CELLS} resource-dates")
+    return cells
+
+
+def create_bundle(
+    ctx: Context,
+    lines: Sequence[Mapping[str, Any]],
+    email: str,
+    *,
+    ttl_minutes: int | None,
+    max_life: int,
+    api_key_id: int | None = None,
+) -> Bundle:
+    cells = demand(lines)
+    email = validate.email(email)
+    ttl = validate.minutes(ctx.default_ttl_minutes if ttl_minutes is None else ttl_minutes, "TTL")
+    if ttl > max_life:
+        raise invalid(f"ttl_minutes may be at most {max_life} (the longest a hold may live)")
+    d = ctx.dialect
+    with ctx.write():
+        insert = HoldBundle.insert(customer_email=email, api_key=api_key_id)
+        bundle = insert.returning(HoldBundle.id, HoldBundle.created_at).tuples().execute(ctx.db)[0]
+        refused = [
+            (rid, day_, q)
+            for (rid, day_), q in sorted(cells.items())
+            if d.take_units.run(ctx.db, d, {"r": rid, "d": day_, "q": q}).rowcount != 1
+        ]
+        if refused:
+            raise _refusal(ctx, refused)  # still locked: the reason read now is the one
+        values = [
+            {
+                Row.resource: rid,
+                Row.date: day_,
+                Row.quantity: q,
+                Row.customer_email: email,
+                Row.idempotency_token: uuid.uuid4().hex,
+                Row.status: "ACTIVE",
+                Row.expires_at: d.plus_minutes(d.now(), ttl),
+                Row.bundle_id: bundle[0],
+            }
+            for (rid, day_), q in sorted(cells.items())
+        ]
+        inserted = Row.insert_many(values).returning(*HOLD_FIELDS).tuples().execute(ctx.db)
+        made = sorted(((r, hold_from_row(r)) for r in inserted), key=lambda p: _cell(p[1]))
+        for row, hold in made:
+            details = {**hold_created(row, ttl), "bundle_id": bundle[0]}
+            record_hold_event(ctx, Action.HOLD_CREATE, hold, details)
+    holds = [hold for _, hold in made]
+    return _bundle(bundle[0], email, moment(bundle[1]), holds, "ACTIVE")
+
+
+def _cell(record: Hold | Allocation) -> tuple[int, date]:
+    return (record.resource_id, record.date)
+
+
+def _refusal(ctx: Context, refused: list[tuple[int, date, int]]) -> BookingError:
+    """Why the cells in ``refused`` were refused: the gravest reason first (an unknown
+    resource, a past date, an inactive resource, a blackout), else every shortfall."""
+    rids = sorted({rid for rid, _, _ in refused})
+    found = dict(
+        Resource.select(Resource.id, Resource.is_active)
+        .where(Resource.id.in_(rids) & Resource.live())
+        .tuples()
+        .execute(ctx.db)
+    )
+    for rid in rids:
+        if rid not in found:
+            return not_found("resource", rid)
+    today = day(ctx.value(ctx.dialect.today()))
+    past = sorted({d for _, d, _ in refused if d < today})
+    if past:
+        return invalid(f"{past[0]} is in the past (today is {today})")
+    for rid in rids:
+        if not found[rid]:
+            return BookingError("inactive_resource", f"resource {rid} is inactive")
+    for rid, d, _ in refused:
+        reason = (
+            ResourceBlackout.select(ResourceBlackout.reason)
+            .where(ResourceBlackout.covering(rid, d))
+            .scalar(ctx.db)
+        )
+        if reason is not None:
+            return BookingError("blacked_out", f"resource {rid} is blacked out on {d}: {reason}")
+    cell = ResourceCapacity
+    shortfalls = []
+    for rid, d, q in refused:
+        available = (
+            cell.select(cell.available_capacity)
+            .where((cell.resource == rid) & (cell.date == d))
+            .scalar(ctx.db)
+        )
+        shortfalls.append(Shortfall(rid, d, q, int(available or 0)))
+    said = "; ".join(
+        f"resource {s.resource_id} on {s.date}: {s.requested} requested, {s.available} available"
+        for s in shortfalls[:5]
+    )
+    more = f" and {len(shortfalls) - 5} more" if len(shortfalls) > 5 else ""
+    return CapacityRefused(f"not enough capacity: {said}{more}", tuple(shortfalls))
+
+
+# ---- reading --------------------------------------------------------------------------------
+
+
+def _bundle(
+    bundle_id: int,
+    email: str,
+    created_at: Any,
+    holds: Sequence[Hold],
+    status: str,
+    allocations: Sequence[Allocation] = (),
+) -> Bundle:
+    return Bundle(
+        id=bundle_id,
+        email=email,
+        status=status,
+        expires_at=min(h.expires_at for h in holds),
+        created_at=created_at,
+        holds=tuple(holds),
+        allocations=tuple(allocations),
+    )
+
+
+def _status(holds: Sequence[Hold], now: Any) -> str:
+    statuses = {
+        "EXPIRED" if h.status == "ACTIVE" and h.expires_at <= now else h.status for h in holds
+    }
+    return statuses.pop() if len(statuses) == 1 else "MIXED"
+
+
+def get_bundle(ctx: Context, bundle_id: int) -> Bundle:
+    bundle_id = validate.ident(bundle_id, "hold")
+    with ctx.read():
+        found = (
+            HoldBundle.select(HoldBundle.customer_email, HoldBundle.created_at)
+            .where(HoldBundle.id == bundle_id)
+            .tuples()
+            .first(ctx.db)
+        )
+        if found is None:
+            raise not_found("hold", bundle_id)
+        rows = (
+            Row.select(*HOLD_FIELDS)
+            .where(Row.bundle_id == bundle_id)
+            .order_by(Row.resource, Row.date)
+            .tuples()
+            .execute(ctx.db)
+        )
+        holds = [hold_from_row(r) for r in rows]
+        allocations = [
+            allocation_from_row(r)
+            for r in ResourceAllocation.select(*ALLOCATION_FIELDS)
+            .where(ResourceAllocation.hold.in_([h.id for h in holds]))
+            .order_by(ResourceAllocation.id)
+            .tuples()
+            .execute(ctx.db)
+        ]
+        now = moment(ctx.value(ctx.dialect.now()))
+    status = _status(holds, now)
+    return _bundle(bundle_id, found[0], moment(found[1]), holds, status, allocations)
+
+
+# ---- moving together ------------------------------------------------------------------------
+
+
+def _move(ctx: Context, bundle_id: int, query: peewee.ModelUpdate) -> list[Hold]:
+    """Run ``query`` (an UPDATE of this bundle's ACTIVE holds); every hold of the bundle
+    must move, or the caller's transaction is rolled back with the reason."""
+    moved = [hold_from_row(r) for r in query.returning(*HOLD_FIELDS).tuples().execute(ctx.db)]
+    total = Row.select(peewee.fn.COUNT(Row.id)).where(Row.bundle_id == bundle_id).scalar(ctx.db)
+    if not total:
+        raise not_found("hold", bundle_id)
+    if len(moved) != total:
+        raise BookingError("hold_not_active", f"hold {bundle_id} is not active (expired or done)")
+    return sorted(moved, key=_cell)
+
+
+def _active(bundle_id: int, ctx: Context) -> peewee.ColumnBase:
+    return (
+        (Row.bundle_id == bundle_id)
+        & (Row.status == "ACTIVE")
+        & (Row.expires_at > ctx.dialect.now())
+    )
+
+
+def extend_bundle(ctx: Context, bundle_id: int, minutes: int, *, max_life: int) -> Bundle:
+    bundle_id = validate.ident(bundle_id, "hold")
+    minutes = validate.minutes(minutes)
+    d = ctx.dialect
+    new_expiry = d.plus_minutes(Row.expires_at, minutes)
+    with ctx.write():
+        update = Row.update(expires_at=new_expiry).where(_active(bundle_id, ctx))
+        holds = _move(ctx, bundle_id, update)
+        limit = max(h.created_at for h in holds) + timedelta(minutes=max_life)
+        if max(h.expires_at for h in holds) > limit:
+            raise BookingError(
+                "hold_life_exceeded",
+                f"hold {bundle_id} may live at most {max_life} minutes from creation "
+                f"(until {limit:%Y-%m-%d %H:%M:%S} UTC); extending by {minutes} passes that",
+            )
+        for hold in holds:
+            details = {"minutes": minutes, "expires_at": hold.expires_at.isoformat()}
+            record_hold_event(ctx, Action.HOLD_EXTEND, hold, {**details, "bundle_id": bundle_id})
+    return _bundle(bundle_id, holds[0].customer_email, holds[0].created_at, holds, "ACTIVE")
+
+
+def confirm_bundle(
+    ctx: Context, bundle_id: int, *, order_id: str, line_item_id: str | None
+) -> Bundle:
+    """Every hold ACTIVE and unexpired -> CONFIRMED, each with its allocation."""
+    bundle_id = validate.ident(bundle_id, "hold")
+    order_id = validate.required_text(order_id, "order id")
+    if line_item_id is not None:
+        line_item_id = validate.required_text(line_item_id, "line item id")
+    with ctx.write():
+        update = Row.update(status="CONFIRMED").where(_active(bundle_id, ctx))
+        holds = _move(ctx, bundle_id, update)
+        values = [
+            {
+                ResourceAllocation.resource: h.resource_id,
+                ResourceAllocation.date: h.date,
+                ResourceAllocation.quantity: h.quantity,
+                ResourceAllocation.order_id: order_id,
+                ResourceAllocation.line_item_id: line_item_id or f"hold-{h.id}",
+                ResourceAllocation.hold: h.id,
+            }
+            for h in holds
+        ]
+        insert = ResourceAllocation.insert_many(values).returning(*ALLOCATION_FIELDS)
+        made = sorted((allocation_from_row(r) for r in insert.tuples().execute(ctx.db)), key=_cell)
+        for hold, allocation in zip(holds, made, strict=True):
+            details = {
+                "allocation_id": allocation.id,
+                "order_id": order_id,
+                "line_item_id": allocation.line_item_id,
+                "quantity": hold.quantity,
+                "bundle_id": bundle_id,
+            }
+            record_hold_event(ctx, Action.HOLD_CONFIRM, hold, details)
+    first = holds[0]
+    return _bundle(bundle_id, first.customer_email, first.created_at, holds, "CONFIRMED", made)
+
+
+def release_bundle(ctx: Context, bundle_id: int) -> Bundle:
+    """Every ACTIVE hold -> RELEASED, its units given back. Releasing a bundle that holds
+    nothing any more (released or expired) changes nothing and succeeds: shops retry their
+    compensations. A confirmed one is refused: cancel its allocations instead."""
+    bundle_id = validate.ident(bundle_id, "hold")
+    with ctx.write():
+        query = Row.update(status="RELEASED").where(
+            (Row.bundle_id == bundle_id) & (Row.status == "ACTIVE")
+        )
+        released = [
+            hold_from_row(r) for r in query.returning(*HOLD_FIELDS).tuples().execute(ctx.db)
+        ]
+        for hold in sorted(released, key=_cell):
+            ResourceCapacity.give_back(hold.resource_id, hold.date, hold.quantity).execute(ctx.db)
+            record_hold_event(
+                ctx, Action.HOLD_RELEASE, hold, {"quantity": hold.quantity, "bundle_id": bundle_id}
+            )
+    bundle = get_bundle(ctx, bundle_id)
+    if not released and any(h.status == "CONFIRMED" for h in bundle.holds):
+        raise BookingError(
+            "hold_not_active",
+            f"hold {bundle_id} is confirmed; cancel its allocations to give the units back",
+        )
+    return bundle

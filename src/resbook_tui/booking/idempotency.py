@@ -1,0 +1,151 @@
+"""Idempotency keys for the HTTP API, as the IETF Idempotency-Key draft (and Stripe) do it.
+
+A key is scoped to the API key and the route. One transaction claims the key, runs the
+effect and stores its answer, so the answer exists exactly when the effect does:
+
+1. a lock named after the key's scope, taken without waiting (``Dialect.try_serialize``:
+   a PostgreSQL transaction advisory lock; SQLite's BEGIN IMMEDIATE already keeps every
+   other writer out). Not getting it means a request with this key is running: in flight;
+2. the record's INSERT, whose unique index decides: a committed record with the same body
+   hash is a replay of its stored answer, another hash a reuse;
+3. the effect, then its answer stored in the record. A refusal (4xx) rolls the effect back
+   to its savepoint and is stored as the key's answer; a server failure (5xx) rolls the
+   whole transaction back, the record with it, so the retry runs.
+
+Records are kept ``KEEP_HOURS``: an older one is replaced by the next request with its key,
+and the sweep removes them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TypeVar
+
+import peewee
+
+from ..errors import ResbookError
+from ..shop_models import IdempotencyRecord as Rec
+from . import validate
+from .context import Context
+from .errors import invalid
+
+KEEP_HOURS = 24
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Stored:
+    """An answer as it was sent: status, body (JSON text) and Location, if any."""
+
+    status: int
+    body: str
+    location: str | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """``done`` (``stored`` is this request's answer), ``replay`` (``stored`` is the first
+    request's), ``reused`` (the key came with another body) or ``in_flight``."""
+
+    state: str
+    stored: Stored | None = None
+
+
+def key(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise invalid("the Idempotency-Key header is required on this request")
+    cleaned = validate.text(value, "idempotency key", required=True)
+    assert cleaned is not None
+    return cleaned
+
+
+def lock_key(api_key_id: int, route: str, idem_key: str) -> int:
+    """The lock a scope's requests take turns on: 64 bits of its SHA-256."""
+    digest = hashlib.sha256(f"{api_key_id}\n{route}\n{idem_key}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def _scope(api_key_id: int, route: str, idem_key: str) -> peewee.Expression:
+    return (Rec.api_key == api_key_id) & (Rec.route == route) & (Rec.idempotency_key == idem_key)
+
+
+def run(
+    ctx: Context,
+    *,
+    api_key_id: int,
+    route: str,
+    idem_key: str,
+    request_hash: str,
+    effect: Callable[[], T],
+    answer: Callable[[T], Stored],
+    refusal: Callable[[ResbookError], Stored | None],
+) -> Outcome:
+    """Run ``effect`` once per key; ``refusal`` says what a refusal's stored answer is
+    (None: a server failure, not stored)."""
+    idem_key = key(idem_key)
+    scope = _scope(api_key_id, route, idem_key)
+    cutoff = ctx.dialect.plus_minutes(ctx.dialect.now(), -KEEP_HOURS * 60)
+    claim = (
+        Rec.insert(
+            api_key=api_key_id, route=route, idempotency_key=idem_key, request_hash=request_hash
+        )
+        .on_conflict(
+            conflict_target=[Rec.api_key, Rec.route, Rec.idempotency_key], action="NOTHING"
+        )
+        .returning(Rec.id)
+    )
+    with ctx.write():
+        if not ctx.dialect.try_serialize(ctx.db, lock_key(api_key_id, route, idem_key)):
+            # Another request with this key is running; or replaying, if one is stored.
+            return _earlier(ctx, scope, request_hash, cutoff) or Outcome("in_flight")
+        made = list(claim.tuples().execute(ctx.db))
+        if not made:
+            earlier = _earlier(ctx, scope, request_hash, cutoff)
+            if earlier is not None:
+                return earlier
+            # Older than KEEP_HOURS: the key is free again.
+            Rec.delete().where(scope).execute(ctx.db)
+            made = list(claim.tuples().execute(ctx.db))
+        try:
+            stored = answer(effect())
+        except ResbookError as exc:
+            refused = refusal(exc)
+            if refused is None:
+                raise  # the whole transaction goes, the record with it
+            stored = refused
+        Rec.update(
+            status_code=stored.status, response_body=stored.body, location=stored.location
+        ).where(Rec.id == made[0][0]).execute(ctx.db)
+    return Outcome("done", stored)
+
+
+def _earlier(
+    ctx: Context, scope: peewee.Expression, request_hash: str, cutoff: peewee.Node
+) -> Outcome | None:
+    """What a committed record of this key says (None: there is none, or it is too old)."""
+    row = (
+        Rec.select(
+            Rec.request_hash,
+            Rec.status_code,
+            Rec.response_body,
+            Rec.location,
+            Rec.created_at < cutoff,
+        )
+        .where(scope)
+        .tuples()
+        .first(ctx.db)
+    )
+    if row is None or row[4]:
+        return None
+    if row[0] != request_hash:
+        return Outcome("reused")
+    return Outcome("replay", Stored(row[1], row[2] or "", row[3]))
+
+
+def remove_old(ctx: Context) -> int:
+    """Remove records older than ``KEEP_HOURS`` (the sweep does)."""
+    cutoff = ctx.dialect.plus_minutes(ctx.dialect.now(), -KEEP_HOURS * 60)
+    with ctx.write():
+        return int(Rec.delete().where(Rec.created_at < cutoff).execute(ctx.db))

@@ -1,0 +1,48 @@
+"""``resbook serve``: the shop's HTTP API (FastAPI on uvicorn). See app.py and the README's
+"Connect a shop"."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import uvicorn
+from fastapi import FastAPI
+
+from ..config import resolve_database_url
+from ..db import open_database, parse_url
+from ..errors import ConfigError
+from .app import DEFAULT_THREADS, create_app
+
+ENV_THREADS = "RESBOOK_SERVE_THREADS"
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+__all__ = ["DEFAULT_THREADS", "create_app", "from_environment", "run"]
+
+
+def from_environment() -> FastAPI:
+    """The app for a uvicorn worker process (``--workers``): the database from
+    RESBOOK_DATABASE_URL, the threads from RESBOOK_SERVE_THREADS."""
+    db = open_database(resolve_database_url(None), create=False)
+    return create_app(db, threads=int(os.environ.get(ENV_THREADS, DEFAULT_THREADS)))
+
+
+def run(url: str, *, host: str, port: int, workers: int, threads: int) -> None:
+    """Serve until SIGINT or SIGTERM (uvicorn finishes the requests in flight, then exits)."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    if workers > 1 and parse_url(url).path is not None:  # a SQLite file
+        raise ConfigError("SQLite is served by one process: drop --workers (or use PostgreSQL)")
+    db = open_database(url, create=False)
+    common = {"host": host, "port": port, "log_config": None, "access_log": False}
+    if workers == 1:
+        uvicorn.run(create_app(db, threads=threads), **common)  # type: ignore[arg-type]
+        return
+    db.close()
+    os.environ["RESBOOK_DATABASE_URL"] = url
+    os.environ[ENV_THREADS] = str(threads)
+    uvicorn.run(
+        "resbook_tui.serve:from_environment",
+        factory=True,
+        workers=workers,
+        **common,  # type: ignore[arg-type]
+    )

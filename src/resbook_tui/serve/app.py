@@ -1,0 +1,209 @@
+"""The FastAPI application: routes, problem+json for every error, one log line a request.
+
+Handlers are plain ``def``: Starlette runs them on anyio's worker threads, whose number
+is set to ``threads`` at startup. Peewee gives each thread its own connection, so that is
+also the number of database connections, and a request past it waits for a thread
+instead of failing for want of a connection.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import anyio.to_thread
+import peewee
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from .. import __version__
+from ..errors import ResbookError
+from ..text import visible
+from . import admin, store
+from .calls import Service, json_response, service
+from .problems import PROBLEM_SCHEMA, Problem, from_error, problem_responses
+from .schemas import Health
+
+log = logging.getLogger("resbook.serve")
+DEFAULT_THREADS = 8
+MAX_BODY_BYTES = 1 << 20
+_REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+
+
+def create_app(db: peewee.Database, *, threads: int = DEFAULT_THREADS) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    app = FastAPI(
+        title="resbook shop API",
+        version=__version__,
+        summary="Availability, holds of many lines (all or nothing), confirm, release; admin.",
+        lifespan=lifespan,
+    )
+    app.state.service = Service(db)
+    app.include_router(store.router)
+    app.include_router(admin.router)
+    app.add_api_route(
+        "/healthz",
+        healthz,
+        methods=["GET"],
+        operation_id="healthz",
+        response_model=Health,
+        responses=problem_responses(503),
+        tags=["operations"],
+    )
+    app.add_exception_handler(Problem, _problem)
+    app.add_exception_handler(ResbookError, _resbook_error)
+    app.add_exception_handler(RequestValidationError, _invalid)
+    app.add_exception_handler(HTTPException, _http_error)
+    app.add_exception_handler(Exception, _internal)
+    app.add_middleware(RequestLog)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app
+
+
+def healthz(request: Request) -> Response:
+    """200 while the database answers, else 503 (no API key needed)."""
+    found = service(request)
+    try:
+        found.base.today()
+    except ResbookError as exc:
+        raise Problem("database_unavailable", str(exc)) from None
+    return json_response(200, {"status": "ok", "database": found.dialect})
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with the Problem schema, and without the 422 FastAPI lists on
+    every route for its own validation errors (they are 400 problems here)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, summary=app.summary, routes=app.routes
+        )
+        schema.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+        for path in schema["paths"].values():
+            for operation in path.values():
+                responses = operation.get("responses", {})
+                if "application/json" in responses.get("422", {}).get("content", {}):
+                    del responses["422"]
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+# ---- errors ---------------------------------------------------------------------------------
+
+
+async def _problem(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, Problem)
+    return exc.response()
+
+
+async def _resbook_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, ResbookError)
+    return from_error(exc).response()
+
+
+def _field(loc: tuple[Any, ...]) -> str:
+    """``("body", "lines", 0, "quantity")`` as ``lines[0].quantity``."""
+    parts = list(loc[1:] if loc and loc[0] in ("body", "query", "path", "header") else loc)
+    name = ""
+    for part in parts:
+        name += f"[{part}]" if isinstance(part, int) else (f".{part}" if name else str(part))
+    return name if name and not name.startswith("[") else "body"
+
+
+async def _invalid(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, RequestValidationError)
+    errors = list(exc.errors())
+    for error in errors:
+        loc = tuple(error.get("loc", ()))
+        header = loc[:1] == ("header",) and str(loc[-1]).lower() == "idempotency-key"
+        if header and error.get("type") == "missing":
+            return Problem(
+                "idempotency_key_missing", "send an Idempotency-Key header (a cart id, say)"
+            ).response()
+    named = [
+        {
+            "name": visible(_field(tuple(e.get("loc", ()))))[:200],
+            "reason": visible(str(e.get("msg")))[:300],
+        }
+        for e in errors[:20]
+    ]
+    detail = "; ".join(f"{e['name']}: {e['reason']}" for e in named[:3]) or "invalid request"
+    return Problem("invalid_input", detail, extra={"errors": named}).response()
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 405:
+        return Problem("method_not_allowed", f"{request.method} is not allowed here").response()
+    if exc.status_code == 404:
+        return Problem("not_found", "no such route").response()
+    return Problem("invalid_input", str(exc.detail)).response()
+
+
+async def _internal(request: Request, exc: Exception) -> Response:
+    log.error("internal error on %s %s", request.method, _route(request.scope), exc_info=exc)
+    return Problem(
+        "internal_error", "the server failed; nothing is known to have changed"
+    ).response()
+
+
+# ---- one line a request -------------------------------------------------------------------
+
+
+def _route(scope: Scope) -> str:
+    """The route template (``/v1/holds/{hold_id}``): never a raw path, which may carry
+    anything a caller typed."""
+    route = scope.get("route")
+    return str(getattr(route, "path", "(no route)"))
+
+
+class RequestLog:
+    """Logs method, route, status, milliseconds and request id, one line a request (never
+    a header or a body: no secrets). Sends X-Request-Id back (the caller's, if sane).
+    Refuses a body over 1 MiB before it is read."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        headers = dict(scope.get("headers") or [])
+        given = headers.get(b"x-request-id", b"").decode("latin-1")
+        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                MutableHeaders(scope=message).append("X-Request-Id", request_id)
+            await send(message)
+
+        try:
+            length = headers.get(b"content-length", b"0")
+            if length.isdigit() and int(length) > MAX_BODY_BYTES:
+                too_big = Problem(
+                    "invalid_input", f"a request body may be at most {MAX_BODY_BYTES} bytes"
+                )
+                await too_big.response()(scope, receive, send_with_id)
+                return
+            await self.app(scope, receive, send_with_id)
+        finally:
+            ms = (time.perf_counter() - started) * 1000
+            log.info("%s %s %d %.1fms %s", scope["method"], _route(scope), status, ms, request_id)

@@ -1,0 +1,176 @@
+"""What every route does around its booking call: who is calling (the API key), and the
+Idempotency-Key (claimed, replayed, or the effect and its answer stored together)."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Annotated, Any, TypeVar
+
+import peewee
+from fastapi import Depends, Header, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel
+from starlette.responses import Response
+
+from ..booking import Booking
+from ..booking.idempotency import Stored
+from ..booking.records import ApiKeyInfo
+from ..db import dialect
+from ..errors import ResbookError
+from .problems import Problem, from_error
+from .render import dumps
+
+T = TypeVar("T")
+JSON = "application/json"
+SERVER_ACTOR = "resbook-serve"
+
+bearer = HTTPBearer(
+    auto_error=False,
+    description="An API key from `resbook api-keys create NAME --role store|admin`.",
+)
+
+
+async def credentials(
+    given: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> HTTPAuthorizationCredentials:
+    """A request without ``Authorization: Bearer`` is 401 before its body is looked at (the
+    key itself is checked against the database in the handler's thread)."""
+    if given is None:
+        raise Problem(
+            "unauthorized",
+            "send Authorization: Bearer <API key>",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    return given
+
+
+# Every route's API key (the handler checks it), and the Idempotency-Key where required.
+Key = Annotated[HTTPAuthorizationCredentials, Depends(credentials)]
+IdemKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        description="Required: the same key with the same body replays the first answer.",
+    ),
+]
+
+
+@dataclass(frozen=True)
+class Caller:
+    key: ApiKeyInfo
+    bk: Booking  # its audit events are the key's: "api:<id>:<name>"
+
+
+class Service:
+    """The database and one Booking per API key (so each key's changes are its own in the
+    audit trail), shared by every request thread; Peewee gives each thread its own
+    connection, so the thread pool is the connection pool."""
+
+    def __init__(self, db: peewee.Database) -> None:
+        self.db = db
+        self.base = Booking(db, actor=SERVER_ACTOR)
+        self._by_key: dict[int, Booking] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def dialect(self) -> str:
+        return dialect(self.db)
+
+    def booking_for(self, key: ApiKeyInfo) -> Booking:
+        with self._lock:
+            found = self._by_key.get(key.id)
+            if found is None:
+                actor = f"api:{key.id}:{key.name}"[:200]
+                found = self._by_key[key.id] = Booking(self.db, actor=actor, check_schema=False)
+            return found
+
+    def caller(self, credentials: HTTPAuthorizationCredentials, *, admin: bool = False) -> Caller:
+        """The caller a request's ``Authorization: Bearer`` names; 401 or 403 if none may."""
+        challenge = {"WWW-Authenticate": "Bearer"}
+        try:
+            key = self.base.authenticate(credentials.credentials)
+        except ResbookError as exc:
+            raise from_error(exc) from None
+        if key is None:
+            raise Problem("unauthorized", "the API key is unknown or revoked", headers=challenge)
+        if admin and key.role != "admin":
+            raise Problem("forbidden", "this route needs an admin key; this one is a store key")
+        return Caller(key, self.booking_for(key))
+
+
+def service(request: Request) -> Service:
+    found: Service = request.app.state.service
+    return found
+
+
+def json_response(status: int, document: Any, location: str | None = None) -> Response:
+    headers = {"Location": location} if location else None
+    return Response(dumps(document), status_code=status, headers=headers, media_type=JSON)
+
+
+def _fingerprint(body: BaseModel | None) -> str:
+    text = "" if body is None else dumps(body.model_dump(mode="json", by_alias=True))
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _sent(stored: Stored, *, replayed: bool) -> Response:
+    headers = {"Idempotent-Replayed": "true"} if replayed else {}
+    if stored.location:
+        headers["Location"] = stored.location
+    media = JSON if stored.status < 400 else "application/problem+json"
+    return Response(stored.body, status_code=stored.status, headers=headers, media_type=media)
+
+
+def idempotent(
+    request: Request,
+    caller: Caller,
+    idempotency_key: str | None,
+    body: BaseModel | None,
+    effect: Callable[[Booking], T],
+    answer: Callable[[T], tuple[int, Any, str | None]],
+) -> Response:
+    """Run ``effect`` once per Idempotency-Key (per API key and route), as the IETF draft
+    says: a replay gets the stored answer, another body 422, a request in flight 409.
+    The answer, a refusal's (4xx) too, is stored in the effect's transaction; a server
+    failure (5xx) is not stored."""
+    if idempotency_key is None:
+        raise Problem("idempotency_key_missing", "send an Idempotency-Key header (a cart id, say)")
+    bk = caller.bk
+
+    def stored(result: T) -> Stored:
+        status, document, location = answer(result)
+        return Stored(status, dumps(document), location)
+
+    def refusal(exc: ResbookError) -> Stored | None:
+        problem = from_error(exc)
+        return Stored(problem.status, problem.body()) if problem.status < 500 else None
+
+    try:
+        outcome = bk.run_idempotent(
+            api_key_id=caller.key.id,
+            route=f"{request.method} {request.url.path}"[:300],
+            key=idempotency_key,
+            request_hash=_fingerprint(body),
+            effect=lambda: effect(bk),
+            answer=stored,
+            refusal=refusal,
+        )
+    except ResbookError as exc:
+        raise from_error(exc) from None
+    if outcome.state == "reused":
+        raise Problem(
+            "idempotency_key_reused",
+            "this Idempotency-Key was used with another request body; use a new key",
+        )
+    if outcome.state == "in_flight":
+        raise Problem(
+            "idempotency_request_in_progress",
+            "the first request with this Idempotency-Key is still running; retry shortly",
+        )
+    assert outcome.stored is not None
+    return _sent(outcome.stored, replayed=outcome.state == "replay")

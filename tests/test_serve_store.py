@@ -1,0 +1,362 @@
+"""The shop's HTTP API in process (TestClient), on both dialects: store routes, auth,
+idempotency, bundles, errors as problem+json."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from booking_helpers import expire, units
+from resbook_tui.db import raw_url
+from serve_helpers import PROBLEM, lock_cell, make_shop, problem, someone_waits_on_a_lock
+
+
+@pytest.fixture
+def shop(db):
+    yield from make_shop(db)
+
+
+def test_healthz_needs_no_key(shop):
+    answer = shop.client.get("/healthz")
+    assert answer.status_code == 200 and answer.json()["status"] == "ok"
+    assert answer.headers["x-request-id"]
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic abc"}, {"Authorization": ""}],
+)
+def test_a_missing_or_unknown_key_is_401(shop, headers):
+    doc = problem(shop.client.get("/v1/resources", headers=headers), 401, "unauthorized")
+    assert "nope" not in doc["detail"]
+
+
+def test_a_revoked_key_is_401_and_a_store_key_on_admin_is_403(shop):
+    assert shop.client.get("/v1/resources", headers=shop.store).status_code == 200
+    problem(shop.client.get("/v1/admin/events", headers=shop.store), 403, "forbidden")
+    assert shop.client.get("/v1/resources", headers=shop.admin).status_code == 200
+    [key] = [k for k in shop.bk.list_api_keys() if k.name == "shop"]
+    shop.bk.revoke_api_key(key.id)
+    problem(shop.client.get("/v1/resources", headers=shop.store), 401, "unauthorized")
+
+
+def test_resources_and_availability(shop):
+    listed = shop.client.get("/v1/resources", headers=shop.store).json()["resources"]
+    assert sorted(r["name"] for r in listed) == ["Guide", "Van"]
+    only = shop.client.get("/v1/resources?type=GUIDE", headers=shop.store).json()["resources"]
+    assert [r["name"] for r in only] == ["Guide"]
+    shop.bk.add_blackout(shop.van, shop.day(2), None, "service")
+    assert shop.hold("k", shop.line(shop.guide, 0, 2)).status_code == 201
+    assert shop.hold("k2", shop.line(shop.van, 1, 4)).status_code == 201
+    answer = shop.client.get(
+        "/v1/availability",
+        params={"from": shop.day(0), "to": shop.day(11), "resource_id": [shop.van, shop.guide]},
+        headers=shop.store,
+    )
+    assert answer.status_code == 200, answer.text
+    by_id = {r["resource_id"]: r for r in answer.json()["resources"]}
+    guide, van = by_id[shop.guide]["days"], by_id[shop.van]["days"]
+    assert len(van) == 12
+    assert guide[0] == {
+        "date": shop.day(0),
+        "max": 2,
+        "available": 0,
+        "held": 2,
+        "allocated": 0,
+        "blackout": None,
+        "status": "SOLD_OUT",
+    }
+    assert van[0]["status"] == "AVAILABLE" and van[1]["status"] == "LIMITED"
+    assert van[2]["status"] == "CLOSED" and van[2]["blackout"] == "service"
+    assert van[11]["status"] == "CLOSED" and van[11]["max"] == 0  # no capacity set
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"from": "2026-01-01", "to": "2027-01-02"},  # 367 days
+        {"from": "tomorrow"},
+        {"from": "2026-02-30"},
+        {"from": "2026-01-02", "to": "2026-01-01"},
+        {"from": "2026-01-01", "resource_id": "x"},
+        {"from": "2026-01-01", "resource_id": str(2**64)},
+        {"from": "2026-01-01", "type": "BOAT"},
+        {},
+    ],
+)
+def test_bad_availability_queries_are_400(shop, params):
+    problem(
+        shop.client.get("/v1/availability", params=params, headers=shop.store), 400, "invalid_input"
+    )
+
+
+def test_create_get_and_the_link_header(shop):
+    answer = shop.hold("cart-1", shop.line(shop.van, 0, 2, to=1), shop.line(shop.guide, 0, 1))
+    assert answer.status_code == 201, answer.text
+    doc = answer.json()
+    assert answer.headers["location"] == f"/v1/holds/{doc['id']}"
+    assert doc["status"] == "ACTIVE" and doc["email"] == "ana@example.com"
+    assert doc["expires_at"].endswith("Z")
+    assert [(h["resource_id"], h["date"], h["quantity"]) for h in doc["holds"]] == [
+        (shop.van, shop.day(0), 2),
+        (shop.van, shop.day(1), 2),
+        (shop.guide, shop.day(0), 1),
+    ]
+    again = shop.client.get(answer.headers["location"], headers=shop.store)
+    assert again.status_code == 200 and again.json() == doc
+
+
+def test_replay_conflict_and_a_missing_key(shop):
+    first = shop.hold("cart-7", shop.line(shop.van, 0, 2))
+    replay = shop.hold("cart-7", shop.line(shop.van, 0, 2))
+    assert replay.status_code == 201 and replay.json() == first.json()
+    assert replay.headers["idempotent-replayed"] == "true"
+    assert replay.headers["location"] == first.headers["location"]
+    assert "idempotent-replayed" not in first.headers
+    assert units(shop.bk, shop.van, shop.first) == (5, 3, 2, 0)  # taken once
+    problem(shop.hold("cart-7", shop.line(shop.van, 0, 3)), 422, "idempotency_key_reused")
+    body = {"email": "ana@example.com", "lines": [shop.line(shop.van, 0, 1)]}
+    missing = shop.client.post("/v1/holds", json=body, headers=shop.store)
+    problem(missing, 400, "idempotency_key_missing")
+    # Keys are per API key: the admin key's "cart-7" is a request of its own.
+    other = shop.client.post(
+        "/v1/holds", json=body, headers={**shop.admin, "Idempotency-Key": "cart-7"}
+    )
+    assert other.status_code == 201 and other.json()["id"] != first.json()["id"]
+
+
+@pytest.fixture
+def pg_shop(pg_db):
+    yield from make_shop(pg_db)
+
+
+@pytest.mark.postgres
+def test_a_request_in_flight_is_409_with_retry_after(pg_shop):
+    """The first request waits on a cell another session has locked; the same key again
+    meanwhile is 409 with Retry-After; once the first is done, it replays. (PostgreSQL:
+    SQLite runs one writer at a time, so there a second request waits, then replays.)"""
+    shop = pg_shop
+    holder = lock_cell(raw_url(shop.bk.db), shop.van, shop.day(0))
+    first: list = []
+    asker = threading.Thread(
+        target=lambda: first.append(shop.hold("cart-9", shop.line(shop.van, 0, 1)))
+    )
+    asker.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not someone_waits_on_a_lock(raw_url(shop.bk.db)):
+            assert time.monotonic() < deadline, "the first request never waited on the lock"
+            time.sleep(0.01)
+        answer = shop.hold("cart-9", shop.line(shop.van, 0, 1))
+        problem(answer, 409, "idempotency_request_in_progress")
+        assert answer.headers["retry-after"] == "1"
+    finally:
+        holder.rollback()
+        holder.close()
+    asker.join(30)
+    assert first[0].status_code == 201, first[0].text
+    again = shop.hold("cart-9", shop.line(shop.van, 0, 1))
+    assert again.headers["idempotent-replayed"] == "true" and again.json() == first[0].json()
+
+
+def test_bundles_are_all_or_nothing_with_shortfalls(shop):
+    answer = shop.hold("b1", shop.line(shop.van, 0, 1), shop.line(shop.guide, 0, 3, to=1))
+    doc = problem(answer, 409, "insufficient_capacity")
+    assert doc["shortfalls"] == [
+        {"resource_id": shop.guide, "date": shop.day(0), "requested": 3, "available": 2},
+        {"resource_id": shop.guide, "date": shop.day(1), "requested": 3, "available": 2},
+    ]
+    assert units(shop.bk, shop.van, shop.first) == (5, 5, 0, 0)
+    replay = shop.hold("b1", shop.line(shop.van, 0, 1), shop.line(shop.guide, 0, 3, to=1))
+    assert replay.status_code == 409 and replay.headers["idempotent-replayed"] == "true"
+
+
+def test_lines_on_one_cell_are_summed(shop):
+    doc = problem(
+        shop.hold("s1", shop.line(shop.guide, 0, 1), shop.line(shop.guide, 0, 2)),
+        409,
+        "insufficient_capacity",
+    )
+    assert doc["shortfalls"][0]["requested"] == 3
+    ok = shop.hold("s2", shop.line(shop.guide, 0, 1), shop.line(shop.guide, 0, 1))
+    assert [h["quantity"] for h in ok.json()["holds"]] == [2]
+
+
+def test_blackout_and_unknown_resource(shop):
+    shop.bk.add_blackout(shop.guide, shop.day(3), None, "leave")
+    problem(shop.hold("x1", shop.line(shop.guide, 3, 1)), 409, "blacked_out")
+    problem(shop.hold("x2", shop.line(99999, 0, 1)), 404, "not_found")
+    problem(
+        shop.hold("x3", {"resource_id": shop.van, "date": "2000-01-01", "quantity": 1}),
+        400,
+        "invalid_input",
+    )
+
+
+def test_extend_confirm_and_release(shop):
+    made = shop.hold("c1", shop.line(shop.van, 0, 2), shop.line(shop.guide, 0, 1)).json()
+    url = f"/v1/holds/{made['id']}"
+    longer = shop.client.post(f"{url}/extend", json={"minutes": 30}, headers=shop.store)
+    assert longer.status_code == 200 and longer.json()["expires_at"] > made["expires_at"]
+    past = shop.client.post(f"{url}/extend", json={"minutes": 61}, headers=shop.store)
+    problem(past, 409, "hold_life_exceeded")
+    confirm = {"order_id": "order_1"}
+    key = {**shop.store, "Idempotency-Key": "order_1"}
+    done = shop.client.post(f"{url}/confirm", json=confirm, headers=key)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "CONFIRMED" and len(done.json()["allocations"]) == 2
+    again = shop.client.post(f"{url}/confirm", json=confirm, headers=key)
+    assert again.json() == done.json() and again.headers["idempotent-replayed"] == "true"
+    other = shop.client.post(
+        f"{url}/confirm", json=confirm, headers={**shop.store, "Idempotency-Key": "o2"}
+    )
+    problem(other, 409, "hold_not_active")
+    problem(shop.client.delete(url, headers=shop.store), 409, "hold_not_active")
+    assert units(shop.bk, shop.van, shop.first) == (5, 3, 0, 2)
+
+
+def test_release_twice_is_a_success_and_expired_is_not_active(shop):
+    made = shop.hold("r1", shop.line(shop.van, 0, 2)).json()
+    url = f"/v1/holds/{made['id']}"
+    first = shop.client.delete(url, headers=shop.store)
+    second = shop.client.delete(url, headers=shop.store)
+    assert first.status_code == second.status_code == 200
+    assert second.json()["status"] == "RELEASED"
+    assert units(shop.bk, shop.van, shop.first) == (5, 5, 0, 0)
+    gone = shop.hold("r2", shop.line(shop.van, 0, 1)).json()
+    expire(shop.bk, gone["holds"][0]["id"])
+    url = f"/v1/holds/{gone['id']}"
+    assert shop.client.get(url, headers=shop.store).json()["status"] == "EXPIRED"
+    confirm = {**shop.store, "Idempotency-Key": "late"}
+    problem(
+        shop.client.post(f"{url}/confirm", json={"order_id": "o"}, headers=confirm),
+        409,
+        "hold_not_active",
+    )
+    problem(
+        shop.client.post(f"{url}/extend", json={"minutes": 5}, headers=shop.store),
+        409,
+        "hold_not_active",
+    )
+    assert shop.client.delete(url, headers=shop.store).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/v1/holds/424242", "/v1/holds/9223372036854775807"])
+def test_unknown_ids_are_404(shop, path):
+    problem(shop.client.get(path, headers=shop.store), 404, "not_found")
+    problem(shop.client.delete(path, headers=shop.store), 404, "not_found")
+    problem(
+        shop.client.post(f"{path}/extend", json={"minutes": 5}, headers=shop.store),
+        404,
+        "not_found",
+    )
+    key = {**shop.store, "Idempotency-Key": "k"}
+    problem(
+        shop.client.post(f"{path}/confirm", json={"order_id": "o"}, headers=key), 404, "not_found"
+    )
+
+
+BAD_BODIES = [
+    {"email": "a\x1b[31m@x.io", "lines": [{"resource_id": 1, "date": "2030-01-01", "quantity": 1}]},
+    {"email": "a@x.io", "lines": []},
+    {"email": "a@x.io", "lines": [{"resource_id": 2**64, "date": "2030-01-01", "quantity": 1}]},
+    {"email": "a@x.io", "lines": [{"resource_id": 1, "date": "2030-01-01", "quantity": 2**40}]},
+    {"email": "a@x.io", "lines": [{"resource_id": 1, "date": "2030-01-01", "quantity": 0}]},
+    {"email": "a@x.io", "lines": [{"resource_id": "1", "date": "2030-01-01", "quantity": 1}]},
+    {"email": "a@x.io", "lines": [{"resource_id": 1, "date": "2030-13-01", "quantity": 1}]},
+    {"email": "a@x.io", "lines": [{"resource_id": 1, "date": 20300101, "quantity": 1}]},
+    {"email": "a@x.io", "lines": [{"resource_id": 1, "date": "2030-01-01T00:00", "quantity": 1}]},
+    {
+        "email": "a@x.io",
+        "lines": [{"resource_id": 1, "date": "2030-01-02", "to": "2030-01-01", "quantity": 1}],
+    },
+    {
+        "email": "a@x.io",
+        "lines": [{"resource_id": 1, "date": "2030-01-01", "to": "2032-01-01", "quantity": 1}],
+    },
+    {
+        "email": "a@x.io",
+        "ttl_minutes": 121,
+        "lines": [{"resource_id": 1, "date": "2030-01-01", "quantity": 1}],
+    },
+    {"email": "not-an-email", "lines": [{"resource_id": 1, "date": "2030-01-01", "quantity": 1}]},
+    {"email": "a@x.io", "lines": [{"resource_id": 1, "date": "2030-01-01", "quantity": 1}], "x": 1},
+    {"email": ["a@x.io"], "lines": "all"},
+    [],
+    "text",
+    None,
+]
+
+
+@pytest.mark.parametrize("body", BAD_BODIES)
+def test_bad_hold_bodies_are_400_and_change_nothing(shop, body):
+    before = shop.bk.events(limit=None)
+    answer = shop.client.post(
+        "/v1/holds", json=body, headers={**shop.store, "Idempotency-Key": "bad"}
+    )
+    doc = problem(answer, 400, "invalid_input")
+    assert "\x1b" not in answer.text
+    if "errors" in doc:
+        assert all(set(e) == {"name", "reason"} for e in doc["errors"])
+    assert shop.bk.events(limit=None) == before
+
+
+def test_validation_errors_name_the_field(shop):
+    body = {"email": "a@x.io", "lines": [{"resource_id": 1, "date": "2030-01-01", "quantity": 0}]}
+    answer = shop.client.post(
+        "/v1/holds", json=body, headers={**shop.store, "Idempotency-Key": "v"}
+    )
+    assert problem(answer, 400, "invalid_input")["errors"][0]["name"] == "lines[0].quantity"
+
+
+def test_not_json_unknown_routes_and_methods(shop):
+    raw = shop.client.post(
+        "/v1/holds",
+        content=b"\xff\xfe{",
+        headers={**shop.store, "Idempotency-Key": "j", "Content-Type": "application/json"},
+    )
+    problem(raw, 400, "invalid_input")
+    problem(shop.client.get("/v1/nothing", headers=shop.store), 404, "not_found")
+    problem(shop.client.put("/v1/holds", headers=shop.store), 405, "method_not_allowed")
+    big = shop.client.post(
+        "/v1/holds",
+        content=b"{" + b" " * (1 << 21) + b"}",
+        headers={**shop.store, "Idempotency-Key": "big", "Content-Type": "application/json"},
+    )
+    problem(big, 400, "invalid_input")
+    assert big.headers["content-type"] == PROBLEM
+
+
+def test_openapi_links_the_hold_to_its_next_steps(shop):
+    schema = shop.client.get("/openapi.json").json()
+    links = schema["paths"]["/v1/holds"]["post"]["responses"]["201"]["links"]
+    assert {link["operationId"] for link in links.values()} == {
+        "get_hold",
+        "extend_hold",
+        "confirm_hold",
+        "release_hold",
+    }
+    assert "422" not in schema["paths"]["/v1/holds/{hold_id}"]["get"]["responses"]
+    assert shop.client.get("/docs").status_code == 200
+
+
+def test_http_holds_are_audited_under_the_key(shop):
+    made = shop.hold("a1", shop.line(shop.van, 0, 1)).json()
+    [event] = shop.bk.events(action="hold.create")
+    assert event.actor.startswith("api:") and event.actor.endswith(":shop")
+    assert event.details["bundle_id"] == made["id"]
+
+
+def test_auth_comes_before_the_body(shop):
+    problem(shop.client.post("/v1/holds", json={"x": 1}), 401, "unauthorized")
+    problem(shop.client.post("/v1/admin/sweep", content=b"{bad"), 401, "unauthorized")
+
+
+def test_an_empty_type_filter_means_any(shop):
+    answer = shop.client.get(
+        f"/v1/availability?resource_id={shop.van}&type=&from={shop.day(0)}", headers=shop.store
+    )
+    assert answer.status_code == 200 and len(answer.json()["resources"]) == 1
+    assert len(shop.client.get("/v1/resources?type=", headers=shop.store).json()["resources"]) == 2
