@@ -128,11 +128,9 @@ class DayScreen(HoldActions):
     def _loaded(self, data: DayData) -> None:
         self.rb.note_clock(data.clock_offset)
         self.data = data
-        for table_id, empty in (("#day-holds", "holds"), ("#day-allocations", "allocations")):
-            table = self.query_one(table_id, KeyedTable)
-            if table.empty_text != f"No {empty} on this date.":
-                table.empty_text = f"No {empty} on this date."
-                table.refresh()  # an empty table shows its text only when drawn again
+        for what in ("holds", "allocations"):  # an empty table shows new text when redrawn
+            self.query_one(f"#day-{what}", KeyedTable).empty_text = f"No {what} on this date."
+            self.query_one(f"#day-{what}", KeyedTable).refresh()
         self.resource = data.resource
         self.query_one("#day-title", Static).update(self._title())
         self.query_one("#day-capacity", Static).update(capacity_text(data.cell))
