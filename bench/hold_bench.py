@@ -2,9 +2,9 @@
 
     python bench/hold_bench.py [--holds 3000] [--rounds 3]
 
-The bare loop issues the same conditional UPDATE + INSERT per commit with no checks,
-no audit event and no notification; Booking also locks the cell, writes the event and
-NOTIFYs in the same transaction. Target (issue 3): Booking >= 0.8x the bare loop.
+The bare loop issues the same conditional UPDATE + INSERT per commit with no checks and
+no audit event; Booking also locks the cell and writes the event in the same transaction
+(it sent a NOTIFY too until issue 13). Target (issue 3): Booking >= 0.8x the bare loop.
 Chunks of 100 alternate so that drift on the machine hits both alike.
 """
 

@@ -2,9 +2,9 @@
 
     python bench/sweep_bench.py [--holds 100000] [--rounds 2] [--dialect both|sqlite|postgresql]
 
-PostgreSQL: Booking.sweep (batches of 5,000, each one statement with its events and one
-NOTIFY) against a single set-based statement doing the same work (expire, give units
-back, write the events) in one go. Runs alternate, with the same data restored and
+PostgreSQL: Booking.sweep (batches of 5,000, each one statement with its events) against
+a single set-based statement doing the same work (expire, give units back, write the
+events) in one go. Runs alternate, with the same data restored and
 VACUUMed in between. Target (issue 3): sweep <= 1.5x the single statement.
 SQLite: Booking.sweep alone. Target: under 5 s.
 """

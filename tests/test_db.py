@@ -89,3 +89,58 @@ def test_a_dropped_postgres_connection_is_replaced_on_the_next_call(pg_db, pg_ur
         bk.list_resources()
     assert bk.list_resources() == []  # reconnected by itself
     assert pg_db.execute_sql("SELECT pg_backend_pid()").fetchone()[0] != pid
+
+
+def _sent(db) -> list[str]:
+    """The SQL each round trip sends from now on (peewee's query hooks)."""
+    sent: list[str] = []
+    db.query_hooks.append(lambda event: sent.append(event.sql))
+    return sent
+
+
+def test_a_postgres_transaction_sends_begin_with_its_first_statement(pg_db, pg_url):
+    """BEGIN is not a round trip of its own; a transaction that sends nothing sends no
+    COMMIT either, and what the block did is one transaction all the same."""
+    pg_db.execute_sql("CREATE TABLE t (x int)")
+    sent = _sent(pg_db)
+    with pg_db.atomic():
+        pass
+    assert sent == []
+    with pg_db.atomic():
+        pg_db.execute_sql("INSERT INTO t VALUES (1)")
+        pg_db.execute_sql("INSERT INTO t VALUES (2)")
+        other = open_database(pg_url)
+        assert other.execute_sql("SELECT count(*) FROM t").fetchone()[0] == 0  # not committed
+    assert sent == ["BEGIN; INSERT INTO t VALUES (1)", "INSERT INTO t VALUES (2)"]
+    assert other.execute_sql("SELECT count(*) FROM t").fetchone()[0] == 2
+    with pytest.raises(RuntimeError), pg_db.atomic():
+        pg_db.execute_sql("INSERT INTO t VALUES (3)")
+        raise RuntimeError
+    assert other.execute_sql("SELECT count(*) FROM t").fetchone()[0] == 2  # rolled back
+    from psycopg2.extensions import TRANSACTION_STATUS_IDLE
+
+    assert pg_db.connection().info.transaction_status == TRANSACTION_STATUS_IDLE  # none open
+    other.close()
+
+
+def test_a_first_transaction_in_a_new_thread_commits(pg_db, pg_url):
+    """The thread's connection is opened when its first transaction begins, before the
+    BEGIN it defers (connecting later would lose peewee's transaction stack)."""
+    import threading
+
+    pg_db.execute_sql("CREATE TABLE t (x int)")
+    db = open_database(pg_url, connect=False)
+    failed: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            with db.atomic():
+                db.execute_sql("INSERT INTO t VALUES (1)")
+        except BaseException as exc:  # recorded and asserted below
+            failed.append(exc)
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(30)
+    assert failed == []
+    assert pg_db.execute_sql("SELECT count(*) FROM t").fetchone()[0] == 1

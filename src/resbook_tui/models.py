@@ -279,6 +279,8 @@ _index(
 _index(
     ResourceHold, "idx_hold_expires", ResourceHold.expires_at, where=ResourceHold.status == "ACTIVE"
 )
+_index(ResourceHold, "idx_hold_expires_all", ResourceHold.expires_at, ResourceHold.id)
+_index(ResourceHold, "idx_hold_active_id", ResourceHold.id, where=ResourceHold.status == "ACTIVE")
 _index(ResourceHold, "idx_hold_customer", ResourceHold.customer_email)
 _index(ResourceHold, "idx_hold_request_rows", ResourceHold.request_token)
 _index(ResourceHold, "idx_hold_bundle_rows", ResourceHold.bundle_id)
@@ -293,7 +295,8 @@ _index(ResourceAllocation, "idx_allocation_order", ResourceAllocation.order_id)
 _index(ResourceAllocation, "idx_allocation_line_item", ResourceAllocation.line_item_id)
 _index(ResourceAllocation, "idx_allocation_hold", ResourceAllocation.hold, unique=True)
 _index(BookingEvent, "idx_event_entity", BookingEvent.entity, BookingEvent.entity_id)
-_index(BookingEvent, "idx_event_resource", BookingEvent.resource_id, BookingEvent.occurred_at)
+_index(BookingEvent, "idx_event_resource", BookingEvent.resource_id, BookingEvent.id)
+_index(BookingEvent, "idx_event_action", BookingEvent.action, BookingEvent.id)
 _index(BookingEvent, "idx_event_customer", BookingEvent.customer_email)
 _index(BookingEvent, "idx_event_occurred", BookingEvent.occurred_at)
 

@@ -1,5 +1,6 @@
 """Live TUI: two operators' screens follow a third connection's commits, a big sweep is a
-couple of notifications, and a lost database is ridden out without losing anything.
+couple of summarised changes (not one per hold), and a lost database is ridden out without
+losing anything.
 
 Every wait here is on app state, bounded by a deadline (``until``): never a sleep.
 Latencies are printed (run with -s), not asserted tightly: the requirement is 1 s.
@@ -147,7 +148,7 @@ async def test_two_tuis_follow_a_third_connection_on_sqlite(sqlite_url):
 
 @pytest.mark.postgres
 @asynctest
-async def test_a_sweep_of_ten_thousand_holds_is_two_notifications(pg_db, pg_url):
+async def test_a_sweep_of_ten_thousand_holds_is_at_most_two_changes(pg_db, pg_url):
     seed(pg_db, SeedPlan(vehicles=10, days=10, capacity=1000))
     other = connect(pg_url, "cron")
     today = other.today()
@@ -189,9 +190,11 @@ async def test_a_sweep_of_ten_thousand_holds_is_two_notifications(pg_db, pg_url)
         )
         await settle(p1)
         await settle(p2)
-        # Bounded: one notification per sweep batch, not one per hold.
-        print(f"  notifications for 10,000 swept holds: {app1.notifications_received}")
-        assert app1.notifications_received == app2.notifications_received == 2
+        # Bounded: at most one summarised change per sweep batch (both batches may land in
+        # one poll of the feed), not one per hold.
+        print(f"  changes heard for 10,000 swept holds: {app1.notifications_received}")
+        assert 1 <= app1.notifications_received <= result.batches
+        assert 1 <= app2.notifications_received <= result.batches
         # Exactly the database's state: every row's status, and the whole visible grid.
         in_db = {h.id: h.status for h in other.list_holds()}
         assert statuses(app1) == {hold_id: in_db[hold_id] for hold_id in statuses(app1)}
@@ -308,7 +311,8 @@ async def test_a_change_in_flight_when_the_connection_drops_is_reported_as_not_c
                 cur.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'resbook' "
                     "AND datname = current_database() AND wait_event_type = 'Lock' "
-                    "AND query LIKE 'UPDATE %%resource_hold%%'"
+                    # BEGIN goes in the same message as a transaction's first statement
+                    "AND query LIKE '%%UPDATE %%resource_hold%%'"
                 )
                 return cur.fetchone()[0] == 1
 

@@ -77,9 +77,7 @@ async def test_the_filter_is_applied_by_the_database(make_app, long_queue):
         assert all("guest01" in email for email in column(app, "#holds", "email"))
 
 
-# "out of view" needs a change feed that names the hold on SQLite too (data_version only
-# says that something changed): added with that feed.
-@pytest.mark.parametrize("where", ["in view"])
+@pytest.mark.parametrize("where", ["in view", "out of view"])
 @asynctest
 async def test_a_change_elsewhere_reads_only_the_holds_it_names(make_app, world_url, where):
     other = make_booking(world_url)

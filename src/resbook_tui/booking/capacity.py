@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date, timedelta
 
+import peewee
 from peewee import JOIN, fn
 
 from ..models import (
@@ -138,15 +139,33 @@ def availability(
     if ids is not None and not ids:
         return []
     hold, alloc, black = ResourceHold, ResourceAllocation, ResourceBlackout
+
+    def shown(column: peewee.Field) -> list[peewee.ColumnBase | None]:
+        """The resource filters, applied inside each grouped subquery too: the heatmap's
+        window sums the cells it shows, not every resource's in the date range."""
+        of_kind = Resource.select(Resource.id).where(Resource.type == kind)
+        return [
+            (column == resource_id) if resource_id is not None else None,
+            column.in_(ids) if ids is not None else None,
+            column.in_(of_kind) if kind else None,
+        ]
+
     held = (
-        hold.select(hold.resource, hold.date, fn.SUM(hold.quantity).alias("units"))
-        .where((hold.status == "ACTIVE") & hold.date.between(first, last))
+        where(
+            hold.select(hold.resource, hold.date, fn.SUM(hold.quantity).alias("units")),
+            hold.status == "ACTIVE",
+            hold.date.between(first, last),
+            *shown(hold.resource),
+        )
         .group_by(hold.resource, hold.date)
         .alias("h")
     )
     allocated = (
-        alloc.select(alloc.resource, alloc.date, fn.SUM(alloc.quantity).alias("units"))
-        .where(alloc.date.between(first, last))
+        where(
+            alloc.select(alloc.resource, alloc.date, fn.SUM(alloc.quantity).alias("units")),
+            alloc.date.between(first, last),
+            *shown(alloc.resource),
+        )
         .group_by(alloc.resource, alloc.date)
         .alias("a")
     )

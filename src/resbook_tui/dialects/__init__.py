@@ -10,7 +10,7 @@ from __future__ import annotations
 import peewee
 
 from ..urls import DatabaseUrl
-from .base import CellRefused, Dialect, HoldPlan, HoldRow, Listener, SweepBatch, TokenTaken
+from .base import CellRefused, Dialect, HoldPlan, HoldRow, SweepBatch, TokenTaken
 from .postgresql import PostgresqlDialect
 from .sqlite import SqliteDialect
 
@@ -19,7 +19,6 @@ __all__ = [
     "Dialect",
     "HoldPlan",
     "HoldRow",
-    "Listener",
     "SweepBatch",
     "TokenTaken",
     "for_url",

@@ -7,7 +7,7 @@ instead of asking which database it is talking to. A dialect holds
 - the database clock (now, today, a moment plus minutes) as Peewee expressions;
 - the locking idiom (``FOR UPDATE`` and advisory locks on PostgreSQL; on SQLite,
   ``BEGIN IMMEDIATE`` already made the transaction the only writer);
-- the change feed (``NOTIFY``/``LISTEN``; ``PRAGMA data_version``) and JSON building;
+- what the change feed polls (the newest event id; ``PRAGMA data_version``) and JSON building;
 - the statements that must stay raw, each with one line saying why. They live in the two
   dialect modules and nowhere else (``tests/test_layout.py`` counts them).
 
@@ -22,7 +22,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any, ClassVar, Protocol
+from typing import Any, ClassVar
 
 import peewee
 
@@ -82,15 +82,6 @@ class SweepBatch:
     units: int
     cells: set[str]  # "resource_id/date" keys of the cells given units back
     last_id: int  # where the next batch starts
-
-
-class Listener(Protocol):
-    """Waits for other connections' commits on a connection of its own."""
-
-    def wait(self, timeout: float) -> list[str | None]:
-        """The payloads that arrived within ``timeout`` seconds; None for a change the
-        source cannot describe (SQLite)."""
-        ...
 
 
 def hold_created(row: HoldRow, ttl: int) -> dict[str, Any]:
@@ -197,17 +188,22 @@ class Dialect(ABC):
 
     # ---- the audit trail and the change feed ----------------------------------------------
 
-    @abstractmethod
+    _insert_event = Compiled(insert_event)
+
     def write_event(self, db: peewee.Database, row: dict[str, Any]) -> None:
-        """Insert one booking_event row and announce it to listeners (inside the caller's
-        transaction, so the announcement goes out only if it commits)."""
+        """Insert one booking_event row (inside the caller's transaction). Nothing more:
+        listeners find it by polling (``commit_marker``, booking/changes.py)."""
+        self._insert_event.run(db, self, event_values(row))
 
-    @abstractmethod
-    def announce(self, db: peewee.Database, payload: str) -> None:
-        """Announce a change that is not one event (a sweep batch)."""
+    # Rendered once: a TUI probes five times a second, and building the query each time
+    # cost several times what the server spends answering it.
+    _newest_event = Compiled(lambda p, d: BookingEvent.select(peewee.fn.MAX(BookingEvent.id)))
 
-    @abstractmethod
-    def listen(self, db: peewee.Database) -> Listener: ...
+    def commit_marker(self, db: peewee.Database) -> int:
+        """A number that moves when another connection may have committed a change: here
+        the newest event id, an index-only probe of the primary key."""
+        (newest,) = self._newest_event.run(db, self, {}).fetchone()
+        return int(newest or 0)
 
     # ---- the hot paths ----------------------------------------------------------------------
 

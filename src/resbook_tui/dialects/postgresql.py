@@ -1,15 +1,15 @@
 """PostgreSQL, production: what it does differently, and its few raw statements.
 
 Sessions run READ COMMITTED in UTC with ``lock_timeout`` and ``statement_timeout`` set
-(session.py), rows are locked ``FOR UPDATE`` in (resource_id, date) order, and every
-committed change is announced with ``NOTIFY`` on one channel. The hold and sweep hot paths
-are raw statements (postgresql_sql.py says why, one line each).
+(session.py) and rows are locked ``FOR UPDATE`` in (resource_id, date) order. The hold and
+sweep hot paths are raw statements (postgresql_sql.py says why, one line each). Nothing is
+announced: listeners poll the audit trail's newest id (booking/changes.py says why).
 """
 
 from __future__ import annotations
 
 import contextlib
-import select
+import threading
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -19,7 +19,7 @@ from peewee import SQL, Select, fn
 from psycopg2.extensions import TRANSACTION_STATUS_ACTIVE
 
 from ..errors import ConfigError
-from ..models import BookingEvent, ResourceCapacity
+from ..models import ResourceCapacity
 from ..session import ConnectionRegistry, PgSettings
 from ..urls import DatabaseUrl
 from . import postgresql_sql as raw
@@ -28,17 +28,12 @@ from .base import (
     Dialect,
     HoldPlan,
     HoldRow,
-    Listener,
     SweepBatch,
     TokenTaken,
-    event_values,
-    insert_event,
 )
 from .catalog import HISTORY_TABLE, Catalog, ColumnInfo, ObjectInfo, TableInfo, normalise
-from .compiled import Clock, Compiled, SlotMaker
 
 CONNECT_TIMEOUT_S = 5
-CHANNEL = raw.CHANNEL
 _KINDS = {"c": "CHECK", "f": "FOREIGN KEY", "u": "UNIQUE", "p": "PRIMARY KEY"}
 
 
@@ -59,6 +54,7 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
     can be cancelled from another thread."""
 
     def __init__(self, database: str | None, *, settings: PgSettings, **kwargs: Any) -> None:
+        self._deferred = threading.local()
         super().__init__(database, **kwargs)
         self.resbook_settings = settings
         self.resbook_read_only = settings.read_only
@@ -69,30 +65,47 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
         super()._initialize_connection(conn)  # type: ignore[misc]
         raw.set_up_session(conn, self.resbook_settings)
         self.resbook_connections.add(conn)
+        self._deferred.begin = False
 
     def _close(self, conn: Any) -> None:
+        self._deferred.begin = False
         self.resbook_connections.discard(conn)
         super()._close(conn)  # type: ignore[misc]
 
+    # ---- BEGIN goes out with the transaction's first statement ------------------------------
+    # One round trip fewer per write transaction (a hold was three: BEGIN, its statements,
+    # COMMIT), as pgjdbc sends BEGIN in the same message as the first query. The statements
+    # of one simple-query message run in order, so "BEGIN; <statement>" opens the block and
+    # runs the statement inside it. A transaction that sent nothing sends no COMMIT either.
+    # Peewee keeps one connection per thread, so the pending BEGIN is per thread too.
 
-class _Notifications:
-    """``LISTEN`` on the feed's own connection; NOTIFY is delivered only on commit."""
+    def begin(self, isolation_level: Any = None) -> None:
+        if isolation_level is not None or getattr(self, "_isolation_level", None):
+            super().begin(isolation_level)
+            return
+        # Connect now if this thread has no connection yet, as peewee's own begin does:
+        # connecting later, inside the block, would reset peewee's transaction stack.
+        self.cursor()  # type: ignore[no-untyped-call]
+        self._deferred.begin = True
 
-    def __init__(self, db: peewee.Database) -> None:
-        self.db = db
-        raw.listen(db)
+    def execute_sql(self, sql: str, params: Any = None) -> Any:
+        if getattr(self._deferred, "begin", False):
+            self._deferred.begin = False
+            sql = raw.begun(sql)
+        # What peewee's own execute_sql does.
+        return self._execute_cursor(sql, params)  # type: ignore[attr-defined]
 
-    def wait(self, timeout: float) -> list[str | None]:
-        conn = self.db.connection()
-        if not conn.notifies:
-            readable, _, _ = select.select([conn], [], [], timeout)
-            if readable:
-                conn.poll()
-        else:
-            conn.poll()
-        payloads: list[str | None] = [n.payload for n in conn.notifies]
-        conn.notifies.clear()
-        return payloads
+    def commit(self) -> None:
+        if getattr(self._deferred, "begin", False):
+            self._deferred.begin = False  # nothing was sent: nothing to commit
+            return
+        super().commit()
+
+    def rollback(self) -> None:
+        if getattr(self._deferred, "begin", False):
+            self._deferred.begin = False
+            return
+        super().rollback()
 
 
 def _select(db: peewee.Database, *columns: peewee.Node) -> tuple[Any, ...]:
@@ -101,34 +114,8 @@ def _select(db: peewee.Database, *columns: peewee.Node) -> tuple[Any, ...]:
     return row
 
 
-def _insert_and_announce(p: SlotMaker, dialect: Clock) -> peewee.Query:
-    """One round trip: insert the event and announce it from the inserted row."""
-    event = BookingEvent
-    e = (
-        insert_event(p)
-        .returning(
-            event.id,
-            event.action,
-            event.entity,
-            event.entity_id,
-            event.resource_id,
-            event.date_from,
-            event.date_to,
-        )
-        .cte("e")
-    )
-    payload = fn.json_build_object(
-        "event", e.c.id, "action", e.c.action, "entity", e.c.entity, "id", e.c.entity_id,
-        "resource_id", e.c.resource_id, "from", e.c.date_from, "to", e.c.date_to,
-    )  # fmt: skip
-    notify = fn.pg_notify(CHANNEL, payload.cast("text"))
-    return Select(from_list=[e], columns=[notify]).with_cte(e)
-
-
 class PostgresqlDialect(Dialect):
     name = "postgresql"
-
-    _insert_event = Compiled(_insert_and_announce)
 
     def open(
         self, url: DatabaseUrl, *, read_only: bool, create: bool, settings: PgSettings
@@ -213,17 +200,6 @@ class PostgresqlDialect(Dialect):
         if tables:
             raw.lock_tables(db, tables)
 
-    # ---- events and the change feed ----------------------------------------------------------
-
-    def write_event(self, db: peewee.Database, row: dict[str, Any]) -> None:
-        self._insert_event.run(db, self, event_values(row))
-
-    def announce(self, db: peewee.Database, payload: str) -> None:
-        _select(db, fn.pg_notify(CHANNEL, payload))
-
-    def listen(self, db: peewee.Database) -> Listener:
-        return _Notifications(db)
-
     # ---- the hot paths: raw, prepared --------------------------------------------------------
 
     def take_holds(self, db: peewee.Database, plan: HoldPlan) -> list[HoldRow]:
@@ -251,11 +227,9 @@ class PostgresqlDialect(Dialect):
         return rows
 
     def sweep_batch(self, db: peewee.Database, *, actor: str, size: int, after: int) -> SweepBatch:
-        expired, units, cells, resource_ids, picked, last_id = raw.sweep_batch(
+        expired, units, cells, picked, last_id = raw.sweep_batch(
             db, actor=actor, size=size, after=after
         )
-        if expired:  # one notification per batch, however many holds it expired
-            self.announce(db, raw.batch_payload(expired, resource_ids))
         return SweepBatch(picked, expired, int(units), set(cells), last_id)
 
     # ---- schema -------------------------------------------------------------------------------

@@ -6,7 +6,6 @@ builder. Raw SQL runs nowhere but here and in sqlite_sql.py (tests/test_layout.p
 
 from __future__ import annotations
 
-import json
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -18,9 +17,6 @@ from ..errors import DatabaseError
 from ..models import HOLD_FIELDS, Action, ResourceCapacity
 from ..session import PgSettings
 from .prepared import PreparedGroup
-
-CHANNEL = "resbook_changes"
-
 
 # ---- session: runs on the bare connection while Peewee is still setting it up ---------------
 
@@ -57,8 +53,10 @@ def set_up_session(conn: Any, settings: PgSettings) -> None:
         raise DatabaseError(f"the session isolation is {isolation!r}, not read committed")
 
 
-def listen(db: peewee.Database) -> None:
-    db.execute_sql(f"LISTEN {CHANNEL}")  # raw: LISTEN is not a query
+def begun(sql: str) -> str:
+    """Raw: BEGIN sent in the same message as a transaction's first statement (one round
+    trip fewer per transaction; the statements of one message run in order)."""
+    return f"BEGIN; {sql}"
 
 
 def lock_tables(db: peewee.Database, tables: Sequence[str]) -> None:
@@ -72,7 +70,7 @@ def lock_tables(db: peewee.Database, tables: Sequence[str]) -> None:
 # more than it spends running them, and holds are the shop's hot path. The first date sends up
 # to three statements at once: the request row when there is a token (request), the locks on
 # every cell of the range in (resource_id, date) order (lock), then the conditional capacity
-# UPDATE with the hold row, its event and its notification (take); later dates send take
+# UPDATE with the hold row and its event (take); later dates send take
 # alone. Whether the token was already taken is passed on in a transaction-local setting,
 # since only the last statement's rows come back; with it taken, nothing is locked or taken
 # and the caller replays. The capacity rule itself is the models' (ResourceCapacity.take),
@@ -140,26 +138,28 @@ WITH c AS (
     FROM h
     RETURNING id
 )
-SELECT h.*, e.id,
-       CASE WHEN e.id IS NOT NULL THEN pg_notify('{CHANNEL}', json_build_object(
-           'event', e.id, 'action', '{Action.HOLD_CREATE}', 'entity', 'hold', 'id', h.id,
-           'resource_id', h.resource_id, 'from', h.date, 'to', h.date)::text) END,
-       {_TAKEN}
+SELECT h.*, e.id, {_TAKEN}
 FROM (SELECT 1) AS one LEFT JOIN h ON TRUE LEFT JOIN e ON TRUE
 """
 
 HOLD_STATEMENTS = PreparedGroup("resbook_hold", {"request": _REQUEST, "lock": _LOCK, "take": _TAKE})
-EVENT_ID, TAKEN_FLAG = len(HOLD_FIELDS), len(HOLD_FIELDS) + 2
+EVENT_ID, TAKEN_FLAG = len(HOLD_FIELDS), len(HOLD_FIELDS) + 1
 
 
 # ---- the sweep: one statement per batch --------------------------------------------------------
 #
 # Raw: a chain of data-modifying CTEs with SKIP LOCKED on two tables, clearer as SQL than as
-# builder calls, and one round trip per 5,000 holds. Due holds and then their cells are
-# locked with SKIP LOCKED (cells in (resource_id, date) order); a hold whose cell is locked
-# elsewhere stays ACTIVE for the next run. (Every hold has its cell: a hold is made by
-# taking units from it, and a cell goes only with its resource, which takes its holds
-# along.) The status re-check decides any remaining race with a confirm or release.
+# builder calls, and one round trip per 5,000 holds. Due holds are taken in id order off
+# idx_hold_active_id (ACTIVE holds only) and locked, then their cells with SKIP LOCKED (in
+# (resource_id, date) order); a hold whose cell is locked elsewhere stays ACTIVE for the
+# next run. (Every hold has its cell: a hold is made by taking units from it, and a cell
+# goes only with its resource, which takes its holds along.) The status re-check decides
+# any remaining race with a confirm or release.
+#
+# The batch touches only its own rows: the holds to expire are named as an array of ids
+# (`= ANY (ARRAY(...))`, a primary-key lookup each) and the cells by their ids, so no
+# step joins against every ACTIVE hold or every cell (at 110k ACTIVE holds a hash join
+# there cost more than the batch's own work).
 
 _SWEEP_BATCH = f"""
 WITH due AS (
@@ -174,8 +174,9 @@ WITH due AS (
     FOR UPDATE OF c SKIP LOCKED
 ), expired AS (
     UPDATE resource_hold h SET status = 'EXPIRED'
-    FROM due d JOIN cells c ON c.resource_id = d.resource_id AND c.date = d.date
-    WHERE h.id = d.id AND h.status = 'ACTIVE'
+    WHERE h.id = ANY (ARRAY(
+        SELECT d.id FROM due d JOIN cells c ON c.resource_id = d.resource_id AND c.date = d.date
+    )) AND h.status = 'ACTIVE'
     RETURNING h.id, h.resource_id, h.date, h.quantity, h.customer_email, h.expires_at
 ), per_cell AS (
     SELECT resource_id, date, SUM(quantity) AS units FROM expired GROUP BY resource_id, date
@@ -194,28 +195,16 @@ WITH due AS (
 )
 SELECT (SELECT count(*) FROM expired), (SELECT COALESCE(SUM(units), 0) FROM per_cell),
        (SELECT COALESCE(array_agg(resource_id || '/' || date), '{{}}') FROM returned),
-       (SELECT COALESCE(array_agg(DISTINCT resource_id), '{{}}') FROM returned),
        (SELECT count(*) FROM due), (SELECT COALESCE(max(id), %(after)s) FROM due)
 """
 
 
 def sweep_batch(db: peewee.Database, *, actor: str, size: int, after: int) -> tuple[Any, ...]:
-    """(expired, units, cell keys, resource ids, picked, last id) of one batch."""
+    """(expired, units, cell keys, picked, last id) of one batch."""
     row: tuple[Any, ...] = db.execute_sql(
         _SWEEP_BATCH, {"n": size, "after": after, "actor": actor}
     ).fetchone()
     return row
-
-
-def batch_payload(count: int, resource_ids: Sequence[int]) -> str:
-    """One notification for a set-based change (a sweep batch), not one per row."""
-    action = str(Action.HOLD_EXPIRE)
-    payload = json.dumps(
-        {"action": action, "entity": "hold", "count": count, "resource_ids": sorted(resource_ids)}
-    )
-    if len(payload) > 7000:  # NOTIFY payloads stop at 8000 bytes: say "everything" instead
-        payload = json.dumps({"action": action, "entity": "hold", "count": count})
-    return payload
 
 
 # ---- schema: migration files, the history table's DDL, the catalog ------------------------------

@@ -10,7 +10,6 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
-import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -26,13 +25,11 @@ from ..models import EVENT_FIELDS, Action, BookingEvent, ResourceCapacity, Resou
 from ..session import ConnectionRegistry, PgSettings
 from ..urls import DatabaseUrl
 from . import sqlite_sql as raw
-from .base import Dialect, Listener, SweepBatch, event_values, insert_event
+from .base import Dialect, SweepBatch
 from .catalog import HISTORY_TABLE, Catalog, ColumnInfo, ObjectInfo, TableInfo, normalise
-from .compiled import Compiled
 
 # Seconds a SQLite writer waits for another writer before giving up with "database is locked".
 BUSY_TIMEOUT_S = 10
-POLL_SECONDS = 0.5
 
 
 def _adapt_datetime(value: datetime) -> str:
@@ -72,34 +69,8 @@ class ResbookSqliteDatabase(peewee.SqliteDatabase):
         super()._close(conn)  # type: ignore[misc]
 
 
-class _DataVersion:
-    """``PRAGMA data_version`` changes when another connection commits; polling it twice a
-    second is cheap (no table is read). It cannot say what changed."""
-
-    def __init__(self, db: peewee.SqliteDatabase) -> None:
-        self.db = db
-        self.version = self._read()
-
-    def _read(self) -> int:
-        return int(self.db.pragma("data_version"))
-
-    def wait(self, timeout: float) -> list[str | None]:
-        deadline = time.monotonic() + timeout
-        while True:
-            version = self._read()
-            if version != self.version:
-                self.version = version
-                return [None]
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return []
-            time.sleep(min(POLL_SECONDS, remaining))  # the poll interval itself
-
-
 class SqliteDialect(Dialect):
     name = "sqlite"
-
-    _insert_event = Compiled(insert_event)
 
     def open(
         self, url: DatabaseUrl, *, read_only: bool, create: bool, settings: PgSettings
@@ -175,16 +146,12 @@ class SqliteDialect(Dialect):
     def lock_tables(self, db: peewee.Database, tables: list[str]) -> None:
         return None
 
-    # ---- events and the change feed: other connections poll data_version ------------------
+    # ---- the change feed ------------------------------------------------------------------
 
-    def write_event(self, db: peewee.Database, row: dict[str, Any]) -> None:
-        self._insert_event.run(db, self, event_values(row))
-
-    def announce(self, db: peewee.Database, payload: str) -> None:
-        return None
-
-    def listen(self, db: peewee.Database) -> Listener:
-        return _DataVersion(cast(peewee.SqliteDatabase, db))
+    def commit_marker(self, db: peewee.Database) -> int:
+        """``PRAGMA data_version`` moves when another connection commits, with or without
+        events (no table is read)."""
+        return int(cast(peewee.SqliteDatabase, db).pragma("data_version"))
 
     # ---- the sweep ---------------------------------------------------------------------------
 

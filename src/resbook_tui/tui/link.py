@@ -117,7 +117,7 @@ class LinkedApp(App[None]):
 
     @property
     def notifications_received(self) -> int:
-        """Change notifications the listener has heard (PostgreSQL: one per NOTIFY)."""
+        """Changes the listener has heard: one per event, or per summary of a burst."""
         return self.listener.notifications if self.listener is not None else 0
 
     def _live_screen(self) -> Screen[Any] | None:

@@ -28,6 +28,7 @@ from typing import Any
 from textual.message import Message
 
 from ..booking.changes import Change, ChangeFeed
+from ..booking.queue import MAX_IDS
 from ..db import first_line
 
 TICK_S = 0.25  # how long one feed.wait blocks: bounds how late stop and checks are seen
@@ -61,7 +62,10 @@ class ChangeSet:
         if change.entity and change.entity_id is None:
             self.unnamed.add(change.entity)
         elif change.entity == "hold" and change.entity_id is not None:
-            self.hold_ids.add(change.entity_id)
+            if len(self.hold_ids) < MAX_IDS:
+                self.hold_ids.add(change.entity_id)
+            else:  # too many to read by id (get_holds takes MAX_IDS): read again instead
+                self.unnamed.add("hold")
         if change.resource_ids:
             self.spans.append((frozenset(change.resource_ids), change.date_from, change.date_to))
 
