@@ -23,9 +23,10 @@ def pg_server_url() -> str:
 
 
 @contextmanager
-def throwaway_postgres() -> Iterator[str]:
+def throwaway_postgres(prefix: str = "resbook_bench", *, keep: bool = False) -> Iterator[str]:
+    """A new database on the server, dropped afterwards unless ``keep``."""
     server = pg_server_url()
-    name = f"resbook_bench_{uuid.uuid4().hex[:8]}"
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = psycopg2.connect(server)
     admin.autocommit = True
     with admin.cursor() as cur:
@@ -33,8 +34,9 @@ def throwaway_postgres() -> Iterator[str]:
     try:
         yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
     finally:
-        with admin.cursor() as cur:
-            cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if not keep:
+            with admin.cursor() as cur:
+                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
 
 

@@ -41,21 +41,18 @@ import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import psycopg2  # noqa: E402
 
 import season_queries as queries  # noqa: E402
 import season_writers as writers  # noqa: E402
-from common import pg_server_url  # noqa: E402
+from common import throwaway_postgres  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from season_data import Season, build, counts  # noqa: E402
 from season_report import (  # noqa: E402
@@ -87,19 +84,8 @@ def season_database(dialect: str, keep: bool) -> Iterator[str]:
                     os.unlink(os.path.join(folder, name))
                 os.rmdir(folder)
         return
-    server = pg_server_url()
-    name = f"resbook_season_{uuid.uuid4().hex[:8]}"
-    admin = psycopg2.connect(server)
-    admin.autocommit = True
-    with admin.cursor() as cur:
-        cur.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
-    finally:
-        if not keep:
-            with admin.cursor() as cur:
-                cur.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
+    with throwaway_postgres("resbook_season", keep=keep) as url:
+        yield url
 
 
 # ---- the TUI parts ----------------------------------------------------------------------------

@@ -4,13 +4,19 @@ idempotency, bundles, errors as problem+json."""
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 
 from booking_helpers import expire, units
 from resbook_tui.db import raw_url
-from serve_helpers import PROBLEM, lock_cell, make_shop, problem, someone_waits_on_a_lock
+from serve_helpers import (
+    PROBLEM,
+    lock_cell,
+    make_shop,
+    problem,
+    someone_waits_on_a_lock,
+    wait_until,
+)
 
 
 @pytest.fixture
@@ -145,10 +151,10 @@ def test_a_request_in_flight_is_409_with_retry_after(pg_shop):
     )
     asker.start()
     try:
-        deadline = time.monotonic() + 30
-        while not someone_waits_on_a_lock(raw_url(shop.bk.db)):
-            assert time.monotonic() < deadline, "the first request never waited on the lock"
-            time.sleep(0.01)
+        wait_until(
+            lambda: someone_waits_on_a_lock(raw_url(shop.bk.db)),
+            "the first request waiting on the lock",
+        )
         answer = shop.hold("cart-9", shop.line(shop.van, 0, 1))
         problem(answer, 409, "idempotency_request_in_progress")
         assert answer.headers["retry-after"] == "1"
