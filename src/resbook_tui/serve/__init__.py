@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import logging
 import os
+import socket
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.supervisors import Multiprocess
 
 from ..config import resolve_database_url
 from ..db import open_database, parse_url
@@ -40,9 +42,27 @@ def run(url: str, *, host: str, port: int, workers: int, threads: int) -> None:
     db.close()
     os.environ["RESBOOK_DATABASE_URL"] = url
     os.environ[ENV_THREADS] = str(threads)
-    uvicorn.run(
+    config = _TcpConfig(
         "resbook_tui.serve:from_environment",
         factory=True,
         workers=workers,
         **common,  # type: ignore[arg-type]
     )
+    # What uvicorn.run does for workers > 1, with the listener _TcpConfig binds.
+    Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+class _TcpConfig(uvicorn.Config):
+    """uvicorn's Config whose listener says it is TCP (``proto`` 6), so asyncio turns
+    Nagle off (TCP_NODELAY) on every connection a worker accepts.
+
+    uvicorn 0.54 binds the workers' listener with ``proto`` 0 and asyncio only sets
+    TCP_NODELAY when the accepted socket says IPPROTO_TCP: every keep-alive answer then
+    waited for the client's delayed ACK, about 40 ms a request (uvicorn issue 3149).
+    One process is unaffected: asyncio binds that listener itself, from getaddrinfo."""
+
+    def bind_socket(self) -> socket.socket:
+        sock = super().bind_socket()
+        if sock.family not in (socket.AF_INET, socket.AF_INET6) or sock.proto:
+            return sock
+        return socket.socket(sock.family, sock.type, socket.IPPROTO_TCP, fileno=sock.detach())
