@@ -7,10 +7,13 @@ effect and stores its answer, so the answer exists exactly when the effect does:
    a PostgreSQL transaction advisory lock; SQLite's BEGIN IMMEDIATE already keeps every
    other writer out). Not getting it means a request with this key is running: in flight;
 2. the record's INSERT, whose unique index decides: a committed record with the same body
-   hash is a replay of its stored answer, another hash a reuse;
+   hash is a replay of its stored answer, another hash a reuse. Steps 1 and 2 are one
+   statement, the INSERT's rows given only if the lock is taken; when it makes no record,
+   the lock is asked for again to tell "in flight" from "there is a record";
 3. the effect, then its answer stored in the record. A refusal (4xx) rolls the effect back
    to its savepoint and is stored as the key's answer; a server failure (5xx) rolls the
-   whole transaction back, the record with it, so the retry runs.
+   whole transaction back, the record with it, so the retry runs. The answer goes out
+   with the COMMIT (``Dialect.later``): one round trip fewer.
 
 Records are kept ``KEEP_HOURS``: an older one is replaced by the next request with its key,
 and the sweep removes them.
@@ -87,9 +90,14 @@ def run(
     idem_key = key(idem_key)
     scope = _scope(api_key_id, route, idem_key)
     cutoff = ctx.dialect.plus_minutes(ctx.dialect.now(), -KEEP_HOURS * 60)
+    lock = lock_key(api_key_id, route, idem_key)
+    values = peewee.Select(
+        columns=[peewee.Value(v) for v in (api_key_id, route, idem_key, request_hash)]
+    )
     claim = (
-        Rec.insert(
-            api_key=api_key_id, route=route, idempotency_key=idem_key, request_hash=request_hash
+        Rec.insert_from(
+            values.where(ctx.dialect.try_serialize_condition(lock)),
+            [Rec.api_key, Rec.route, Rec.idempotency_key, Rec.request_hash],
         )
         .on_conflict(
             conflict_target=[Rec.api_key, Rec.route, Rec.idempotency_key], action="NOTHING"
@@ -97,15 +105,15 @@ def run(
         .returning(Rec.id)
     )
     with ctx.write():
-        if not ctx.dialect.try_serialize(ctx.db, lock_key(api_key_id, route, idem_key)):
-            # Another request with this key is running; or replaying, if one is stored.
-            return _earlier(ctx, scope, request_hash, cutoff) or Outcome("in_flight")
         made = list(claim.tuples().execute(ctx.db))
         if not made:
+            if not ctx.dialect.try_serialize(ctx.db, lock):
+                # Another request with this key is running; or replaying, if one is stored.
+                return _earlier(ctx, scope, request_hash, cutoff) or Outcome("in_flight")
             earlier = _earlier(ctx, scope, request_hash, cutoff)
             if earlier is not None:
                 return earlier
-            # Older than KEEP_HOURS: the key is free again.
+            # Older than KEEP_HOURS: the key is free again (and the lock is this one's).
             Rec.delete().where(scope).execute(ctx.db)
             made = list(claim.tuples().execute(ctx.db))
         try:
@@ -115,9 +123,12 @@ def run(
             if refused is None:
                 raise  # the whole transaction goes, the record with it
             stored = refused
-        Rec.update(
-            status_code=stored.status, response_body=stored.body, location=stored.location
-        ).where(Rec.id == made[0][0]).execute(ctx.db)
+        ctx.dialect.later(
+            ctx.db,
+            Rec.update(
+                status_code=stored.status, response_body=stored.body, location=stored.location
+            ).where(Rec.id == made[0][0]),
+        )
     return Outcome("done", stored)
 
 

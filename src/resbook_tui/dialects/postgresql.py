@@ -65,19 +65,27 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
         super()._initialize_connection(conn)  # type: ignore[misc]
         raw.set_up_session(conn, self.resbook_settings)
         self.resbook_connections.add(conn)
-        self._deferred.begin = False
+        self._deferred.pending = []
 
     def _close(self, conn: Any) -> None:
-        self._deferred.begin = False
+        self._deferred.pending = []
         self.resbook_connections.discard(conn)
         super()._close(conn)  # type: ignore[misc]
 
-    # ---- BEGIN goes out with the transaction's first statement ------------------------------
-    # One round trip fewer per write transaction (a hold was three: BEGIN, its statements,
-    # COMMIT), as pgjdbc sends BEGIN in the same message as the first query. The statements
-    # of one simple-query message run in order, so "BEGIN; <statement>" opens the block and
-    # runs the statement inside it. A transaction that sent nothing sends no COMMIT either.
-    # Peewee keeps one connection per thread, so the pending BEGIN is per thread too.
+    # ---- statements that need no answer ride with the next one ------------------------------
+    # One round trip fewer for each, as pgjdbc sends BEGIN in the same message as the first
+    # query: BEGIN, SAVEPOINT and RELEASE SAVEPOINT (peewee's nested atomic()) and
+    # ``later`` statements wait, in order, and go out in one simple-query message with the
+    # next statement, or with COMMIT. The statements of one message run in order, and the
+    # first that fails stops the rest, so the transaction sees exactly what it would have
+    # one at a time. A transaction that sent nothing sends no COMMIT either. Peewee keeps
+    # one connection per thread, so what is pending is per thread too.
+
+    def _pending(self) -> list[str]:
+        pending: list[str] | None = getattr(self._deferred, "pending", None)
+        if pending is None:
+            pending = self._deferred.pending = []
+        return pending
 
     def begin(self, isolation_level: Any = None) -> None:
         if isolation_level is not None or getattr(self, "_isolation_level", None):
@@ -86,26 +94,46 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
         # Connect now if this thread has no connection yet, as peewee's own begin does:
         # connecting later, inside the block, would reset peewee's transaction stack.
         self.cursor()  # type: ignore[no-untyped-call]
-        self._deferred.begin = True
+        self._pending()[:] = [raw.BEGIN]
+
+    def later(self, sql: str, params: Any) -> None:
+        """Send this statement (whose answer nobody reads) with the transaction's next
+        statement or its COMMIT (inside a transaction only: PostgresqlDialect.later)."""
+        self._pending().append(self.cursor().mogrify(sql, params).decode())  # type: ignore[no-untyped-call]
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
-        if getattr(self._deferred, "begin", False):
-            self._deferred.begin = False
-            sql = raw.begun(sql)
+        pending = self._pending()
+        if pending and raw.is_savepoint_end(sql, pending):
+            pending.pop()  # ROLLBACK TO a savepoint nothing was sent after: nothing to undo
+            return None
+        if self.in_transaction() and raw.is_savepoint_step(sql):
+            pending.append(sql)
+            return None
+        if pending:
+            sql = raw.joined(pending, sql)
+            pending.clear()
         # What peewee's own execute_sql does.
         return self._execute_cursor(sql, params)  # type: ignore[attr-defined]
 
     def commit(self) -> None:
-        if getattr(self._deferred, "begin", False):
-            self._deferred.begin = False  # nothing was sent: nothing to commit
+        pending = self._pending()
+        work = [s for s in pending if not raw.is_savepoint_step(s)]
+        pending.clear()
+        if work[:1] == [raw.BEGIN] and len(work) == 1:
+            return  # nothing was sent: nothing to commit
+        if work:
+            if self.is_closed():
+                raise peewee.InterfaceError("Cannot commit, database connection not open.")
+            self._execute_cursor(raw.joined(work, "COMMIT"), None)  # type: ignore[attr-defined]
             return
         super().commit()
 
     def rollback(self) -> None:
-        if getattr(self._deferred, "begin", False):
-            self._deferred.begin = False
-            return
-        super().rollback()
+        pending = self._pending()
+        begun = pending[:1] == [raw.BEGIN]
+        pending.clear()
+        if not begun:
+            super().rollback()
 
 
 def _select(db: peewee.Database, *columns: peewee.Node) -> tuple[Any, ...]:
@@ -167,6 +195,17 @@ class PostgresqlDialect(Dialect):
 
     def try_serialize(self, db: peewee.Database, key: int) -> bool:
         return bool(_select(db, fn.pg_try_advisory_xact_lock(key))[0])
+
+    def try_serialize_condition(self, key: int) -> peewee.Node:
+        return fn.pg_try_advisory_xact_lock(key)
+
+    def later(self, db: peewee.Database, query: peewee.Query) -> None:
+        defer = getattr(db, "later", None)  # a ResbookPostgresqlDatabase's
+        if defer is None or not db.in_transaction():
+            query.execute(db)
+            return
+        sql, params = db.get_sql_context().sql(query).query()
+        defer(sql, params)
 
     @contextlib.contextmanager
     def exclusive(

@@ -6,6 +6,7 @@ builder. Raw SQL runs nowhere but here and in sqlite_sql.py (tests/test_layout.p
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
@@ -53,10 +54,28 @@ def set_up_session(conn: Any, settings: PgSettings) -> None:
         raise DatabaseError(f"the session isolation is {isolation!r}, not read committed")
 
 
-def begun(sql: str) -> str:
-    """Raw: BEGIN sent in the same message as a transaction's first statement (one round
-    trip fewer per transaction; the statements of one message run in order)."""
-    return f"BEGIN; {sql}"
+BEGIN = "BEGIN"
+_SAVEPOINT_STEP = re.compile(r'(?:RELEASE )?SAVEPOINT "s[0-9a-f]+";?')
+_SAVEPOINT_END = re.compile(r'ROLLBACK TO SAVEPOINT ("s[0-9a-f]+");?')
+
+
+def joined(pending: Sequence[str], sql: str) -> str:
+    """Raw: statements waiting to go (BEGIN, savepoints, ``later`` ones, rendered already)
+    in one message with ``sql`` (one round trip; the statements of a message run in
+    order). ``%`` doubled: the driver formats the whole text with ``sql``'s parameters."""
+    ahead = "; ".join(s.rstrip(";") for s in pending).replace("%", "%%")
+    return f"{ahead}; {sql}"
+
+
+def is_savepoint_step(sql: str) -> bool:
+    """Peewee's SAVEPOINT or RELEASE SAVEPOINT (of a nested atomic())."""
+    return _SAVEPOINT_STEP.fullmatch(sql) is not None
+
+
+def is_savepoint_end(sql: str, pending: Sequence[str]) -> bool:
+    """Peewee's ROLLBACK TO SAVEPOINT of the savepoint last made, with nothing sent since."""
+    found = _SAVEPOINT_END.fullmatch(sql)
+    return found is not None and pending[-1] == f"SAVEPOINT {found[1]};"
 
 
 def lock_tables(db: peewee.Database, tables: Sequence[str]) -> None:
