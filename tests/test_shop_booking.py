@@ -48,6 +48,19 @@ def test_a_bundle_holds_every_line_of_every_date(two):
     assert w.bk.get_bundle(b.id) == b
 
 
+def test_a_bundle_of_more_cells_than_kept_rendered_holds_them_all(two):
+    """Hold inserts of up to 8 rows are rendered once; a longer one is rendered for itself."""
+    w, guide = two
+    b = w.bk.create_bundle(
+        [line(w.rid, w.day(0), 1, to=w.day(4)), line(guide, w.day(0), 1, to=w.day(4))], EMAIL
+    )
+    assert sorted((h.resource_id, h.date, h.quantity) for h in b.holds) == sorted(
+        [(w.rid, w.day(n), 1) for n in range(5)] + [(guide, w.day(n), 1) for n in range(5)]
+    )
+    assert units(w.bk, guide, w.day(4)) == (2, 1, 1, 0)
+    assert w.bk.get_bundle(b.id) == b
+
+
 def test_lines_on_one_cell_are_summed_before_the_check(two):
     w, _ = two
     with refused(w.bk, "insufficient_capacity") as info:

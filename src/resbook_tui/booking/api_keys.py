@@ -13,6 +13,7 @@ import secrets
 from collections.abc import Sequence
 from typing import Any
 
+from ..dialects.compiled import Compiled
 from ..models import Action
 from ..shop_models import ApiKey
 from . import events, validate
@@ -105,15 +106,19 @@ def revoke_api_key(ctx: Context, key_id: int) -> ApiKeyInfo:
     return info
 
 
+# Rendered once (dialects/compiled.py): every HTTP request runs it.
+_LIVE_KEY = Compiled(
+    lambda p, d: ApiKey.select(*_FIELDS).where(
+        (ApiKey.secret_hash == p("hash")) & ApiKey.revoked_at.is_null()
+    )
+)
+
+
 def authenticate(ctx: Context, key: str) -> ApiKeyInfo | None:
-    """The live (unrevoked) key this secret is, or None."""
+    """The live (unrevoked) key this secret is, or None. Read on every call, never kept:
+    a revoked key is refused from the next request on."""
     if not key or len(key) > MAX_KEY_LENGTH:
         return None
     with ctx.read():
-        row = (
-            ApiKey.select(*_FIELDS)
-            .where((ApiKey.secret_hash == secret_hash(key)) & ApiKey.revoked_at.is_null())
-            .tuples()
-            .first(ctx.db)
-        )
+        row = _LIVE_KEY.run(ctx.db, ctx.dialect, {"hash": secret_hash(key)}).fetchone()
     return None if row is None else _info(row)

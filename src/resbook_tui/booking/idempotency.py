@@ -28,6 +28,7 @@ from typing import TypeVar
 
 import peewee
 
+from ..dialects.compiled import Compiled
 from ..errors import ResbookError
 from ..shop_models import IdempotencyRecord as Rec
 from . import validate
@@ -74,6 +75,24 @@ def _scope(api_key_id: int, route: str, idem_key: str) -> peewee.Expression:
     return (Rec.api_key == api_key_id) & (Rec.route == route) & (Rec.idempotency_key == idem_key)
 
 
+# The record's INSERT, made only if this transaction gets the scope's lock (so it never
+# waits on an uncommitted record of another request); rendered once (dialects/compiled.py).
+_CLAIM = Compiled(
+    lambda p, d: (
+        Rec.insert_from(
+            peewee.Select(columns=[p("a"), p("r"), p("k"), p("h")]).where(
+                d.try_serialize_condition(p("lock"))
+            ),
+            [Rec.api_key, Rec.route, Rec.idempotency_key, Rec.request_hash],
+        )
+        .on_conflict(
+            conflict_target=[Rec.api_key, Rec.route, Rec.idempotency_key], action="NOTHING"
+        )
+        .returning(Rec.id)
+    )
+)
+
+
 def run(
     ctx: Context,
     *,
@@ -91,21 +110,9 @@ def run(
     scope = _scope(api_key_id, route, idem_key)
     cutoff = ctx.dialect.plus_minutes(ctx.dialect.now(), -KEEP_HOURS * 60)
     lock = lock_key(api_key_id, route, idem_key)
-    values = peewee.Select(
-        columns=[peewee.Value(v) for v in (api_key_id, route, idem_key, request_hash)]
-    )
-    claim = (
-        Rec.insert_from(
-            values.where(ctx.dialect.try_serialize_condition(lock)),
-            [Rec.api_key, Rec.route, Rec.idempotency_key, Rec.request_hash],
-        )
-        .on_conflict(
-            conflict_target=[Rec.api_key, Rec.route, Rec.idempotency_key], action="NOTHING"
-        )
-        .returning(Rec.id)
-    )
+    values = {"a": api_key_id, "r": route, "k": idem_key, "h": request_hash, "lock": lock}
     with ctx.write():
-        made = list(claim.tuples().execute(ctx.db))
+        made = _CLAIM.run(ctx.db, ctx.dialect, values).fetchall()
         if not made:
             if not ctx.dialect.try_serialize(ctx.db, lock):
                 # Another request with this key is running; or replaying, if one is stored.
@@ -115,7 +122,7 @@ def run(
                 return earlier
             # Older than KEEP_HOURS: the key is free again (and the lock is this one's).
             Rec.delete().where(scope).execute(ctx.db)
-            made = list(claim.tuples().execute(ctx.db))
+            made = _CLAIM.run(ctx.db, ctx.dialect, values).fetchall()
         try:
             stored = answer(effect())
         except ResbookError as exc:

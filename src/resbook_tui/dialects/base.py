@@ -176,7 +176,7 @@ class Dialect(ABC):
         """Take the transaction lock named ``key`` if nobody has it; never wait. False: a
         transaction that named ``key`` is still running."""
 
-    def try_serialize_condition(self, key: int) -> peewee.Node:
+    def try_serialize_condition(self, key: int | peewee.Node) -> peewee.Node:
         """``try_serialize`` as a condition a statement can carry, so the lock is taken in
         the same round trip as what it guards (here: always true, as try_serialize is)."""
         return peewee.Value(True)

@@ -19,13 +19,16 @@ SlotMaker = Callable[[str], peewee.Node]
 
 
 class Clock(Protocol):
-    """The part of a dialect a compiled query may use: the database clock."""
+    """The part of a dialect a compiled query may use: the database clock, and the
+    transaction lock tried as a condition."""
 
     def now(self) -> peewee.Node: ...
 
     def today(self) -> peewee.Node: ...
 
     def plus_minutes(self, moment: peewee.Node, minutes: int | peewee.Node) -> peewee.Node: ...
+
+    def try_serialize_condition(self, key: int | peewee.Node) -> peewee.Node: ...
 
 
 @dataclass(frozen=True)

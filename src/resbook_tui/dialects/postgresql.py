@@ -196,7 +196,7 @@ class PostgresqlDialect(Dialect):
     def try_serialize(self, db: peewee.Database, key: int) -> bool:
         return bool(_select(db, fn.pg_try_advisory_xact_lock(key))[0])
 
-    def try_serialize_condition(self, key: int) -> peewee.Node:
+    def try_serialize_condition(self, key: int | peewee.Node) -> peewee.Node:
         return fn.pg_try_advisory_xact_lock(key)
 
     def later(self, db: peewee.Database, query: peewee.Query) -> None:
