@@ -1,5 +1,5 @@
 """PostgreSQL statements that need no answer ride with the next one: BEGIN, a nested
-atomic()'s SAVEPOINT and RELEASE, and ``Dialect.later`` statements. Each test checks what
+atomic()'s SAVEPOINT and RELEASE, and ``Compiled.later`` statements. Each test checks what
 was sent and that the transaction did what it would have done one statement at a time."""
 
 from __future__ import annotations
@@ -10,9 +10,16 @@ from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from resbook_tui import dialects
 from resbook_tui.db import open_database
+from resbook_tui.dialects.compiled import Compiled
 
 pytestmark = pytest.mark.postgres
 T = peewee.Table("t", ("x", "s"))
+SET_S = Compiled(lambda p, d: T.update({T.s: p("s")}).where(T.x == p("x")))
+ADD = Compiled(lambda p, d: T.insert({T.x: p("x"), T.s: p("s")}))
+
+
+def later(db: peewee.Database, query: Compiled, **values: object) -> None:
+    query.later(db, dialects.of(db), values)
 
 
 @pytest.fixture
@@ -90,40 +97,37 @@ def test_a_statement_failing_after_its_savepoint_rolls_back_to_it(db, other):
 
 
 def test_a_later_statement_goes_with_commit_and_keeps_its_values(db, other):
-    later = dialects.of(db).later
     sent = _sent(db)
     text = "100% it's 'quoted' %s %(x)s"
     with db.atomic():
         db.execute_sql("INSERT INTO t VALUES (%s, %s)", (1, "50%"))
-        later(db, T.update(s=text).where(T.x == 1))
+        later(db, SET_S, s=text, x=1)
         assert _rows(other) == []
     assert len(sent) == 2
     assert sent[1].startswith('UPDATE "t" SET') and sent[1].endswith("; COMMIT")
     assert _rows(other) == [(1, text)]
     with db.atomic():
-        later(db, T.insert(x=2, s="%"))
+        later(db, ADD, x=2, s="%")
         db.execute_sql("INSERT INTO t VALUES (%s, %s)", (3, "%"))  # it goes with this one
     assert _rows(other) == [(1, text), (2, "%"), (3, "%")]
     assert _idle(db)
 
 
 def test_a_later_statement_is_dropped_by_a_rollback(db, other):
-    later = dialects.of(db).later
     with pytest.raises(RuntimeError), db.atomic():
         db.execute_sql("INSERT INTO t VALUES (1)")
-        later(db, T.insert(x=2))
+        later(db, ADD, x=2, s=None)
         raise RuntimeError
     assert _rows(other) == []
-    later(db, T.insert(x=3))  # no transaction: at once
+    later(db, ADD, x=3, s=None)  # no transaction: at once
     assert _rows(other) == [(3, None)]
     assert _idle(db)
 
 
 def test_a_later_statement_failing_at_commit_commits_nothing(db, other):
-    later = dialects.of(db).later
     with pytest.raises(peewee.IntegrityError), db.atomic():
         db.execute_sql("INSERT INTO t VALUES (1)")
-        later(db, T.insert(x=1))  # the same key: fails when it is sent, with COMMIT
+        later(db, ADD, x=1, s=None)  # the same key: fails when it is sent, with COMMIT
     assert _rows(other) == []
     assert _idle(db)
     with db.atomic():

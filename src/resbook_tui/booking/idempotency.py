@@ -13,7 +13,7 @@ effect and stores its answer, so the answer exists exactly when the effect does:
 3. the effect, then its answer stored in the record. A refusal (4xx) rolls the effect back
    to its savepoint and is stored as the key's answer; a server failure (5xx) rolls the
    whole transaction back, the record with it, so the retry runs. The answer goes out
-   with the COMMIT (``Dialect.later``): one round trip fewer.
+   with the COMMIT (``Compiled.later``): one round trip fewer.
 
 Records are kept ``KEEP_HOURS``: an older one is replaced by the next request with its key,
 and the sweep removes them.
@@ -92,6 +92,12 @@ _CLAIM = Compiled(
     )
 )
 
+_ANSWER = Compiled(
+    lambda p, d: Rec.update(
+        {Rec.status_code: p("s"), Rec.response_body: p("b"), Rec.location: p("l")}
+    ).where(Rec.id == p("id"))
+)
+
 
 def run(
     ctx: Context,
@@ -130,12 +136,8 @@ def run(
             if refused is None:
                 raise  # the whole transaction goes, the record with it
             stored = refused
-        ctx.dialect.later(
-            ctx.db,
-            Rec.update(
-                status_code=stored.status, response_body=stored.body, location=stored.location
-            ).where(Rec.id == made[0][0]),
-        )
+        answered = {"id": made[0][0], "s": stored.status, "b": stored.body, "l": stored.location}
+        _ANSWER.later(ctx.db, ctx.dialect, answered)
     return Outcome("done", stored)
 
 

@@ -181,11 +181,6 @@ class Dialect(ABC):
         the same round trip as what it guards (here: always true, as try_serialize is)."""
         return peewee.Value(True)
 
-    def later(self, db: peewee.Database, query: peewee.Query) -> None:
-        """Run ``query``, whose answer nobody reads, by the end of the transaction: on
-        PostgreSQL with its next statement or its COMMIT (one round trip fewer)."""
-        query.execute(db)
-
     @abstractmethod
     def exclusive(
         self, db: peewee.Database, key: int, on_wait: Callable[[], None] | None

@@ -98,7 +98,7 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
 
     def later(self, sql: str, params: Any) -> None:
         """Send this statement (whose answer nobody reads) with the transaction's next
-        statement or its COMMIT (inside a transaction only: PostgresqlDialect.later)."""
+        statement or its COMMIT (inside a transaction only: Compiled.later)."""
         self._pending().append(self.cursor().mogrify(sql, params).decode())  # type: ignore[no-untyped-call]
 
     def execute_sql(self, sql: str, params: Any = None) -> Any:
@@ -198,14 +198,6 @@ class PostgresqlDialect(Dialect):
 
     def try_serialize_condition(self, key: int | peewee.Node) -> peewee.Node:
         return fn.pg_try_advisory_xact_lock(key)
-
-    def later(self, db: peewee.Database, query: peewee.Query) -> None:
-        defer = getattr(db, "later", None)  # a ResbookPostgresqlDatabase's
-        if defer is None or not db.in_transaction():
-            query.execute(db)
-            return
-        sql, params = db.get_sql_context().sql(query).query()
-        defer(sql, params)
 
     @contextlib.contextmanager
     def exclusive(
