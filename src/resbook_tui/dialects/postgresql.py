@@ -242,11 +242,23 @@ class PostgresqlDialect(Dialect):
             with contextlib.suppress(peewee.DatabaseError, peewee.InterfaceError):
                 db.rollback()
             raise
-        if row[0] is not None:
-            return tuple(row[: raw.TOKEN_USED])
-        if row[raw.TOKEN_USED]:
-            raise TokenTaken
-        raise CellRefused(plan.first)
+        hold_id, expires_at, created_at, updated_at, token_used = row
+        if hold_id is None:
+            raise TokenTaken if token_used else CellRefused(plan.first)
+        # In HOLD_FIELDS order: what the plan asked for, and what the database chose.
+        return (
+            hold_id,
+            plan.resource_id,
+            plan.first,
+            plan.quantity,
+            plan.email,
+            plan.keys[0],
+            "ACTIVE",
+            expires_at,
+            created_at,
+            updated_at,
+            plan.token,
+        )
 
     def sweep_batch(self, db: peewee.Database, *, actor: str, size: int, after: int) -> SweepBatch:
         expired, units, cells, picked, last_id = raw.sweep_batch(

@@ -154,10 +154,11 @@ SELECT h.*, e.id, {_TAKEN}
 FROM (SELECT 1) AS one LEFT JOIN h ON TRUE LEFT JOIN e ON TRUE
 """
 
-# After COMMIT, in the same message: the hold made under our own key, or, when there is
-# none, whether the token names a request (someone else's: ours was undone if refused).
-_MADE = f"""
-SELECT {", ".join(f"h.{f.column_name}" for f in HOLD_FIELDS)},
+# After COMMIT, in the same message: what the database chose for the hold made under our
+# own key (the rest the caller knows), or, when there is none, whether the token names a
+# request (someone else's: ours was undone if refused).
+_MADE = """
+SELECT h.id, h.expires_at, h.created_at, h.updated_at,
        %(t)s::text IS NOT NULL AND EXISTS (SELECT 1 FROM hold_request q WHERE q.token = %(t)s::text)
 FROM (SELECT 1) AS one LEFT JOIN resource_hold h ON h.idempotency_token = %(k)s::text
 """
@@ -166,7 +167,6 @@ HOLD_STATEMENTS = PreparedGroup(
     "resbook_hold", {"request": _REQUEST, "lock": _LOCK, "take": _TAKE, "made": _MADE}
 )
 EVENT_ID, TAKEN_FLAG = len(HOLD_FIELDS), len(HOLD_FIELDS) + 1
-TOKEN_USED = len(HOLD_FIELDS)  # in made's row
 
 
 @functools.cache
