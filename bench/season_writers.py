@@ -138,9 +138,12 @@ class BookingLoop:
 
 def processes(url: str, mode: str, n: int, seconds: float, layout: dict[str, Any]) -> dict:
     """``n`` writer processes of ``mode`` for ``seconds``: holds/s and refusals."""
+    # A fresh draw of cells each run, as pgbench's: with the same seeds, every run would
+    # revisit the cells the last one filled and measure refusals instead of holds.
+    seed = random.randrange(2**32)
     procs = []
     for i in range(n):
-        spec = {"url": url, "client": i, "clients": n, "seconds": seconds, **layout}
+        spec = {"url": url, "client": i, "clients": n, "seconds": seconds, "seed": seed, **layout}
         procs.append(
             subprocess.Popen(
                 [sys.executable, str(HERE), mode, json.dumps(spec)],
@@ -260,7 +263,7 @@ def _writer(mode: str, spec: dict[str, Any]) -> dict[str, Any]:
     probe = Booking.connect(spec["url"])
     today = probe.today()
     probe.close()
-    rng = random.Random(spec["client"])
+    rng = random.Random(f"{spec['seed']}/{spec['client']}")
     print("ready", flush=True)
     sys.stdin.readline()
     made = refused = errors = 0

@@ -441,3 +441,13 @@ def test_list_allocations_by_customer_email(w):
     other = w.bk.create_hold(w.rid, w.day(0), 1, "bob@example.com")
     w.bk.confirm_hold(other.id, "o2", "li")
     assert w.bk.list_allocations(email="ANA@example.COM") == [alloc]
+
+
+@pytest.mark.parametrize("token", [None, "order-77"])
+def test_a_new_hold_reads_back_exactly_as_returned(w, token):
+    # PostgreSQL's one-round-trip hold builds the returned record from the plan and the few
+    # columns the database chose; it must be the row as stored, field for field.
+    made = w.bk.create_hold(w.rid, w.day(1), 2, "Ana@Example.com", token=token, ttl_minutes=45)
+    assert made == w.bk.get_hold(made.id)
+    assert (made.quantity, made.status, made.replay) == (2, "ACTIVE", False)
+    assert made.token == (token or made.token) and made.token

@@ -85,6 +85,44 @@ def test_row_keys_are_made_up_and_the_request_is_recorded(w):
     assert [e.details["token"] for e in w.bk.events(action="hold.create")] == ["T"] * len(trip)
 
 
+def test_a_refused_hold_leaves_its_token_free_for_a_retry(w):
+    # A one-date hold commits its whole message even when refused (PostgreSQL), so the
+    # request row it claimed must go again: a retry once room is made is a new hold.
+    full = w.bk.create_hold(w.rid, w.day(0), 5, EMAIL)
+    with refused(w.bk, "no_capacity"):
+        w.bk.create_hold(w.rid, w.day(0), 1, "bob@x.io", token="late")
+    assert count(w.bk.db, "SELECT count(*) FROM hold_request WHERE token = 'late'") == 0
+    assert units(w.bk, w.rid, w.day(0)) == (5, 0, 5, 0)
+    w.bk.release_hold(full.id)
+    retried = w.bk.create_hold(w.rid, w.day(0), 1, "bob@x.io", token="late")
+    assert not retried.replay and retried.token == "late"
+    assert w.bk.create_hold(w.rid, w.day(0), 1, "bob@x.io", token="late").id == retried.id
+
+
+def test_a_refused_range_keeps_nothing_either(w):
+    w.bk.create_hold(w.rid, w.day(1), 5, EMAIL)
+    with refused(w.bk, "no_capacity"):
+        w.bk.create_holds(w.rid, w.day(0), w.day(2), 1, "bob@x.io", token="trip")
+    assert count(w.bk.db, "SELECT count(*) FROM hold_request WHERE token = 'trip'") == 0
+    assert units(w.bk, w.rid, w.day(0)) == (5, 5, 0, 0)
+
+
+def test_a_reason_read_after_the_refusal_says_the_cell_changed(w):
+    # The one-date path explains a refusal just after its transaction; if the units came
+    # back in between, it says so instead of "5 available, 1 requested".
+    from resbook_tui.booking.holds import _refusal
+    from resbook_tui.dialects import HoldPlan
+
+    plan = HoldPlan(
+        resource_id=w.rid, first=w.day(0), last=w.day(0), quantity=1, email=EMAIL,
+        token=None, ttl=30, actor="test", keys=("k",),
+    )  # fmt: skip
+    error = _refusal(w.bk.ctx, plan, w.day(0), after=True)
+    assert error.code == "no_capacity"
+    assert "fewer than 1 available" in str(error) and "5 now, freed since" in str(error)
+    assert "5 available" in str(_refusal(w.bk.ctx, plan, w.day(0), after=False))
+
+
 # ---- migration 0004: holds made before keep answering to their tokens ------------------------
 
 

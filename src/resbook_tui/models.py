@@ -12,7 +12,6 @@ unbound model leaves that to the database the query runs on.)
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any, Unpack
 
 import peewee
@@ -123,7 +122,8 @@ class ResourceBlackout(BaseModel):
         table_name = "resource_blackout"
 
     @classmethod
-    def covering(cls, resource_id: int, day: date) -> peewee.Expression:
+    def covering(cls, resource_id: object, day: object) -> peewee.Expression:
+        """Blackouts of the resource over the day (values or SQL nodes)."""
         return (cls.resource == resource_id) & (cls.start_date <= day) & (cls.end_date >= day)
 
 

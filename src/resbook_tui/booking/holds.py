@@ -12,7 +12,8 @@ rows. What happens to a hold afterwards is in lifecycle.py.
 Locks are taken in one order everywhere: the request row, then the cells of the whole
 range in (resource_id, date) order, then new hold rows (which nobody else can wait for).
 The statements themselves are the dialect's to run (``Dialect.take_holds``): written once
-through the models, and fused into one prepared round trip per date on PostgreSQL.
+through the models, and fused into one prepared round trip per date on PostgreSQL, where a
+hold of one date is a single round trip, COMMIT included (``Dialect.hold_one``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from datetime import date
 
 import peewee
 
-from ..dialects import CellRefused, HoldPlan, TokenTaken
+from ..dialects import CellRefused, HoldPlan, HoldRow, TokenTaken
+from ..dialects.compiled import Compiled
 from ..models import HOLD_FIELDS, HoldRequest, Resource, ResourceBlackout, ResourceCapacity
 from ..models import ResourceHold as Row
 from . import search, validate
@@ -67,14 +69,7 @@ def create_holds(
         keys=tuple(uuid.uuid4().hex for _ in range((last - first).days + 1)),
     )
     try:
-        with ctx.write():
-            try:
-                rows = ctx.dialect.take_holds(ctx.db, plan)
-            except CellRefused as refused:
-                # Still inside the transaction, with the cells locked: the reason read
-                # now is the one that refused.
-                raise _refusal(ctx, plan, refused.day) from None
-        return [hold_from_row(row) for row in rows]
+        return [hold_from_row(row) for row in _take(ctx, plan)]
     except TokenTaken:
         # This attempt was rolled back whole; the earlier request with the token stands.
         return _replay(ctx, plan)
@@ -84,6 +79,25 @@ def create_holds(
             if not Resource.select().where(Resource.id == resource_id).exists(ctx.db):
                 raise not_found("resource", resource_id) from None
         raise
+
+
+def _take(ctx: Context, plan: HoldPlan) -> list[HoldRow]:
+    """The new holds' rows, committed; a refusal comes out as the BookingError saying why."""
+    if plan.first == plan.last:
+        # One date, the shop's everyday hold: the dialect runs its transaction (one round
+        # trip on PostgreSQL), so the reason for a refusal is read just after it.
+        with ctx.read():
+            try:
+                return [ctx.dialect.hold_one(ctx.db, plan)]
+            except CellRefused as refused:
+                raise _refusal(ctx, plan, refused.day, after=True) from None
+    with ctx.write():
+        try:
+            return ctx.dialect.take_holds(ctx.db, plan)
+        except CellRefused as refused:
+            # Still inside the transaction, with the cells locked: the reason read now is
+            # the one that refused.
+            raise _refusal(ctx, plan, refused.day, after=False) from None
 
 
 def _replay(ctx: Context, plan: HoldPlan) -> list[Hold]:
@@ -119,38 +133,49 @@ def _replay(ctx: Context, plan: HoldPlan) -> list[Hold]:
     return [replace(hold_from_row(r), replay=True) for r in rows]
 
 
-def _refusal(ctx: Context, plan: HoldPlan, day: date) -> BookingError:
-    """Say why the conditional UPDATE matched nothing (the decision is already made)."""
+# Why a take refused, in one statement rendered once: a sold-out cell is an everyday answer
+# in a shop's rush, so the explanation should not cost several queries to build and run.
+_WHY = Compiled(
+    lambda p, d: Resource.select(
+        Resource.is_active,
+        Resource.deleted_at,
+        d.today(),
+        ResourceBlackout.select(ResourceBlackout.reason)
+        .where(ResourceBlackout.covering(p("r"), p("d")))
+        .order_by(ResourceBlackout.id)
+        .limit(1),
+        ResourceCapacity.select(ResourceCapacity.available_capacity).where(
+            (ResourceCapacity.resource == p("r")) & (ResourceCapacity.date == p("d"))
+        ),
+    ).where(Resource.id == p("r"))
+)
+
+
+def _refusal(ctx: Context, plan: HoldPlan, day: date, *, after: bool) -> BookingError:
+    """Say why the conditional UPDATE matched nothing (the decision is already made).
+
+    ``after``: read once the refusing transaction ended, so another may have changed the
+    cell in between; what is read then is reported as such."""
     rid, quantity = plan.resource_id, plan.quantity
-    resource = (
-        Resource.select(Resource.is_active, Resource.deleted_at)
-        .where(Resource.id == rid)
-        .tuples()
-        .first(ctx.db)
-    )
-    if resource is None or resource[1] is not None:
+    why = _WHY.run(ctx.db, ctx.dialect, {"r": rid, "d": day}).fetchone()
+    if why is None or why[1] is not None:
         return not_found("resource", rid)
-    if not resource[0]:
+    is_active, _, today, blackout, available = why
+    if not is_active:
         return BookingError("inactive_resource", f"resource {rid} is inactive")
-    today = as_day(ctx.value(ctx.dialect.today()))
+    today = as_day(today)
     if day < today:
         return BookingError("invalid_input", f"{day} is in the past (today is {today})")
-    blackout = (
-        ResourceBlackout.select(ResourceBlackout.reason)
-        .where(ResourceBlackout.covering(rid, day))
-        .order_by(ResourceBlackout.id)
-        .scalar(ctx.db)
-    )
     if blackout is not None:
         return BookingError("blackout", f"resource {rid} is blacked out on {day}: {blackout}")
-    cell = ResourceCapacity
-    available = (
-        cell.select(cell.available_capacity)
-        .where((cell.resource == rid) & (cell.date == day))
-        .scalar(ctx.db)
-    )
     if available is None:
         return BookingError("no_capacity", f"resource {rid} has no capacity set for {day}")
+    if after and available >= quantity:
+        return BookingError(
+            "no_capacity",
+            f"resource {rid} had fewer than {quantity} available on {day} when asked "
+            f"({available} now, freed since); try again",
+        )
     return BookingError(
         "no_capacity", f"resource {rid} has {available} available on {day}, {quantity} requested"
     )

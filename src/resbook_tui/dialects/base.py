@@ -257,6 +257,13 @@ class Dialect(ABC):
             rows.append(row)
         return rows
 
+    def hold_one(self, db: peewee.Database, plan: HoldPlan) -> HoldRow:
+        """``take_holds`` for a plan of one date, in a transaction of its own: committed
+        when it returns, nothing of it kept when it raises. PostgreSQL sends the whole
+        transaction as one message."""
+        with db.atomic():
+            return self.take_holds(db, plan)[0]
+
     @abstractmethod
     def sweep_batch(self, db: peewee.Database, *, actor: str, size: int, after: int) -> SweepBatch:
         """Expire up to ``size`` due holds with ids above ``after``, give their units back

@@ -136,6 +136,21 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
             super().rollback()
 
 
+def _hold_values(plan: HoldPlan, day: date, key: str) -> dict[str, Any]:
+    """The hold statements' parameters for one date of ``plan``."""
+    return {
+        "r": plan.resource_id,
+        "d": day,
+        "until": plan.last,
+        "q": plan.quantity,
+        "e": plan.email,
+        "t": plan.token,
+        "k": key,
+        "ttl": plan.ttl,
+        "actor": plan.actor,
+    }
+
+
 def _select(db: peewee.Database, *columns: peewee.Node) -> tuple[Any, ...]:
     """One row of expressions (functions of the server's, mostly)."""
     row: tuple[Any, ...] = db.execute(Select(columns=list(columns))).fetchone()
@@ -236,26 +251,45 @@ class PostgresqlDialect(Dialect):
     def take_holds(self, db: peewee.Database, plan: HoldPlan) -> list[HoldRow]:
         rows: list[HoldRow] = []
         for n, (day, key) in enumerate(zip(plan.days, plan.keys, strict=True)):
-            params = {
-                "r": plan.resource_id,
-                "d": day,
-                "until": plan.last,
-                "q": plan.quantity,
-                "e": plan.email,
-                "t": plan.token,
-                "k": key,
-                "ttl": plan.ttl,
-                "actor": plan.actor,
-            }
             # The first date also claims the token (if any) and locks the range's cells.
             steps = ("take",) if n else ("request", "lock", "take")[plan.token is None :]
-            row = raw.HOLD_STATEMENTS.run(db, steps, params).fetchone()
+            row = raw.HOLD_STATEMENTS.run(db, steps, _hold_values(plan, day, key)).fetchone()
             if row[raw.TAKEN_FLAG]:
                 raise TokenTaken
             if row[raw.EVENT_ID] is None:
                 raise CellRefused(day)
             rows.append(tuple(row[: raw.EVENT_ID]))
         return rows
+
+    def hold_one(self, db: peewee.Database, plan: HoldPlan) -> HoldRow:
+        if db.in_transaction():  # inside someone's transaction: it decides the commit
+            return super().hold_one(db, plan)
+        try:
+            row = raw.one_hold(db, _hold_values(plan, plan.first, plan.keys[0]))
+        except BaseException:
+            # An error (a lock timeout, a deadlock, an interrupt) stops the message where
+            # it happened, inside its transaction block: end the block, or the connection
+            # stays unusable. Nothing of the transaction was committed.
+            with contextlib.suppress(peewee.DatabaseError, peewee.InterfaceError):
+                db.rollback()
+            raise
+        hold_id, expires_at, created_at, updated_at, token_used = row
+        if hold_id is None:
+            raise TokenTaken if token_used else CellRefused(plan.first)
+        # In HOLD_FIELDS order: what the plan asked for, and what the database chose.
+        return (
+            hold_id,
+            plan.resource_id,
+            plan.first,
+            plan.quantity,
+            plan.email,
+            plan.keys[0],
+            "ACTIVE",
+            expires_at,
+            created_at,
+            updated_at,
+            plan.token,
+        )
 
     def sweep_batch(self, db: peewee.Database, *, actor: str, size: int, after: int) -> SweepBatch:
         expired, units, cells, picked, last_id = raw.sweep_batch(

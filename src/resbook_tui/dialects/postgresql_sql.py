@@ -6,6 +6,7 @@ builder. Raw SQL runs nowhere but here and in sqlite_sql.py (tests/test_layout.p
 
 from __future__ import annotations
 
+import functools
 import re
 import uuid
 from collections.abc import Sequence
@@ -94,6 +95,13 @@ def lock_tables(db: peewee.Database, tables: Sequence[str]) -> None:
 # since only the last statement's rows come back; with it taken, nothing is locked or taken
 # and the caller replays. The capacity rule itself is the models' (ResourceCapacity.take),
 # rendered here with parameters in place of values, so it is written once for both dialects.
+#
+# A hold of one date goes further: its whole transaction is one message (``one_hold``),
+# BEGIN, the statements, COMMIT, and then a read of what was made (made), since only the
+# last statement's rows come back. That is safe to commit unconditionally because a take
+# that refuses changes nothing: the rule's UPDATE matched no row, so no hold and no event
+# were written, and the request row this transaction claimed is deleted again (undo), so a
+# refused request leaves no trace, as a rolled-back one would.
 
 _TAKEN = "current_setting('resbook.request', true) IS NOT DISTINCT FROM 'taken'"
 _HOLD_COLUMNS = ", ".join(f.column_name for f in HOLD_FIELDS)
@@ -156,13 +164,42 @@ WITH c AS (
            'expires_at', h.expires_at)
     FROM h
     RETURNING id
+), undo AS (
+    DELETE FROM hold_request
+    WHERE token = %(t)s::text AND NOT EXISTS (SELECT 1 FROM h)
+      AND current_setting('resbook.request', true) = 'new'
 )
 SELECT h.*, e.id, {_TAKEN}
 FROM (SELECT 1) AS one LEFT JOIN h ON TRUE LEFT JOIN e ON TRUE
 """
 
-HOLD_STATEMENTS = PreparedGroup("resbook_hold", {"request": _REQUEST, "lock": _LOCK, "take": _TAKE})
+# After COMMIT, in the same message: what the database chose for the hold made under our
+# own key (the rest the caller knows), or, when there is none, whether the token names a
+# request (someone else's: ours was undone if refused).
+_MADE = """
+SELECT h.id, h.expires_at, h.created_at, h.updated_at,
+       %(t)s::text IS NOT NULL AND EXISTS (SELECT 1 FROM hold_request q WHERE q.token = %(t)s::text)
+FROM (SELECT 1) AS one LEFT JOIN resource_hold h ON h.idempotency_token = %(k)s::text
+"""
+
+HOLD_STATEMENTS = PreparedGroup(
+    "resbook_hold", {"request": _REQUEST, "lock": _LOCK, "take": _TAKE, "made": _MADE}
+)
 EVENT_ID, TAKEN_FLAG = len(HOLD_FIELDS), len(HOLD_FIELDS) + 1
+
+
+@functools.cache
+def _one_hold(with_token: bool) -> str:
+    steps = ("request", "lock", "take") if with_token else ("lock", "take")
+    return f"BEGIN; {HOLD_STATEMENTS.sql(*steps)}; COMMIT; {HOLD_STATEMENTS.sql('made')}"
+
+
+def one_hold(db: peewee.Database, values: dict[str, Any]) -> tuple[Any, ...]:
+    """Raw: a one-date hold's whole transaction in one message (one round trip); the
+    transaction-control words are not queries the builder could render. Made's row."""
+    HOLD_STATEMENTS.ensure(db)
+    row: tuple[Any, ...] = db.execute_sql(_one_hold(values["t"] is not None), values).fetchone()
+    return row
 
 
 # ---- the sweep: one statement per batch --------------------------------------------------------
