@@ -215,3 +215,37 @@ def test_events_deleted_from_the_top_mean_everything(db_url, db):
         assert [c.entity_id for c in _drain(feed, rounds=2)] == [hold.id]
     finally:
         feed.close()
+
+
+def test_a_listener_loop_probes_once_per_poll_interval(sqlite_url, monkeypatch):
+    """Back-to-back short waits (the TUI listener's loop) keep probes POLL_S apart: each
+    wait used to probe at its start, right after the probe that ended the wait before."""
+    from types import SimpleNamespace
+
+    from resbook_tui.schema.migrations import Migrator
+
+    Migrator(open_database(sqlite_url)).up()
+    now = [1000.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    monkeypatch.setattr(changes, "time", SimpleNamespace(monotonic=lambda: now[0], sleep=sleep))
+    feed = ChangeFeed(sqlite_url)
+    probes = 0
+    polled = feed.poll
+
+    def counted() -> list[Change]:
+        nonlocal probes
+        probes += 1
+        return polled()
+
+    monkeypatch.setattr(feed, "poll", counted)
+    try:
+        began = now[0]
+        while now[0] - began < 10:
+            assert feed.wait(0.25) == []
+        # One probe every POLL_S (0.2 s): 50 in 10 s (it was 3 per 0.25 s wait: 120).
+        assert abs(probes - 10 / changes.POLL_S) <= 1
+    finally:
+        feed.close()

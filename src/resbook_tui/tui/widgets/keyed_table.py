@@ -322,7 +322,7 @@ class KeyedTable(DrawnTable, can_focus=True):
 
     def _update_virtual_size(self) -> None:
         width = sum(w + GAP for w in self._widths if w)
-        self.virtual_size = Size(width, 1 + max(self.total_rows, 1))
+        self.set_virtual_size(Size(width, 1 + max(self.total_rows, 1)))
 
     # ---- cursor -------------------------------------------------------------------------
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from rich.segment import Segment
 from rich.style import Style
-from textual.geometry import Region
+from textual.geometry import Region, Size
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -41,6 +41,30 @@ class DrawnTable(ScrollView):
     @property
     def total_rows(self) -> int:
         raise NotImplementedError
+
+    def set_virtual_size(self, size: Size) -> None:
+        """Set the scrollable size; a change of height alone lays nothing out.
+
+        A long queue's count moves with every change committed elsewhere, and setting
+        ``virtual_size`` (a layout reactive) lays the whole screen out again: that cost
+        more than the change itself. While the rows overflow before and after, the
+        scrollbar shows either way: only its range and the scroll limit move."""
+        old = self.virtual_size
+        room = self.container_size.height
+        if (
+            not self.is_mounted
+            or size == old
+            or size.width != old.width
+            or not (room > 0 and old.height > room and size.height > room)
+        ):
+            self.virtual_size = size
+            return
+        self.set_reactive(DrawnTable.virtual_size, size)
+        scrollbar = self.vertical_scrollbar
+        scrollbar.window_virtual_size = size.height
+        scrollbar.refresh()
+        if self.scroll_y > self.max_scroll_y:
+            self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
     def render_lines(self, crop: Region) -> list[Strip]:
         # Component styles are looked up when the CSS changes (focus, theme), not on
