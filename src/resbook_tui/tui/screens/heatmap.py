@@ -23,6 +23,7 @@ from ..modals import Field, FormModal, a_date, integer, prompt
 from ..outcome import Expect
 from ..widgets.heatmap_grid import TYPE_TITLES, HeatmapGrid, Selection
 from ..widgets.heatmap_messages import CursorMoved, Selected, SelectionChanged, WindowNeeded
+from ..widgets.title import set_title
 from .base import ResbookScreen
 from .day import DayScreen
 
@@ -177,7 +178,9 @@ class HeatmapScreen(ResbookScreen):
                 text = cell_status(*self._cursor, short=True)
         # One line, always: the shortest form is cut with an ellipsis rather than wrapped.
         text.truncate(width, overflow="ellipsis")
-        self.query_one("#cell-status", Static).update(text)
+        # Every cursor move and every window that arrives rewrites this line: laying the
+        # screen out again for each (what Static.update does) cost more than the page.
+        set_title(self.query_one("#cell-status", Static), text)
 
     # ---- filter ----------------------------------------------------------------------------
 
