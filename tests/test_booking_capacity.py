@@ -288,3 +288,32 @@ def test_allocations_by_date_window_and_database_now(db):
     assert [a.order_id for a in window] == ["o-2"]
     assert abs(bk.now() - datetime.now(UTC)) < timedelta(minutes=5)
     assert bk.now().tzinfo is not None
+
+
+def test_availability_names_each_cells_blackout(db, w):
+    """Blackouts are read apart from the cells: each cell still shows the one over its
+    day, on its resource only, and every filter of the window applies to them too."""
+    other = w.bk.add_resource("Other", "TOUR")
+    w.bk.set_capacity(other.id, w.day(0), w.day(4), 2)
+    w.bk.add_blackout(w.rid, w.day(1), w.day(2), "service")
+    w.bk.add_blackout(w.rid, w.day(4), w.day(9), "flood")
+    w.bk.add_blackout(other.id, w.day(0), w.day(0), "tour off")
+    cells = w.bk.availability(w.day(0), w.day(4))
+    by_resource = {
+        rid: [c.blackout for c in cells if c.resource_id == rid] for rid in (w.rid, other.id)
+    }
+    assert by_resource == {
+        w.rid: [None, "service", "service", None, "flood"],
+        other.id: ["tour off", None, None, None, None],
+    }
+    assert [c.blackout for c in w.bk.availability(w.day(3), w.day(4), resource_id=w.rid)] == [
+        None,
+        "flood",
+    ]
+    kinds = w.bk.availability(w.day(0), w.day(1), resource_type="TOUR")
+    assert [(c.resource_id, c.blackout) for c in kinds] == [
+        (other.id, "tour off"),
+        (other.id, None),
+    ]
+    picked = w.bk.availability(w.day(0), w.day(2), resource_ids=[w.rid])
+    assert [c.blackout for c in picked] == [None, "service", "service"]
