@@ -319,8 +319,9 @@ class HeatmapGrid(DrawnGrid, can_focus=True):
     def _changed(self, center_day: bool = False) -> None:
         self._scroll_to_cursor(center_day)
         self.refresh()
-        self._post_cursor()
+        # The window first: its query then starts before the status line is redrawn.
         self._check_window()
+        self._post_cursor()
 
     def _scroll_to_cursor(self, center_day: bool = False) -> None:
         visible_days = self._visible_days()
