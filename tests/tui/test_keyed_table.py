@@ -111,3 +111,45 @@ async def test_a_new_count_moves_the_scrollbar_without_laying_the_screen_out(mon
         table.sync_window(rows(list(range(100, 105))), total=5, offset=0)
         await pilot.pause()
         assert layouts > 0 and not table.show_vertical_scrollbar
+
+
+@asynctest
+async def test_a_tick_repaints_only_the_countdowns_that_moved():
+    """Each second the live column is formatted again; only lines whose text moved are
+    repainted (an expired hold, or one days away, reads the same a second later)."""
+    from datetime import UTC, datetime, timedelta
+
+    now = [datetime(2026, 12, 1, 12, 0, tzinfo=UTC)]
+
+    def left(expires: datetime, at: datetime) -> str:
+        seconds = int((expires - at).total_seconds())
+        return "expired" if seconds <= 0 else f"{seconds}s" if seconds < 60 else "later"
+
+    class LiveApp(App[None]):
+        def compose(self) -> ComposeResult:
+            yield KeyedTable(
+                [Column("id", "Id", width=6), Column("left", "Left", width=8, live=left)],
+                clock=lambda: now[0],
+            )
+
+    app = LiveApp()
+    async with app.run_test(size=(40, 12)) as pilot:
+        table = app.query_one(KeyedTable)
+        soon = [now[0] + timedelta(seconds=30), now[0] - timedelta(hours=1)]
+        table.sync((str(n), [str(n), soon[n % 2]]) for n in range(8))
+        await pilot.pause()
+        repainted: list[int] = []
+        refresh = table.refresh
+
+        def recorded(*regions, **kwargs):
+            repainted.extend(region.y for region in regions)
+            return refresh(*regions, **kwargs)
+
+        table.refresh = recorded
+        table.tick()  # nothing moved since the first paint
+        assert repainted == []
+        now[0] += timedelta(seconds=1)
+        table.tick()  # the even rows count down; the odd ones stay "expired"
+        assert repainted == [1, 3, 5, 7]
+        await pilot.pause()
+        assert str(table.render_line(1).text).split() == ["0", "29s"]

@@ -145,6 +145,7 @@ class KeyedTable(DrawnTable, can_focus=True):
         self._styles: dict[str, Style] = {}
         self._styles_stale = True
         self._base = Style()
+        self._painted = {}
         self._last_key: str | None = None
         self._update_virtual_size()
 
@@ -280,18 +281,6 @@ class KeyedTable(DrawnTable, can_focus=True):
             return False
         self._set_cursor(self._offset + index)
         return True
-
-    def tick(self) -> None:
-        """Repaint the live columns of the visible lines (nothing else is re-rendered)."""
-        x = 0
-        for column, width in zip(self.columns, self._widths, strict=True):
-            if not width:
-                continue
-            if column.live is not None:
-                self.refresh(
-                    Region(x - int(self.scroll_x), 1, width + GAP, max(self.size.height - 1, 0))
-                )
-            x += width + GAP
 
     def set_columns(self, columns: Sequence[Column]) -> None:
         """Show other columns (rows must then be synced with cells in this order)."""

@@ -37,6 +37,7 @@ class DrawnTable(ScrollView):
     _styles: dict[str, Style]
     _styles_stale: bool
     _base: Style
+    _painted: dict[int, tuple[str, tuple[Any, ...]]]  # row index -> its key, live cells drawn
 
     @property
     def total_rows(self) -> int:
@@ -125,6 +126,7 @@ class DrawnTable(ScrollView):
             keep = Style(color=(line_style).color)
         now: datetime | None = None
         segments: list[Segment] = []
+        live: list[Any] = []
         for n, (column, w) in enumerate(zip(self.columns, self._widths, strict=True)):
             if not w:
                 continue
@@ -132,12 +134,43 @@ class DrawnTable(ScrollView):
             if column.live is not None and value is not None:
                 now = now or self.clock()
                 value = column.live(value, now)
+            if column.live is not None:
+                live.append(value)
             text, role = text_role(value)
             style = line_style + self._styles.get(role, Style()) + keep if role else line_style
             segments.append(Segment(" ", line_style))
             segments.append(Segment(fit_text(text, w, column.align), style))
             segments.append(Segment(" ", line_style))
+        self._painted[index] = (key, tuple(live))
         return self._crop(segments, line_style, width)
+
+    def tick(self) -> None:
+        """Repaint the live cells (countdowns) of the visible lines whose text moved since
+        they were drawn: a second later most read the same ("expired", "2d 04h")."""
+        pairs = enumerate(zip(self.columns, self._widths, strict=True))
+        live = [n for n, (column, w) in pairs if w and column.live is not None]
+        if not live:
+            return
+        now = self.clock()
+        top = int(self.scroll_y)
+        for y in range(1, self.size.height):
+            index = top + y - 1
+            local = index - self._offset
+            if not 0 <= local < len(self._keys):
+                continue
+            key = self._keys[local]
+            cells = self._rows[key]
+            shown = tuple(
+                self.columns[n].live(cells[n], now)  # type: ignore[misc]
+                if n < len(cells) and cells[n] is not None
+                else None
+                for n in live
+            )
+            if self._painted.get(index) != (key, shown):
+                self.refresh(Region(0, y, self.size.width, 1))
+        if len(self._painted) > 4 * self.size.height:  # lines scrolled past long ago
+            view = range(top, top + self.size.height)
+            self._painted = {i: drawn for i, drawn in self._painted.items() if i in view}
 
     def _crop(self, segments: list[Segment], style: Style, width: int) -> Strip:
         strip = Strip(segments)
