@@ -61,9 +61,7 @@ class DrawnTable(ScrollView):
             self.virtual_size = size
             return
         self.set_reactive(DrawnTable.virtual_size, size)
-        scrollbar = self.vertical_scrollbar
-        scrollbar.window_virtual_size = size.height
-        scrollbar.refresh()
+        self.vertical_scrollbar.window_virtual_size = size.height  # repaints the scrollbar
         if self.scroll_y > self.max_scroll_y:
             self.scroll_to(y=self.max_scroll_y, animate=False, immediate=True)
 
