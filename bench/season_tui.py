@@ -38,6 +38,7 @@ QUIET_S = 0.03  # the screen must stay the same this long to count as settled
 NO_MOVE_S = 1.0  # a page key that changes nothing in this long was at the end: not counted
 CLOCK = re.compile(r"\b\d\d:\d\d:\d\d\b")
 POLL_S = 0.005
+LOADING = "░"  # how the heatmap draws a cell whose window is still being read
 WRITERS = str(Path(__file__).resolve().parent / "season_writers.py")
 
 
@@ -89,16 +90,26 @@ def unclocked(text: str) -> str:
 
 
 async def settle(
-    app: Any, reads: Reads, began: float, ok: Any = None, timeout: float = 120.0
+    app: Any,
+    reads: Reads,
+    began: float,
+    ok: Any = None,
+    timeout: float = 120.0,
+    drawn: Any = None,
+    seen: list[float] | None = None,
 ) -> tuple[float, str]:
     """(seconds from ``began`` to the first frame of the settled screen, its text). ``ok``
-    (given the text without its clock) must hold too."""
+    (given the text without its clock) must hold too. ``seen`` gets the seconds to the
+    first frame for which ``drawn`` held, settled or not (reads may still be running)."""
     last: str | None = None
     last_at = 0.0
     while True:
         await asyncio.sleep(POLL_S)
         if time.perf_counter() - began > timeout:
             raise TimeoutError("the TUI did not settle")
+        watching = drawn is not None and seen is not None and not seen
+        if watching and drawn(unclocked(screen_text(app))):
+            seen.append(time.perf_counter() - began)  # type: ignore[union-attr]
         if reads.in_flight or workers_busy(app):
             last = None
             continue
@@ -132,32 +143,53 @@ async def page_heatmap(app: Any, reads: Reads, pages: int, samples: int) -> dict
     is forgotten) and go again, until ``samples`` pages needed a new window (5 rounds at most)."""
     new: list[float] = []
     cached: list[float] = []
+    drawn: list[float] = []
     for round_ in range(5):
         if len(new) >= samples:
             break
         if round_:
             app.simulate_key("r")
             await settle(app, reads, time.perf_counter())
-        await _page_round(app, reads, pages, new, cached)
+        await _page_round(app, reads, pages, (new, cached, drawn))
     window = reads.windows[-1] if reads.windows else None
-    return {"new_window_s": new, "cached_s": cached, "window": _window(window)}
+    return {
+        "new_window_s": new,
+        "cached_s": cached,
+        "new_drawn_s": drawn,
+        "window": _window(window),
+    }
 
 
 async def _page_round(
-    app: Any, reads: Reads, pages: int, new: list[float], cached: list[float]
+    app: Any, reads: Reads, pages: int, out: tuple[list[float], list[float], list[float]]
 ) -> None:
+    new, cached, drawn = out
     for key in ["pagedown"] * pages + ["pageup"] * pages:
         before, asked = unclocked(screen_text(app)), reads.calls["availability"]
+        # A cell not loaded yet draws as LOADING; the settled screen before the key has
+        # none in the grid (the legend shows one): the page is drawn when that holds again.
+        loading = before.count(LOADING)
+        seen: list[float] = []
         began = time.perf_counter()
         app.simulate_key(key)
         try:
             took, _ = await settle(
-                app, reads, began, ok=lambda text, b=before: text != b, timeout=NO_MOVE_S
+                app,
+                reads,
+                began,
+                ok=lambda text, b=before: text != b,
+                timeout=NO_MOVE_S,
+                drawn=lambda text, b=before, n=loading: text != b and text.count(LOADING) <= n,
+                seen=seen,
             )
         except TimeoutError:
             continue  # nothing moved: the first or last page already
         # A new window is a Booking.availability call (the facade's one read of cells).
-        (new if reads.calls["availability"] > asked else cached).append(took)
+        if reads.calls["availability"] > asked:
+            new.append(took)
+            drawn.append(seen[0] if seen else took)
+        else:
+            cached.append(took)
 
 
 def _window(call: tuple[Any, ...] | None) -> dict[str, Any] | None:

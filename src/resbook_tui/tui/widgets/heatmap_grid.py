@@ -124,6 +124,7 @@ class HeatmapGrid(DrawnGrid, can_focus=True):
         self.cursor_day = 0
         self._anchor: tuple[int, int] | None = None  # where a shift+arrow selection began
         self._last_request: tuple[tuple[int, ...], date, date] | None = None
+        self._ahead = 0
         self._update_virtual_size()
 
     # ---- what the grid shows -----------------------------------------------------------
@@ -150,6 +151,7 @@ class HeatmapGrid(DrawnGrid, can_focus=True):
         if reload:
             self._known.clear()
             self._last_request = None
+            self._ahead = 0
         self._version += 1
         self._rebuild_rows()
 
@@ -290,6 +292,7 @@ class HeatmapGrid(DrawnGrid, can_focus=True):
     def _move(self, rows: int, days: int) -> bool:
         """Move the cursor; False when it moved by going to a date (already redrawn)."""
         if rows and self._rows:
+            self._ahead = 1 if rows > 0 else -1
             # A page past either end stops at the first or last resource.
             target = max(0, min(self.cursor_row + rows, len(self._rows) - 1))
             self.cursor_row = self._nearest_resource_row(target, 1 if rows > 0 else -1)

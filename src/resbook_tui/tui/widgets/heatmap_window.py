@@ -27,6 +27,7 @@ class WindowLoading(ScrollView):
     _version: int
     _last_request: tuple[tuple[int, ...], date, date] | None
     cursor_day: int
+    _ahead: int  # the last vertical move: 1 down, -1 up, 0 none (read ahead that way)
 
     @property
     def cursor_date(self) -> date:
@@ -67,8 +68,10 @@ class WindowLoading(ScrollView):
         self._check_window()
 
     def invalidate(self) -> None:
-        """Forget what is loaded (keeping it on screen until fresh values arrive)."""
+        """Forget what is loaded (keeping it on screen until fresh values arrive); what
+        is off screen is read again when next in view, not ahead of it."""
         self._known.clear()
+        self._ahead = 0
         self._version += 1
         self._last_request = None
         self._check_window()
@@ -94,23 +97,40 @@ class WindowLoading(ScrollView):
         days = [first + timedelta(n) for n in range((last - first).days + 1)]
         return all((rid, day) in self._known for rid in ids for day in days)
 
+    def _missing(self, rows: tuple[int, int], first: date, last: date) -> tuple[int, ...]:
+        """The resources of rows [a, b) with a cell between ``first`` and ``last`` not
+        loaded (rows already loaded are not asked for again)."""
+        days = [first + timedelta(n) for n in range((last - first).days + 1)]
+        known = self._known
+        return tuple(
+            row.resource.id
+            for row in self._rows[max(rows[0], 0) : max(rows[1], 0)]
+            if row.resource is not None and not all((row.resource.id, day) in known for day in days)
+        )
+
     def _check_window(self) -> None:
-        """Ask for the visible window (with a margin) when any of it is not loaded."""
+        """Ask for what is not loaded of the visible window with a margin (half a screen
+        above and below, a week before, two after); once that is there, read one screen
+        ahead in the direction the cursor last moved, so that the next page is drawn from
+        memory while its own next page loads."""
         if not self.is_mounted or not self._rows or self.size.width == 0:
             return
-        if self.window_loaded():
-            return
-        first_row = max(self._first_row() - self._visible_rows() // 2, 0)
-        last_row = self._first_row() + self._visible_rows() + self._visible_rows() // 2
-        ids = tuple(
-            row.resource.id for row in self._rows[first_row:last_row] if row.resource is not None
-        )
+        top, height = self._first_row(), self._visible_rows()
+        margin = height // 2
         first = self.origin + timedelta(max(self._first_day() - 7, 0))
         last = self.origin + timedelta(
             min(self._first_day() + self._visible_days() + 14, self.days) - 1
         )
+        if not self.window_loaded():
+            ids = self._missing((top - margin, top + height + margin), first, last)
+        elif self._ahead > 0:
+            ids = self._missing((top + height + margin, top + 2 * height + margin), first, last)
+        elif self._ahead < 0:
+            ids = self._missing((top - height - margin, top - margin), first, last)
+        else:
+            return
         request = (ids, first, last)
-        if request == self._last_request:
+        if not ids or request == self._last_request:
             return
         self._last_request = request
         self.post_message(WindowNeeded(ids, first, last))
