@@ -3,6 +3,7 @@ one availability query per visible window (never one per cell, none for a cursor
 
 from __future__ import annotations
 
+import threading
 from datetime import timedelta
 
 from tui_helpers import asynctest, settle, text_of
@@ -179,3 +180,46 @@ async def test_refresh_keeps_the_cursor_and_shows_new_data(make_app, booking, wo
         await settle(pilot)
         assert grid.cursor_resource.name == "Uluru Sunrise"
         assert "held 3" in text_of(app, "#cell-status")
+
+
+@asynctest
+async def test_paging_down_reads_the_next_screen_ahead(sqlite_url):
+    """After a page down, the screen below is read ahead (only rows not loaded), so the
+    next page down is drawn from memory; paging back up reads nothing."""
+    from resbook_tui.booking import Booking
+    from resbook_tui.db import open_database
+    from resbook_tui.schema.migrations import Migrator
+    from resbook_tui.seed import SeedPlan, seed
+    from resbook_tui.tui import ResbookApp
+
+    db = open_database(sqlite_url)
+    Migrator(db).up()
+    seed(db, SeedPlan(vehicles=60, days=10, capacity=5))
+    bk = Booking(db, actor="dispatch")
+    calls = counting(bk, "availability")
+    answer = threading.Event()  # cleared: every read waits, as on a slow network
+    answer.set()
+    read = bk.availability
+    bk.availability = lambda *a, **k: answer.wait(30) and read(*a, **k)
+    app = ResbookApp(bk, today=bk.today())
+    async with app.run_test(size=(120, 24)) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one(HeatmapGrid)
+        assert len(calls) == 1  # the first window: no reading ahead before a move
+        for page in range(3):
+            answer.clear()
+            await pilot.press("pagedown")
+            # Drawn from what the page before read ahead, while no read can answer
+            # (the first page down is still inside the first window's margin).
+            assert grid.window_loaded(), f"page {page + 1} waits for a read"
+            answer.set()
+            await settle(pilot)
+        assert len(calls) >= 4  # each page read the screen below it
+        read = [kwargs["resource_ids"] for _, kwargs in calls]
+        everything = [rid for ids in read for rid in ids]
+        assert len(everything) == len(set(everything))  # no row was read twice
+        asked = len(calls)
+        await pilot.press("pageup", "pageup")
+        await settle(pilot)
+        assert len(calls) == asked and grid.window_loaded()
+    bk.close()

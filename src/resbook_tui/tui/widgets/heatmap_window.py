@@ -121,14 +121,17 @@ class WindowLoading(ScrollView):
         last = self.origin + timedelta(
             min(self._first_day() + self._visible_days() + 14, self.days) - 1
         )
-        if not self.window_loaded():
-            ids = self._missing((top - margin, top + height + margin), first, last)
-        elif self._ahead > 0:
-            ids = self._missing((top + height + margin, top + 2 * height + margin), first, last)
-        elif self._ahead < 0:
-            ids = self._missing((top - height - margin, top - margin), first, last)
-        else:
-            return
+        rows = (top - margin, top + height + margin)
+        if self.window_loaded():
+            if not self._ahead:
+                return
+            # The margin too: a short scroll moves it past rows never read.
+            rows = (
+                (top - margin, rows[1] + height)
+                if self._ahead > 0
+                else (top - margin - height, rows[1])
+            )
+        ids = self._missing(rows, first, last)
         request = (ids, first, last)
         if not ids or request == self._last_request:
             return
