@@ -8,8 +8,11 @@ effect and stores its answer, so the answer exists exactly when the effect does:
    other writer out). Not getting it means a request with this key is running: in flight;
 2. the record's INSERT, whose unique index decides: a committed record with the same body
    hash is a replay of its stored answer, another hash a reuse. Steps 1 and 2 are one
-   statement, the INSERT's rows given only if the lock is taken; when it makes no record,
-   the lock is asked for again to tell "in flight" from "there is a record";
+   statement, the INSERT's rows given only if the lock is taken and the API key is live
+   (unrevoked); when it makes no record, the key is looked at (revoked: ``revoked``,
+   nothing runs) and the lock is asked for again to tell "in flight" from "there is a
+   record". So the HTTP server need not read a key it knows before an idempotent request:
+   a revocation still refuses the very next request;
 3. the effect, then its answer stored in the record. A refusal (4xx) rolls the effect back
    to its savepoint and is stored as the key's answer; a server failure (5xx) rolls the
    whole transaction back, the record with it, so the retry runs. The answer goes out
@@ -27,9 +30,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import peewee
+from peewee import fn
 
 from ..dialects.compiled import Compiled
 from ..errors import ResbookError
+from ..shop_models import ApiKey
 from ..shop_models import IdempotencyRecord as Rec
 from . import validate
 from .context import Context
@@ -51,7 +56,8 @@ class Stored:
 @dataclass(frozen=True)
 class Outcome:
     """``done`` (``stored`` is this request's answer), ``replay`` (``stored`` is the first
-    request's), ``reused`` (the key came with another body) or ``in_flight``."""
+    request's), ``reused`` (the key came with another body), ``in_flight`` or ``revoked``
+    (the API key is revoked or gone: nothing ran)."""
 
     state: str
     stored: Stored | None = None
@@ -75,13 +81,21 @@ def _scope(api_key_id: int, route: str, idem_key: str) -> peewee.Expression:
     return (Rec.api_key == api_key_id) & (Rec.route == route) & (Rec.idempotency_key == idem_key)
 
 
-# The record's INSERT, made only if this transaction gets the scope's lock (so it never
-# waits on an uncommitted record of another request); rendered once (dialects/compiled.py).
+def _live(key_id: peewee.Node) -> peewee.ColumnBase:
+    """The API key exists and is not revoked (read in the statement: never cached)."""
+    return fn.EXISTS(
+        ApiKey.select(ApiKey.id).where((ApiKey.id == key_id) & ApiKey.revoked_at.is_null())
+    )
+
+
+# The record's INSERT, made only if the API key is live and this transaction gets the
+# scope's lock (so it never waits on an uncommitted record of another request); rendered
+# once (dialects/compiled.py).
 _CLAIM = Compiled(
     lambda p, d: (
         Rec.insert_from(
             peewee.Select(columns=[p("a"), p("r"), p("k"), p("h")]).where(
-                d.try_serialize_condition(p("lock"))
+                _live(p("a")) & d.try_serialize_condition(p("lock"))
             ),
             [Rec.api_key, Rec.route, Rec.idempotency_key, Rec.request_hash],
         )
@@ -91,6 +105,8 @@ _CLAIM = Compiled(
         .returning(Rec.id)
     )
 )
+
+_KEY_LIVE = Compiled(lambda p, d: peewee.Select(columns=[_live(p("a"))]))
 
 _ANSWER = Compiled(
     lambda p, d: Rec.update(
@@ -120,6 +136,8 @@ def run(
     with ctx.write():
         made = _CLAIM.run(ctx.db, ctx.dialect, values).fetchall()
         if not made:
+            if not _KEY_LIVE.run(ctx.db, ctx.dialect, {"a": api_key_id}).fetchone()[0]:
+                return Outcome("revoked")
             if not ctx.dialect.try_serialize(ctx.db, lock):
                 # Another request with this key is running; or replaying, if one is stored.
                 return _earlier(ctx, scope, request_hash, cutoff) or Outcome("in_flight")
