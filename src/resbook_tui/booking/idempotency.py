@@ -106,6 +106,28 @@ _CLAIM = Compiled(
     )
 )
 
+# The claim as a statement nobody reads: no ON CONFLICT, and the body hash (NOT NULL)
+# given only if the key is live and the lock taken, so it inserts the record or fails.
+_CLAIM_OR_FAIL = Compiled(
+    lambda p, d: Rec.insert_from(
+        peewee.Select(
+            columns=[
+                p("a"),
+                p("r"),
+                p("k"),
+                peewee.Case(None, [(_live(p("a")) & d.try_serialize_condition(p("lock")), p("h"))]),
+            ]
+        ),
+        [Rec.api_key, Rec.route, Rec.idempotency_key, Rec.request_hash],
+    )
+)
+
+_ANSWER_IN_SCOPE = Compiled(
+    lambda p, d: Rec.update(
+        {Rec.status_code: p("s"), Rec.response_body: p("b"), Rec.location: p("l")}
+    ).where((Rec.api_key == p("a")) & (Rec.route == p("r")) & (Rec.idempotency_key == p("k")))
+)
+
 _KEY_LIVE = Compiled(lambda p, d: peewee.Select(columns=[_live(p("a"))]))
 
 _ANSWER = Compiled(
@@ -129,10 +151,13 @@ def run(
     """Run ``effect`` once per key; ``refusal`` says what a refusal's stored answer is
     (None: a server failure, not stored)."""
     idem_key = key(idem_key)
-    scope = _scope(api_key_id, route, idem_key)
-    cutoff = ctx.dialect.plus_minutes(ctx.dialect.now(), -KEEP_HOURS * 60)
     lock = lock_key(api_key_id, route, idem_key)
     values = {"a": api_key_id, "r": route, "k": idem_key, "h": request_hash, "lock": lock}
+    outcome = _claimed_later(ctx, values, effect, answer, refusal)
+    if outcome is not None:
+        return outcome
+    scope = _scope(api_key_id, route, idem_key)
+    cutoff = ctx.dialect.plus_minutes(ctx.dialect.now(), -KEEP_HOURS * 60)
     with ctx.write():
         made = _CLAIM.run(ctx.db, ctx.dialect, values).fetchall()
         if not made:
@@ -147,15 +172,50 @@ def run(
             # Older than KEEP_HOURS: the key is free again (and the lock is this one's).
             Rec.delete().where(scope).execute(ctx.db)
             made = _CLAIM.run(ctx.db, ctx.dialect, values).fetchall()
-        try:
-            stored = answer(effect())
-        except ResbookError as exc:
-            refused = refusal(exc)
-            if refused is None:
-                raise  # the whole transaction goes, the record with it
-            stored = refused
+        stored = _effect(effect, answer, refusal)
         answered = {"id": made[0][0], "s": stored.status, "b": stored.body, "l": stored.location}
         _ANSWER.later(ctx.db, ctx.dialect, answered)
+    return Outcome("done", stored)
+
+
+def _effect(
+    effect: Callable[[], T],
+    answer: Callable[[T], Stored],
+    refusal: Callable[[ResbookError], Stored | None],
+) -> Stored:
+    try:
+        return answer(effect())
+    except ResbookError as exc:
+        refused = refusal(exc)
+        if refused is None:
+            raise  # the whole transaction goes, the record with it
+        return refused
+
+
+def _claimed_later(
+    ctx: Context,
+    values: dict[str, object],
+    effect: Callable[[], T],
+    answer: Callable[[T], Stored],
+    refusal: Callable[[ResbookError], Stored | None],
+) -> Outcome | None:
+    """The common case in one round trip fewer, where statements can wait for the next
+    (PostgreSQL, ``Compiled.later``): the claim goes with the effect's first statement,
+    made to fail rather than insert nothing, so the transaction stops there and nothing
+    of the effect can commit. None: the claim failed (a record exists, the key is in
+    flight or revoked), all was rolled back, and ``run`` asks again statement by statement."""
+    if getattr(ctx.db, "later", None) is None or ctx.db.in_transaction():
+        return None
+    try:
+        with ctx.write():
+            _CLAIM_OR_FAIL.later(ctx.db, ctx.dialect, values)
+            stored = _effect(effect, answer, refusal)
+            answered = {**values, "s": stored.status, "b": stored.body, "l": stored.location}
+            _ANSWER_IN_SCOPE.later(ctx.db, ctx.dialect, answered)
+    except Exception:
+        if ctx.dialect.refused_by(ctx.db, Rec._meta.table_name):
+            return None
+        raise
     return Outcome("done", stored)
 
 
