@@ -8,6 +8,7 @@ import threading
 import pytest
 
 from booking_helpers import expire, units
+from resbook_tui.booking.idempotency import Stored
 from resbook_tui.db import raw_url
 from serve_helpers import (
     PROBLEM,
@@ -46,6 +47,51 @@ def test_a_revoked_key_is_401_and_a_store_key_on_admin_is_403(shop):
     [key] = [k for k in shop.bk.list_api_keys() if k.name == "shop"]
     shop.bk.revoke_api_key(key.id)
     problem(shop.client.get("/v1/resources", headers=shop.store), 401, "unauthorized")
+
+
+def test_a_key_revoked_after_use_is_401_on_its_next_idempotent_request(shop):
+    """The server remembers a key it has seen, and its idempotent routes do not read the
+    key before the claim: the claim itself must refuse a revoked key, nothing changed."""
+    first = shop.hold("k1", shop.line(shop.van, 0, 1))
+    assert first.status_code == 201, first.text
+    [key] = [k for k in shop.bk.list_api_keys() if k.name == "shop"]
+    shop.bk.revoke_api_key(key.id)
+    problem(shop.hold("k2", shop.line(shop.van, 0, 1)), 401, "unauthorized")
+    problem(shop.hold("k1", shop.line(shop.van, 0, 1)), 401, "unauthorized")  # no replay
+    path = f"/v1/holds/{first.json()['id']}"
+    for answer in (
+        shop.client.post(
+            f"{path}/confirm",
+            json={"order_id": "o-1"},
+            headers={**shop.store, "Idempotency-Key": "c1"},
+        ),
+        shop.client.post(
+            f"{path}/extend", json={"minutes": 5}, headers={**shop.store, "Idempotency-Key": "e1"}
+        ),
+        shop.client.get(path, headers=shop.store),
+    ):
+        problem(answer, 401, "unauthorized")
+    assert units(shop.bk, shop.van, shop.first) == (5, 4, 1, 0)  # only the first hold
+    assert shop.bk.get_bundle(first.json()["id"]).status == "ACTIVE"
+
+
+def test_run_idempotent_refuses_a_revoked_key_and_commits_nothing(shop):
+    """On PostgreSQL the effect's first statement goes out with the claim, so the effect
+    may start; none of it may stay."""
+    [key] = [k for k in shop.bk.list_api_keys() if k.name == "shop"]
+    shop.bk.revoke_api_key(key.id)
+    before = len(shop.bk.list_resources())
+    outcome = shop.bk.run_idempotent(
+        api_key_id=key.id,
+        route="POST /x",
+        key="k",
+        request_hash="h",
+        effect=lambda: shop.bk.add_resource("Boat", "VEHICLE"),
+        answer=lambda _: Stored(201, "{}"),
+        refusal=lambda _: None,
+    )
+    assert outcome.state == "revoked"
+    assert len(shop.bk.list_resources()) == before
 
 
 def test_resources_and_availability(shop):

@@ -8,8 +8,11 @@ effect and stores its answer, so the answer exists exactly when the effect does:
    other writer out). Not getting it means a request with this key is running: in flight;
 2. the record's INSERT, whose unique index decides: a committed record with the same body
    hash is a replay of its stored answer, another hash a reuse. Steps 1 and 2 are one
-   statement, the INSERT's rows given only if the lock is taken; when it makes no record,
-   the lock is asked for again to tell "in flight" from "there is a record";
+   statement, the INSERT's rows given only if the lock is taken and the API key is live
+   (unrevoked); when it makes no record, the key is looked at (revoked: ``revoked``,
+   nothing runs) and the lock is asked for again to tell "in flight" from "there is a
+   record". So the HTTP server need not read a key it knows before an idempotent request:
+   a revocation still refuses the very next request;
 3. the effect, then its answer stored in the record. A refusal (4xx) rolls the effect back
    to its savepoint and is stored as the key's answer; a server failure (5xx) rolls the
    whole transaction back, the record with it, so the retry runs. The answer goes out
@@ -27,9 +30,11 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import peewee
+from peewee import fn
 
 from ..dialects.compiled import Compiled
 from ..errors import ResbookError
+from ..shop_models import ApiKey
 from ..shop_models import IdempotencyRecord as Rec
 from . import validate
 from .context import Context
@@ -51,7 +56,8 @@ class Stored:
 @dataclass(frozen=True)
 class Outcome:
     """``done`` (``stored`` is this request's answer), ``replay`` (``stored`` is the first
-    request's), ``reused`` (the key came with another body) or ``in_flight``."""
+    request's), ``reused`` (the key came with another body), ``in_flight`` or ``revoked``
+    (the API key is revoked or gone: nothing ran)."""
 
     state: str
     stored: Stored | None = None
@@ -75,13 +81,21 @@ def _scope(api_key_id: int, route: str, idem_key: str) -> peewee.Expression:
     return (Rec.api_key == api_key_id) & (Rec.route == route) & (Rec.idempotency_key == idem_key)
 
 
-# The record's INSERT, made only if this transaction gets the scope's lock (so it never
-# waits on an uncommitted record of another request); rendered once (dialects/compiled.py).
+def _live(key_id: peewee.Node) -> peewee.ColumnBase:
+    """The API key exists and is not revoked (read in the statement: never cached)."""
+    return fn.EXISTS(
+        ApiKey.select(ApiKey.id).where((ApiKey.id == key_id) & ApiKey.revoked_at.is_null())
+    )
+
+
+# The record's INSERT, made only if the API key is live and this transaction gets the
+# scope's lock (so it never waits on an uncommitted record of another request); rendered
+# once (dialects/compiled.py).
 _CLAIM = Compiled(
     lambda p, d: (
         Rec.insert_from(
             peewee.Select(columns=[p("a"), p("r"), p("k"), p("h")]).where(
-                d.try_serialize_condition(p("lock"))
+                _live(p("a")) & d.try_serialize_condition(p("lock"))
             ),
             [Rec.api_key, Rec.route, Rec.idempotency_key, Rec.request_hash],
         )
@@ -91,6 +105,30 @@ _CLAIM = Compiled(
         .returning(Rec.id)
     )
 )
+
+# The claim as a statement nobody reads: no ON CONFLICT, and the body hash (NOT NULL)
+# given only if the key is live and the lock taken, so it inserts the record or fails.
+_CLAIM_OR_FAIL = Compiled(
+    lambda p, d: Rec.insert_from(
+        peewee.Select(
+            columns=[
+                p("a"),
+                p("r"),
+                p("k"),
+                peewee.Case(None, [(_live(p("a")) & d.try_serialize_condition(p("lock")), p("h"))]),
+            ]
+        ),
+        [Rec.api_key, Rec.route, Rec.idempotency_key, Rec.request_hash],
+    )
+)
+
+_ANSWER_IN_SCOPE = Compiled(
+    lambda p, d: Rec.update(
+        {Rec.status_code: p("s"), Rec.response_body: p("b"), Rec.location: p("l")}
+    ).where((Rec.api_key == p("a")) & (Rec.route == p("r")) & (Rec.idempotency_key == p("k")))
+)
+
+_KEY_LIVE = Compiled(lambda p, d: peewee.Select(columns=[_live(p("a"))]))
 
 _ANSWER = Compiled(
     lambda p, d: Rec.update(
@@ -113,13 +151,18 @@ def run(
     """Run ``effect`` once per key; ``refusal`` says what a refusal's stored answer is
     (None: a server failure, not stored)."""
     idem_key = key(idem_key)
-    scope = _scope(api_key_id, route, idem_key)
-    cutoff = ctx.dialect.plus_minutes(ctx.dialect.now(), -KEEP_HOURS * 60)
     lock = lock_key(api_key_id, route, idem_key)
     values = {"a": api_key_id, "r": route, "k": idem_key, "h": request_hash, "lock": lock}
+    outcome = _claimed_later(ctx, values, effect, answer, refusal)
+    if outcome is not None:
+        return outcome
+    scope = _scope(api_key_id, route, idem_key)
+    cutoff = ctx.dialect.plus_minutes(ctx.dialect.now(), -KEEP_HOURS * 60)
     with ctx.write():
         made = _CLAIM.run(ctx.db, ctx.dialect, values).fetchall()
         if not made:
+            if not _KEY_LIVE.run(ctx.db, ctx.dialect, {"a": api_key_id}).fetchone()[0]:
+                return Outcome("revoked")
             if not ctx.dialect.try_serialize(ctx.db, lock):
                 # Another request with this key is running; or replaying, if one is stored.
                 return _earlier(ctx, scope, request_hash, cutoff) or Outcome("in_flight")
@@ -129,15 +172,50 @@ def run(
             # Older than KEEP_HOURS: the key is free again (and the lock is this one's).
             Rec.delete().where(scope).execute(ctx.db)
             made = _CLAIM.run(ctx.db, ctx.dialect, values).fetchall()
-        try:
-            stored = answer(effect())
-        except ResbookError as exc:
-            refused = refusal(exc)
-            if refused is None:
-                raise  # the whole transaction goes, the record with it
-            stored = refused
+        stored = _effect(effect, answer, refusal)
         answered = {"id": made[0][0], "s": stored.status, "b": stored.body, "l": stored.location}
         _ANSWER.later(ctx.db, ctx.dialect, answered)
+    return Outcome("done", stored)
+
+
+def _effect(
+    effect: Callable[[], T],
+    answer: Callable[[T], Stored],
+    refusal: Callable[[ResbookError], Stored | None],
+) -> Stored:
+    try:
+        return answer(effect())
+    except ResbookError as exc:
+        refused = refusal(exc)
+        if refused is None:
+            raise  # the whole transaction goes, the record with it
+        return refused
+
+
+def _claimed_later(
+    ctx: Context,
+    values: dict[str, object],
+    effect: Callable[[], T],
+    answer: Callable[[T], Stored],
+    refusal: Callable[[ResbookError], Stored | None],
+) -> Outcome | None:
+    """The common case in one round trip fewer, where statements can wait for the next
+    (PostgreSQL, ``Compiled.later``): the claim goes with the effect's first statement,
+    made to fail rather than insert nothing, so the transaction stops there and nothing
+    of the effect can commit. None: the claim failed (a record exists, the key is in
+    flight or revoked), all was rolled back, and ``run`` asks again statement by statement."""
+    if getattr(ctx.db, "later", None) is None or ctx.db.in_transaction():
+        return None
+    try:
+        with ctx.write():
+            _CLAIM_OR_FAIL.later(ctx.db, ctx.dialect, values)
+            stored = _effect(effect, answer, refusal)
+            answered = {**values, "s": stored.status, "b": stored.body, "l": stored.location}
+            _ANSWER_IN_SCOPE.later(ctx.db, ctx.dialect, answered)
+    except Exception:
+        if ctx.dialect.refused_by(ctx.db, Rec._meta.table_name):
+            return None
+        raise
     return Outcome("done", stored)
 
 

@@ -109,7 +109,9 @@ class ShopApi:
         refusal: Callable[[ResbookError], Stored | None],
     ) -> Outcome:
         """Run ``effect`` (Booking calls) at most once per Idempotency-Key of this API key
-        and route, its answer stored in its transaction (idempotency.py says how)."""
+        and route, its answer stored in its transaction (idempotency.py says how). On
+        PostgreSQL the effect may start before a failed claim is known; its database work
+        then never commits. A revoked API key: ``Outcome("revoked")``."""
         return idempotency.run(
             self.ctx,
             api_key_id=api_key_id,

@@ -181,6 +181,11 @@ class Dialect(ABC):
         the same round trip as what it guards (here: always true, as try_serialize is)."""
         return peewee.Value(True)
 
+    def refused_by(self, db: peewee.Database, table: str) -> bool:
+        """Whether the first failure of ``db``'s last transaction was a NOT NULL or unique
+        constraint of ``table`` (PostgreSQL, whose statements may go several at once)."""
+        return False
+
     @abstractmethod
     def exclusive(
         self, db: peewee.Database, key: int, on_wait: Callable[[], None] | None

@@ -49,6 +49,10 @@ def _cancel(conn: Any) -> bool:
     return True
 
 
+# not_null_violation, unique_violation: the constraints a claim statement fails on.
+_REFUSALS = ("23502", "23505")
+
+
 class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
     """PostgreSQL whose every connection gets resbook's session settings (checked) and
     can be cancelled from another thread."""
@@ -66,6 +70,7 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
         raw.set_up_session(conn, self.resbook_settings)
         self.resbook_connections.add(conn)
         self._deferred.pending = []
+        self._deferred.failure = None
 
     def _close(self, conn: Any) -> None:
         self._deferred.pending = []
@@ -95,6 +100,22 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
         # connecting later, inside the block, would reset peewee's transaction stack.
         self.cursor()  # type: ignore[no-untyped-call]
         self._pending()[:] = [raw.BEGIN]
+        self._deferred.failure = None
+
+    def _send(self, sql: str, params: Any) -> Any:
+        """Peewee's ``_execute_cursor``, keeping the transaction's first failure: with
+        statements sent together, the error that stopped them says which one failed."""
+        try:
+            return self._execute_cursor(sql, params)  # type: ignore[attr-defined]
+        except Exception as exc:
+            if getattr(self._deferred, "failure", None) is None:
+                self._deferred.failure = exc
+            raise
+
+    def first_failure(self) -> BaseException | None:
+        """The first statement error since this thread's last BEGIN (None: there was none)."""
+        found: BaseException | None = getattr(self._deferred, "failure", None)
+        return found
 
     def later(self, sql: str, params: Any) -> None:
         """Send this statement (whose answer nobody reads) with the transaction's next
@@ -113,7 +134,7 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
             sql = raw.joined(pending, sql)
             pending.clear()
         # What peewee's own execute_sql does.
-        return self._execute_cursor(sql, params)  # type: ignore[attr-defined]
+        return self._send(sql, params)
 
     def commit(self) -> None:
         pending = self._pending()
@@ -124,7 +145,7 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
         if work:
             if self.is_closed():
                 raise peewee.InterfaceError("Cannot commit, database connection not open.")
-            self._execute_cursor(raw.joined(work, "COMMIT"), None)  # type: ignore[attr-defined]
+            self._send(raw.joined(work, "COMMIT"), None)
             return
         super().commit()
 
@@ -213,6 +234,13 @@ class PostgresqlDialect(Dialect):
 
     def try_serialize_condition(self, key: int | peewee.Node) -> peewee.Node:
         return fn.pg_try_advisory_xact_lock(key)
+
+    def refused_by(self, db: peewee.Database, table: str) -> bool:
+        error = getattr(db, "first_failure", lambda: None)()
+        error = getattr(error, "orig", error)  # peewee's wrapper holds the driver's error
+        if getattr(error, "pgcode", None) not in _REFUSALS:
+            return False
+        return getattr(getattr(error, "diag", None), "table_name", None) == table
 
     @contextlib.contextmanager
     def exclusive(

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from starlette.responses import Response
 
 from ..booking import Booking
+from ..booking.api_keys import MAX_KEY_LENGTH, secret_hash
 from ..booking.idempotency import Stored
 from ..booking.records import ApiKeyInfo
 from ..db import dialect
@@ -69,12 +70,18 @@ class Caller:
 class Service:
     """The database and one Booking per API key (so each key's changes are its own in the
     audit trail), shared by every request thread; Peewee gives each thread its own
-    connection, so the thread pool is the connection pool."""
+    connection, so the thread pool is the connection pool.
+
+    Keys that were live once are remembered by secret hash (their id, name and role never
+    change). Only an idempotent request uses that, because its claim checks in the same
+    statement that the key is still live (idempotency.py); every other request reads the
+    key first. Either way a revoked key is refused from its next request on."""
 
     def __init__(self, db: peewee.Database) -> None:
         self.db = db
         self.base = Booking(db, actor=SERVER_ACTOR)
         self._by_key: dict[int, Booking] = {}
+        self._known: dict[str, ApiKeyInfo] = {}
         self._lock = threading.Lock()
 
     @property
@@ -89,18 +96,42 @@ class Service:
                 found = self._by_key[key.id] = Booking(self.db, actor=actor, check_schema=False)
             return found
 
-    def caller(self, credentials: HTTPAuthorizationCredentials, *, admin: bool = False) -> Caller:
-        """The caller a request's ``Authorization: Bearer`` names; 401 or 403 if none may."""
-        challenge = {"WWW-Authenticate": "Bearer"}
-        try:
-            key = self.base.authenticate(credentials.credentials)
-        except ResbookError as exc:
-            raise from_error(exc) from None
+    def caller(
+        self,
+        credentials: HTTPAuthorizationCredentials,
+        *,
+        admin: bool = False,
+        checked_later: bool = False,
+    ) -> Caller:
+        """The caller a request's ``Authorization: Bearer`` names; 401 or 403 if none may.
+        ``checked_later``: the request's idempotency claim checks the key is live, so a key
+        known from an earlier request is taken without reading it now."""
+        secret = credentials.credentials
+        digest = secret_hash(secret) if 0 < len(secret) <= MAX_KEY_LENGTH else ""
+        key = self._known.get(digest) if checked_later else None
         if key is None:
-            raise Problem("unauthorized", "the API key is unknown or revoked", headers=challenge)
+            try:
+                key = self.base.authenticate(secret)
+            except ResbookError as exc:
+                raise from_error(exc) from None
+            if key is None:
+                self._known.pop(digest, None)
+                raise unauthorized()
+            self._known[digest] = key
         if admin and key.role != "admin":
             raise Problem("forbidden", "this route needs an admin key; this one is a store key")
         return Caller(key, self.booking_for(key))
+
+    def forget(self, key_id: int) -> None:
+        """A key found revoked is read again next time (and refused there)."""
+        with self._lock:
+            for digest in [d for d, k in self._known.items() if k.id == key_id]:
+                self._known.pop(digest, None)
+
+
+def unauthorized() -> Problem:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    return Problem("unauthorized", "the API key is unknown or revoked", headers=challenge)
 
 
 def service(request: Request) -> Service:
@@ -162,6 +193,9 @@ def idempotent(
         )
     except ResbookError as exc:
         raise from_error(exc) from None
+    if outcome.state == "revoked":
+        service(request).forget(caller.key.id)
+        raise unauthorized()
     if outcome.state == "reused":
         raise Problem(
             "idempotency_key_reused",

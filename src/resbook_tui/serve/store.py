@@ -113,7 +113,7 @@ def create_hold(
     """Hold every line of every date, all or nothing, across resources. Lines on one
     (resource, date) are summed before the check. The answer's ``id`` names the request:
     get, extend, confirm and release it by that id."""
-    caller = service(request).caller(credentials)
+    caller = service(request).caller(credentials, checked_later=True)
     lines = [line.model_dump(mode="json") for line in body.lines]
     return idempotent(
         request,
@@ -154,7 +154,7 @@ def extend_hold(
 ) -> Response:
     """Push the expiry back by ``minutes``; never past the longest hold life from creation
     (RESBOOK_MAX_HOLD_MINUTES, default 120): past it, 409 hold_life_exceeded."""
-    caller = service(request).caller(credentials)
+    caller = service(request).caller(credentials, checked_later=idempotency_key is not None)
     if idempotency_key is None:
         return json_response(200, render.bundle(caller.bk.extend_bundle(hold_id, body.minutes)))
     return idempotent(
@@ -182,7 +182,7 @@ def confirm_hold(
 ) -> Response:
     """Turn every hold of the request into an allocation for the order (line item
     ``hold-<id>`` unless one is given). All or nothing."""
-    caller = service(request).caller(credentials)
+    caller = service(request).caller(credentials, checked_later=True)
     return idempotent(
         request,
         caller,
