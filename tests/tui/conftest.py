@@ -170,3 +170,26 @@ def make_app(booking: Booking) -> Callable[..., ResbookApp]:
         return ResbookApp(kwargs.pop("booking", booking), **kwargs)  # type: ignore[arg-type]
 
     return make
+
+
+class LayoutCounter:
+    """How many times a screen was laid out (Textual's private ``Screen._refresh_layout``,
+    its one layout path: no public hook counts layouts)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+@pytest.fixture
+def layouts(monkeypatch: pytest.MonkeyPatch) -> LayoutCounter:
+    from textual.screen import Screen
+
+    counter = LayoutCounter()
+    laid_out = Screen._refresh_layout
+
+    def counted(self: Screen, *args: object, **kwargs: object) -> None:
+        counter.count += 1
+        laid_out(self, *args, **kwargs)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", counted)
+    return counter

@@ -79,21 +79,10 @@ async def test_a_new_count_alone_keeps_the_loaded_rows_and_the_cursor():
 
 
 @asynctest
-async def test_a_new_count_moves_the_scrollbar_without_laying_the_screen_out(monkeypatch):
+async def test_a_new_count_moves_the_scrollbar_without_laying_the_screen_out(layouts):
     """A change elsewhere in a long queue cost a layout of the whole screen (setting
     ``virtual_size`` does one); while the scrollbar shows before and after, only its
     range moves. When the rows come to fit, the scrollbar goes: that is laid out."""
-    from textual.screen import Screen
-
-    layouts = 0
-    laid_out = Screen._refresh_layout
-
-    def counted(self: Screen, *args: object, **kwargs: object) -> None:
-        nonlocal layouts
-        layouts += 1
-        laid_out(self, *args, **kwargs)
-
-    monkeypatch.setattr(Screen, "_refresh_layout", counted)  # Textual's one layout path
     app = TableApp()
     async with app.run_test(size=(40, 12)) as pilot:
         table = app.query_one(KeyedTable)
@@ -101,16 +90,16 @@ async def test_a_new_count_moves_the_scrollbar_without_laying_the_screen_out(mon
         await pilot.pause()
         table.scroll_to(y=9_995, animate=False, immediate=True)
         await pilot.pause()
-        layouts = 0
+        layouts.count = 0
         table.sync_window(rows(list(range(100, 150))), total=9_000, offset=0)
         await pilot.pause()
-        assert layouts == 0
+        assert layouts.count == 0
         assert table.vertical_scrollbar.window_virtual_size == 1 + 9_000
         assert table.scroll_y == table.max_scroll_y  # the view stays inside the rows
         assert table.show_vertical_scrollbar
         table.sync_window(rows(list(range(100, 105))), total=5, offset=0)
         await pilot.pause()
-        assert layouts > 0 and not table.show_vertical_scrollbar
+        assert layouts.count > 0 and not table.show_vertical_scrollbar
 
 
 @asynctest

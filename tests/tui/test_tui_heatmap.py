@@ -53,29 +53,18 @@ async def test_first_frame_loads_the_visible_window_in_one_query(make_app, booki
 
 
 @asynctest
-async def test_moving_the_cursor_lays_nothing_out(make_app, monkeypatch):
+async def test_moving_the_cursor_lays_nothing_out(make_app, layouts):
     """The status line under the grid is rewritten on every move and every window that
     arrives; each rewrite laid the whole screen out again (most of a page's cost)."""
-    from textual.screen import Screen
-
-    layouts = 0
-    laid_out = Screen._refresh_layout
-
-    def counted(self: Screen, *args: object, **kwargs: object) -> None:
-        nonlocal layouts
-        layouts += 1
-        laid_out(self, *args, **kwargs)
-
-    monkeypatch.setattr(Screen, "_refresh_layout", counted)  # Textual's one layout path
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         before = text_of(app, "#cell-status")
-        layouts = 0
+        layouts.count = 0
         await pilot.press("down", "right", "pagedown", "pageup")
         await settle(pilot)
         assert text_of(app, "#cell-status") != before  # the line did change...
-        assert layouts == 0  # ...without a layout
+        assert layouts.count == 0  # ...without a layout
 
 
 @asynctest
