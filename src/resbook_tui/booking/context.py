@@ -89,6 +89,8 @@ class Context:
 
     @contextmanager
     def read(self) -> Iterator[None]:
+        """Reads, and dialect calls that run their own transaction (``hold_one``): what
+        the database says comes out as resbook's errors; no transaction is opened here."""
         with database_errors(self.db):
             yield
 

@@ -32,7 +32,7 @@ from typing import TypeVar
 import peewee
 from peewee import fn
 
-from ..dialects.compiled import Compiled
+from ..dialects.compiled import Clock, Compiled, SlotMaker
 from ..errors import ResbookError
 from ..shop_models import ApiKey
 from ..shop_models import IdempotencyRecord as Rec
@@ -77,7 +77,8 @@ def lock_key(api_key_id: int, route: str, idem_key: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _scope(api_key_id: int, route: str, idem_key: str) -> peewee.Expression:
+def _scope(api_key_id: object, route: object, idem_key: object) -> peewee.Expression:
+    """The record of this key (values or slots)."""
     return (Rec.api_key == api_key_id) & (Rec.route == route) & (Rec.idempotency_key == idem_key)
 
 
@@ -88,16 +89,21 @@ def _live(key_id: peewee.Node) -> peewee.ColumnBase:
     )
 
 
-# The record's INSERT, made only if the API key is live and this transaction gets the
-# scope's lock (so it never waits on an uncommitted record of another request); rendered
-# once (dialects/compiled.py).
+_CLAIMED = [Rec.api_key, Rec.route, Rec.idempotency_key, Rec.request_hash]
+
+
+def _may_claim(p: SlotMaker, d: Clock) -> peewee.ColumnBase:
+    """The API key is live and this transaction gets the scope's lock (so it never waits
+    on an uncommitted record of another request)."""
+    return _live(p("a")) & d.try_serialize_condition(p("lock"))
+
+
+# The record's INSERT, made only if it may be claimed; rendered once (dialects/compiled.py).
 _CLAIM = Compiled(
     lambda p, d: (
         Rec.insert_from(
-            peewee.Select(columns=[p("a"), p("r"), p("k"), p("h")]).where(
-                _live(p("a")) & d.try_serialize_condition(p("lock"))
-            ),
-            [Rec.api_key, Rec.route, Rec.idempotency_key, Rec.request_hash],
+            peewee.Select(columns=[p("a"), p("r"), p("k"), p("h")]).where(_may_claim(p, d)),
+            _CLAIMED,
         )
         .on_conflict(
             conflict_target=[Rec.api_key, Rec.route, Rec.idempotency_key], action="NOTHING"
@@ -107,34 +113,30 @@ _CLAIM = Compiled(
 )
 
 # The claim as a statement nobody reads: no ON CONFLICT, and the body hash (NOT NULL)
-# given only if the key is live and the lock taken, so it inserts the record or fails.
+# given only if it may be claimed, so it inserts the record or fails.
 _CLAIM_OR_FAIL = Compiled(
     lambda p, d: Rec.insert_from(
         peewee.Select(
-            columns=[
-                p("a"),
-                p("r"),
-                p("k"),
-                peewee.Case(None, [(_live(p("a")) & d.try_serialize_condition(p("lock")), p("h"))]),
-            ]
+            columns=[p("a"), p("r"), p("k"), peewee.Case(None, [(_may_claim(p, d), p("h"))])]
         ),
-        [Rec.api_key, Rec.route, Rec.idempotency_key, Rec.request_hash],
+        _CLAIMED,
     )
 )
 
-_ANSWER_IN_SCOPE = Compiled(
+# The stored answer, by the record's key (unique): the same statement on either path.
+_ANSWER = Compiled(
     lambda p, d: Rec.update(
         {Rec.status_code: p("s"), Rec.response_body: p("b"), Rec.location: p("l")}
-    ).where((Rec.api_key == p("a")) & (Rec.route == p("r")) & (Rec.idempotency_key == p("k")))
+    ).where(_scope(p("a"), p("r"), p("k")))
 )
 
 _KEY_LIVE = Compiled(lambda p, d: peewee.Select(columns=[_live(p("a"))]))
 
-_ANSWER = Compiled(
-    lambda p, d: Rec.update(
-        {Rec.status_code: p("s"), Rec.response_body: p("b"), Rec.location: p("l")}
-    ).where(Rec.id == p("id"))
-)
+
+def _store(ctx: Context, values: dict[str, object], stored: Stored) -> None:
+    """The answer goes into the record with the transaction's COMMIT (``Compiled.later``)."""
+    answered = {**values, "s": stored.status, "b": stored.body, "l": stored.location}
+    _ANSWER.later(ctx.db, ctx.dialect, answered)
 
 
 def run(
@@ -159,8 +161,7 @@ def run(
     scope = _scope(api_key_id, route, idem_key)
     cutoff = ctx.dialect.plus_minutes(ctx.dialect.now(), -KEEP_HOURS * 60)
     with ctx.write():
-        made = _CLAIM.run(ctx.db, ctx.dialect, values).fetchall()
-        if not made:
+        if not _CLAIM.run(ctx.db, ctx.dialect, values).fetchall():
             if not _KEY_LIVE.run(ctx.db, ctx.dialect, {"a": api_key_id}).fetchone()[0]:
                 return Outcome("revoked")
             if not ctx.dialect.try_serialize(ctx.db, lock):
@@ -171,10 +172,10 @@ def run(
                 return earlier
             # Older than KEEP_HOURS: the key is free again (and the lock is this one's).
             Rec.delete().where(scope).execute(ctx.db)
-            made = _CLAIM.run(ctx.db, ctx.dialect, values).fetchall()
+            if not _CLAIM.run(ctx.db, ctx.dialect, values).fetchall():
+                return Outcome("revoked")  # the lock is ours: only a revocation since
         stored = _effect(effect, answer, refusal)
-        answered = {"id": made[0][0], "s": stored.status, "b": stored.body, "l": stored.location}
-        _ANSWER.later(ctx.db, ctx.dialect, answered)
+        _store(ctx, values, stored)
     return Outcome("done", stored)
 
 
@@ -210,8 +211,7 @@ def _claimed_later(
         with ctx.write():
             _CLAIM_OR_FAIL.later(ctx.db, ctx.dialect, values)
             stored = _effect(effect, answer, refusal)
-            answered = {**values, "s": stored.status, "b": stored.body, "l": stored.location}
-            _ANSWER_IN_SCOPE.later(ctx.db, ctx.dialect, answered)
+            _store(ctx, values, stored)
     except Exception:
         if ctx.dialect.refused_by(ctx.db, Rec._meta.table_name):
             return None

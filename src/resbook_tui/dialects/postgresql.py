@@ -279,8 +279,7 @@ class PostgresqlDialect(Dialect):
     def take_holds(self, db: peewee.Database, plan: HoldPlan) -> list[HoldRow]:
         rows: list[HoldRow] = []
         for n, (day, key) in enumerate(zip(plan.days, plan.keys, strict=True)):
-            # The first date also claims the token (if any) and locks the range's cells.
-            steps = ("take",) if n else ("request", "lock", "take")[plan.token is None :]
+            steps = raw.first_steps(plan.token is not None) if n == 0 else ("take",)
             row = raw.HOLD_STATEMENTS.run(db, steps, _hold_values(plan, day, key)).fetchone()
             if row[raw.TAKEN_FLAG]:
                 raise TokenTaken

@@ -188,10 +188,15 @@ HOLD_STATEMENTS = PreparedGroup(
 EVENT_ID, TAKEN_FLAG = len(HOLD_FIELDS), len(HOLD_FIELDS) + 1
 
 
+def first_steps(with_token: bool) -> tuple[str, ...]:
+    """A hold's first date: claim the token (if any), lock the range's cells, take."""
+    return ("request", "lock", "take") if with_token else ("lock", "take")
+
+
 @functools.cache
 def _one_hold(with_token: bool) -> str:
-    steps = ("request", "lock", "take") if with_token else ("lock", "take")
-    return f"BEGIN; {HOLD_STATEMENTS.sql(*steps)}; COMMIT; {HOLD_STATEMENTS.sql('made')}"
+    steps = HOLD_STATEMENTS.sql(*first_steps(with_token))
+    return f"{BEGIN}; {steps}; COMMIT; {HOLD_STATEMENTS.sql('made')}"
 
 
 def one_hold(db: peewee.Database, values: dict[str, Any]) -> tuple[Any, ...]:
