@@ -159,6 +159,22 @@ def http_round(
     return wall, took
 
 
+def cpu_ms(pid: int) -> float:
+    """Milliseconds on the CPU of process ``pid``, its threads and its children (workers),
+    from /proc/<pid>/task/*/schedstat (nanosecond counts, unlike the tick-sampled rusage)."""
+    total = 0
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:  # the thread ended meanwhile
+            continue
+        total += sum(round(cpu_ms(c) * 1e6) for c in children)
+    return total / 1e6
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
@@ -227,13 +243,18 @@ def main() -> None:
         process, server = start_server(url, args.threads, args.workers)
         try:
             n = args.requests
+            mine = cpu_ms(os.getpid())
             before_s, before_lat = python_api(bk, cells(rng, today, n))
+            api_cpu = cpu_ms(os.getpid()) - mine
             hold_s = python_create_hold(bk, cells(rng, today, n))
-            rounds = {
-                c: http_round(server, key, cells(rng, today, n), c, f"c{c}", args.client)
-                for c in counts
-            }
+            rounds, server_cpu = {}, {}
+            for c in counts:
+                spent = cpu_ms(process.pid)
+                rounds[c] = http_round(server, key, cells(rng, today, n), c, f"c{c}", args.client)
+                server_cpu[c] = cpu_ms(process.pid) - spent
+            mine = cpu_ms(os.getpid())
             after_s, after_lat = python_api(bk, cells(rng, today, n))
+            api_cpu += cpu_ms(os.getpid()) - mine
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
@@ -249,7 +270,8 @@ def main() -> None:
         print(
             f"  Python API create_bundle, 1 thread: {n / before_s:,.0f} holds/s before, "
             f"{n / after_s:,.0f} after: reference {ref:,.0f} holds/s, "
-            f"p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms"
+            f"p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms, "
+            f"CPU {api_cpu / (2 * n):.2f} ms a hold in this process"
         )
         print(f"  Python API create_hold (single-cell path): {n / hold_s:,.0f} holds/s")
         for c, (wall, took) in rounds.items():
@@ -257,7 +279,8 @@ def main() -> None:
             print(
                 f"  HTTP, {c:>2} client(s): {rate:,.0f} holds/s = {rate / ref:.2f}x the "
                 f"Python API, p50 {pct(took, 50):.1f} ms, p99 {pct(took, 99):.1f} ms, "
-                f"mean {statistics.mean(took) * 1000:.1f} ms"
+                f"mean {statistics.mean(took) * 1000:.1f} ms, "
+                f"server CPU {server_cpu[c] / n:.2f} ms a request"
             )
         if 8 in rounds:
             wall, took = rounds[8]

@@ -15,6 +15,7 @@ from ..config import resolve_database_url
 from ..db import open_database, parse_url
 from ..errors import ConfigError
 from .app import DEFAULT_THREADS, create_app
+from .one_write import OneWriteProtocol
 
 ENV_THREADS = "RESBOOK_SERVE_THREADS"
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -35,7 +36,16 @@ def run(url: str, *, host: str, port: int, workers: int, threads: int) -> None:
     if workers > 1 and parse_url(url).path is not None:  # a SQLite file
         raise ConfigError("SQLite is served by one process: drop --workers (or use PostgreSQL)")
     db = open_database(url, create=False)
-    common = {"host": host, "port": port, "log_config": None, "access_log": False}
+    # proxy_headers off: nothing here reads the client's address, so uvicorn's
+    # X-Forwarded-For middleware would be a layer every request passes for nothing.
+    common = {
+        "host": host,
+        "port": port,
+        "log_config": None,
+        "access_log": False,
+        "proxy_headers": False,
+        "http": OneWriteProtocol,
+    }
     if workers == 1:
         uvicorn.run(create_app(db, threads=threads), **common)  # type: ignore[arg-type]
         return

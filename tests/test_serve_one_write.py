@@ -1,0 +1,145 @@
+"""``resbook serve`` sends each answer in one write (serve/one_write.py), and uvicorn's own
+protocol would send two (what the join is for)."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import uvicorn
+from starlette.responses import Response
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from resbook_tui.serve.one_write import JoinedWrites, OneWriteProtocol
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.writes: list[bytes] = []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        assert not self.closed, "written after close"
+        self.writes.append(data)
+
+    def is_closing(self) -> bool:
+        return self.closed
+
+    def close(self) -> None:
+        self.closed = True
+
+    def get_extra_info(self, name: str) -> str:
+        return f"info:{name}"
+
+
+def test_writes_of_one_turn_leave_together_at_its_end() -> None:
+    async def main() -> list[bytes]:
+        recorder = _Recorder()
+        joined = JoinedWrites(recorder, asyncio.get_running_loop())
+        joined.write(b"HTTP/1.1 200 OK\r\n\r\n")
+        joined.write(memoryview(b"body"))
+        assert recorder.writes == []  # nothing yet: the turn is not over
+        await asyncio.sleep(0)
+        joined.write(b"next")  # a later turn is a later write
+        await asyncio.sleep(0)
+        return recorder.writes
+
+    assert asyncio.run(main()) == [b"HTTP/1.1 200 OK\r\n\r\nbody", b"next"]
+
+
+def test_close_sends_what_is_pending_first_and_the_rest_is_the_transports() -> None:
+    async def main() -> _Recorder:
+        recorder = _Recorder()
+        joined = JoinedWrites(recorder, asyncio.get_running_loop())
+        assert joined.get_extra_info("peername") == "info:peername"
+        joined.write(b"last words")
+        joined.close()
+        await asyncio.sleep(0)  # the scheduled flush finds nothing left to send
+        return recorder
+
+    recorder = asyncio.run(main())
+    assert recorder.writes == [b"last words"]
+    assert recorder.closed
+
+
+def test_nothing_is_written_to_a_transport_already_closing() -> None:
+    async def main() -> list[bytes]:
+        recorder = _Recorder()
+        joined = JoinedWrites(recorder, asyncio.get_running_loop())
+        joined.write(b"too late")
+        recorder.closed = True  # the peer went away within the turn
+        await asyncio.sleep(0)
+        return recorder.writes
+
+    assert asyncio.run(main()) == []
+
+
+async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    assert scope["type"] == "http"
+    await Response(b'{"ok": true}', media_type="application/json")(scope, receive, send)
+
+
+@pytest.fixture
+def sends(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]]:
+    """What the server's sockets send, one item a send (asyncio's own event loop)."""
+    from asyncio import selector_events
+
+    sent: list[bytes] = []
+    original = selector_events._SelectorSocketTransport.write
+
+    def write(self: Any, data: bytes) -> None:
+        sent.append(bytes(data))
+        original(self, data)
+
+    monkeypatch.setattr(selector_events._SelectorSocketTransport, "write", write)
+    yield sent
+
+
+def _server_sends(sends: list[bytes]) -> list[bytes]:
+    """The server's sends among all (the test's client writes through asyncio too)."""
+    return [s for s in sends if not s.startswith(b"GET ")]
+
+
+def _two_requests(protocol: type[asyncio.Protocol]) -> bytes:
+    """Serve ``_app`` with ``protocol`` and ask twice on one keep-alive connection."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    config = uvicorn.Config(_app, loop="asyncio", http=protocol, log_config=None, lifespan="off")
+    server = uvicorn.Server(config)
+
+    async def main() -> bytes:
+        task = asyncio.create_task(server.serve(sockets=[listener]))
+        while not server.started:
+            await asyncio.sleep(0.01)
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        received = b""
+        for _ in range(2):
+            writer.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            head = await reader.readuntil(b"\r\n\r\n")
+            received += head + await reader.readexactly(12)
+        writer.close()
+        server.should_exit = True
+        await task
+        return received
+
+    return asyncio.run(main())
+
+
+def test_the_server_protocol_answers_in_one_send_each(sends: list[bytes]) -> None:
+    received = _two_requests(OneWriteProtocol)
+    assert received.count(b'{"ok": true}') == 2
+    answers = _server_sends(sends)
+    assert len(answers) == 2
+    assert all(a.startswith(b"HTTP/1.1 200") and a.endswith(b'{"ok": true}') for a in answers)
+
+
+def test_uvicorns_own_protocol_would_send_head_and_body_apart(sends: list[bytes]) -> None:
+    """What the join guards against (if uvicorn joins them itself, one_write.py can go)."""
+    _two_requests(HttpToolsProtocol)
+    answers = _server_sends(sends)
+    assert len(answers) == 4
+    assert answers[1] == answers[3] == b'{"ok": true}'
