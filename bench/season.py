@@ -243,10 +243,19 @@ def writer_figures(url: str, args: argparse.Namespace, say: Callable[[str], None
     half = max(seconds / 2, 1.0)
     for n in WRITER_COUNTS:
         # Booking, reference, reference, Booking: drift on the machine hits both alike.
-        runs: dict[str, list[dict[str, Any]]] = {"mine": [], "ref": []}
-        for which in ("mine", "ref", "ref", "mine"):
+        # At 8 on PostgreSQL, also Booking's message through bare psycopg2 (the ceiling).
+        ceiling = pg and n == 8
+        order = (
+            ("mine", "ref", "message", "message", "ref", "mine")
+            if ceiling
+            else ("mine", "ref", "ref", "mine")
+        )
+        runs: dict[str, list[dict[str, Any]]] = {"mine": [], "ref": [], "message": []}
+        for which in order:
             if which == "mine":
                 runs[which].append(writers.processes(url, "booking", n, half, layout))
+            elif which == "message":
+                runs[which].append(writers.processes(url, "message", n, half, layout))
             elif pg:
                 runs[which].append(writers.pgbench(url, n, half, layout))
             else:
@@ -272,6 +281,22 @@ def writer_figures(url: str, args: argparse.Namespace, say: Callable[[str], None
         )
         say_figure(figure)
         out.append(figure)
+        if ceiling:
+            message = writers.combined(runs["message"])
+            figure = Figure(
+                "writers",
+                f"{n} processes: Booking's message, bare psycopg2",
+                message["per_s"],
+                "/s",
+                ref_name,
+                ref["per_s"],
+                "",
+                f"the ceiling for Booking: its one-date message with no Python around it; "
+                f"{message['made']:,} holds, refused {message['refused']}, "
+                f"errors {message['errors']}",
+            )
+            say_figure(figure)
+            out.append(figure)
     pair = writers.interleaved(url, args.bare_holds, layout)
     figure = Figure(
         "writers",

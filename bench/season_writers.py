@@ -6,7 +6,7 @@ fixed time, ``pgbench`` runs the same statements with N clients for the same tim
 
 As a program, one writer process (started by the functions here or by season_tui.py):
 
-    python bench/season_writers.py booking|bare|changer SPEC_JSON
+    python bench/season_writers.py booking|bare|message|changer SPEC_JSON
 
 It connects, prints ``ready``, waits for ``go`` on stdin, works, and prints one JSON line.
 Writer ``i`` of ``n`` holds only resources ``first + i + n*k``, so no two writers share a
@@ -32,6 +32,7 @@ from typing import Any
 import psycopg2
 
 from resbook_tui.booking import Booking, BookingError
+from resbook_tui.dialects import postgresql_sql as raw
 from resbook_tui.errors import ResbookError
 
 HERE = Path(__file__).resolve()
@@ -111,6 +112,29 @@ class BareLoop:
             self.conn.execute(event, (hold_id, resource_id, iso, iso, token))
         self.conn.execute("COMMIT")
         return made
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+class MessageLoop:
+    """Booking's own one-date message (BEGIN, the cell lock, the take, COMMIT, the
+    read-back) through bare psycopg2: what any Python writer sending it costs, with none of
+    Booking's Python around it. Its ratio to pgbench is the ceiling for Booking's."""
+
+    def __init__(self, url: str) -> None:
+        self.conn = psycopg2.connect(url)
+        self.conn.autocommit = True  # the message carries its own BEGIN and COMMIT
+        self.cur = self.conn.cursor()
+        self.cur.execute("SET TIME ZONE 'UTC'")
+        self.cur.execute(raw.HOLD_STATEMENTS._prepare_sql)
+        self.sql = raw._one_hold(False)
+
+    def hold(self, resource_id: int, day: date, today: date) -> bool:
+        values = {"r": resource_id, "d": day, "until": day, "q": 1, "e": "message@example.com"}
+        values.update(t=None, k=uuid.uuid4().hex, ttl=30, actor="bench")
+        self.cur.execute(self.sql, values)
+        return self.cur.fetchone()[0] is not None
 
     def close(self) -> None:
         self.conn.close()
@@ -257,9 +281,8 @@ def _cell(rng: random.Random, layout: dict[str, Any], i: int, n: int, today: dat
 
 
 def _writer(mode: str, spec: dict[str, Any]) -> dict[str, Any]:
-    loop: BookingLoop | BareLoop = (
-        BookingLoop(spec["url"]) if mode == "booking" else BareLoop(spec["url"])
-    )
+    loops = {"booking": BookingLoop, "bare": BareLoop, "message": MessageLoop}
+    loop: BookingLoop | BareLoop | MessageLoop = loops[mode](spec["url"])
     probe = Booking.connect(spec["url"])
     today = probe.today()
     probe.close()
