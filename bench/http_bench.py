@@ -1,7 +1,7 @@
 """Holds over HTTP (`resbook serve`) with 1, 8 and 32 keep-alive clients, against the
 Python API in one process, in the same run on the same PostgreSQL database.
 
-    python bench/http_bench.py [--requests 1500] [--clients 1,8,32] [--threads 32] [--workers 1]
+    python bench/http_bench.py [--requests 1500] [--clients 1,8,32] [--threads 32] [--workers N]
                                [--client stdlib|httpx]
 
 Each HTTP request is what a shop sends: POST /v1/holds, one line (one unit of a random
@@ -46,6 +46,7 @@ from resbook_tui.booking import Booking  # noqa: E402
 from resbook_tui.db import open_database  # noqa: E402
 from resbook_tui.schema.migrations import Migrator  # noqa: E402
 from resbook_tui.seed import SeedPlan, seed  # noqa: E402
+from resbook_tui.serve import default_workers  # noqa: E402
 
 RESOURCES, DAYS, CAPACITY = 100, 60, 100_000
 EMAIL = "bench@example.com"
@@ -186,7 +187,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def start_server(db_url: str, threads: int, workers: int) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(
+    db_url: str, threads: int, workers: int | None
+) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     process = subprocess.Popen(
         [
@@ -200,8 +203,7 @@ def start_server(db_url: str, threads: int, workers: int) -> tuple[subprocess.Po
             str(port),
             "--threads",
             str(threads),
-            "--workers",
-            str(workers),
+            *(["--workers", str(workers)] if workers else []),
         ],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,  # one log line a request: not what is measured here
@@ -225,7 +227,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=1500, help="holds per round")
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--threads", type=int, default=32, help="server threads (connections)")
-    parser.add_argument("--workers", type=int, default=1, help="server processes")
+    parser.add_argument(
+        "--workers", type=int, help="server processes (default: resbook serve's own default)"
+    )
     parser.add_argument(
         "--client", choices=sorted(CLIENTS), default="stdlib", help="the clients' HTTP library"
     )
@@ -241,6 +245,7 @@ def main() -> None:
         key = bk.create_api_key("bench", "store").key
         rng = random.Random(42)
         process, server = start_server(url, args.threads, args.workers)
+        workers = args.workers or default_workers(url)
         try:
             n = args.requests
             mine = cpu_ms(os.getpid())
@@ -263,7 +268,7 @@ def main() -> None:
         lat = before_lat + after_lat
         print(
             f"PostgreSQL, {n} holds a round, one line each on random cells of "
-            f"{RESOURCES} resources x {DAYS} days; server: {args.workers} process(es) x "
+            f"{RESOURCES} resources x {DAYS} days; server: {workers} process(es) x "
             f"{args.threads} threads; clients: {args.client}; load average "
             f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores"
         )

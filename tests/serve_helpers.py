@@ -103,9 +103,16 @@ def answers(url: str) -> bool:
 _LOGS: dict[int, Any] = {}  # a server's pid -> the file its log goes to
 
 
-def start(db_url: str, *, env: dict[str, str] | None = None, threads: int = 32) -> tuple:
+def start(
+    db_url: str,
+    *,
+    env: dict[str, str] | None = None,
+    threads: int = 32,
+    workers: int | None = None,
+) -> tuple:
     """A `resbook serve` process and its base URL. Its log (a line a request) goes to a
-    file, not a pipe: a pipe nobody reads fills up and stops the server mid-request."""
+    file, not a pipe: a pipe nobody reads fills up and stops the server mid-request.
+    ``workers`` None: serve's default (one process per core on PostgreSQL)."""
     port = free_port()
     log = tempfile.TemporaryFile("w+")  # noqa: SIM115 - closed by stop()
     process = subprocess.Popen(
@@ -120,6 +127,7 @@ def start(db_url: str, *, env: dict[str, str] | None = None, threads: int = 32) 
             str(port),
             "--threads",
             str(threads),
+            *(["--workers", str(workers)] if workers else []),
         ],
         stdout=log,
         stderr=log,

@@ -111,9 +111,11 @@ def test_thirty_racers_for_five_units(server):
     invariant_holds(server.bk)
 
 
-def test_a_stuck_lock_is_503_with_retry_after(pg_url):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_a_stuck_lock_is_503_with_retry_after(pg_url, workers):
+    """In one process and in several (each worker logs its own request lines)."""
     bk, first, tour, store, _ = world(pg_url)
-    process, url = start(pg_url, env={"RESBOOK_LOCK_TIMEOUT_MS": "200"})
+    process, url = start(pg_url, env={"RESBOOK_LOCK_TIMEOUT_MS": "200"}, workers=workers)
     holder = lock_cell(pg_url, tour, first.isoformat())
     try:
         body = {

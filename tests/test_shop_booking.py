@@ -298,3 +298,13 @@ def test_cli_serve_refuses_several_sqlite_processes(sqlite_url):
     result = runner.invoke(app, ["--db", sqlite_url, "serve", "--workers", "2"])
     assert result.exit_code == 2 and "one process" in result.stderr
     assert runner.invoke(app, ["--db", sqlite_url, "serve", "--port", "0"]).exit_code == 2
+
+
+def test_serve_defaults_to_one_process_a_core_on_postgresql_only(monkeypatch, sqlite_url):
+    from resbook_tui.serve import default_workers
+
+    pg = "postgresql://shop@db.example/resbook"
+    for cores, expected in ((None, 1), (1, 1), (2, 2), (16, 4)):
+        monkeypatch.setattr("os.cpu_count", lambda c=cores: c)
+        assert default_workers(pg) == expected
+        assert default_workers(sqlite_url) == 1  # SQLite is served by one process

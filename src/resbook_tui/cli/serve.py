@@ -19,8 +19,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8080,
     workers: Annotated[
-        int, typer.Option(help="Server processes (PostgreSQL only; SQLite is one).", min=1, max=64)
-    ] = 1,
+        int | None,
+        typer.Option(
+            help="Server processes [default: one per core, at most 4, on PostgreSQL; "
+            "SQLite is always one].",
+            min=1,
+            max=64,
+            show_default=False,
+        ),
+    ] = None,
     threads: Annotated[
         int,
         typer.Option(

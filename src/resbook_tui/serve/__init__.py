@@ -18,23 +18,50 @@ from .app import DEFAULT_THREADS, create_app
 from .one_write import OneWriteProtocol
 
 ENV_THREADS = "RESBOOK_SERVE_THREADS"
+MAX_DEFAULT_WORKERS = 4
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
-__all__ = ["DEFAULT_THREADS", "create_app", "from_environment", "run"]
+__all__ = ["DEFAULT_THREADS", "create_app", "default_workers", "from_environment", "run"]
+log = logging.getLogger("resbook.serve")
 
 
 def from_environment() -> FastAPI:
     """The app for a uvicorn worker process (``--workers``): the database from
-    RESBOOK_DATABASE_URL, the threads from RESBOOK_SERVE_THREADS."""
+    RESBOOK_DATABASE_URL, the threads from RESBOOK_SERVE_THREADS. A worker is a fresh
+    (spawned) process: its request lines need logging set up here as well."""
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     db = open_database(resolve_database_url(None), create=False)
     return create_app(db, threads=int(os.environ.get(ENV_THREADS, DEFAULT_THREADS)))
 
 
-def run(url: str, *, host: str, port: int, workers: int, threads: int) -> None:
-    """Serve until SIGINT or SIGTERM (uvicorn finishes the requests in flight, then exits)."""
+def default_workers(url: str) -> int:
+    """One process per core, at most 4, on PostgreSQL; SQLite is served by one.
+
+    A process runs Python on one core at a time (the GIL), and at 8 clients one process
+    was the bottleneck of the HTTP benchmark with cores to spare: on the 2-core bench
+    machine two processes made 0.80-0.92x the Python API's holds/s where one made
+    0.67-0.85x (bench/http_bench.py). At most 4 keeps the connections (workers x
+    threads, 32 by default) well inside PostgreSQL's default max_connections of 100."""
+    if parse_url(url).path is not None:  # a SQLite file
+        return 1
+    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+
+
+def run(url: str, *, host: str, port: int, workers: int | None, threads: int) -> None:
+    """Serve until SIGINT or SIGTERM (uvicorn finishes the requests in flight, then exits).
+    ``workers`` None: ``default_workers(url)``."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    if workers > 1 and parse_url(url).path is not None:  # a SQLite file
+    if workers is None:
+        workers = default_workers(url)
+    elif workers > 1 and parse_url(url).path is not None:  # a SQLite file
         raise ConfigError("SQLite is served by one process: drop --workers (or use PostgreSQL)")
+    log.info(
+        "serving on %s:%d with %d process(es) x %d threads (database connections)",
+        host,
+        port,
+        workers,
+        threads,
+    )
     db = open_database(url, create=False)
     # proxy_headers off: nothing here reads the client's address, so uvicorn's
     # X-Forwarded-For middleware would be a layer every request passes for nothing.
