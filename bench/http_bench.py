@@ -164,7 +164,11 @@ def cpu_ms(pid: int) -> float:
     """Milliseconds on the CPU of process ``pid``, its threads and its children (workers),
     from /proc/<pid>/task/*/schedstat (nanosecond counts, unlike the tick-sampled rusage)."""
     total = 0
-    for tid in os.listdir(f"/proc/{pid}/task"):
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:  # the process ended meanwhile
+        return 0.0
+    for tid in tids:
         try:
             with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
                 total += int(f.read().split()[0])

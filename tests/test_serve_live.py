@@ -54,9 +54,10 @@ class Server:
 
 
 @pytest.fixture
-def server(pg_url: str) -> Iterator[Server]:
+def server(pg_url: str, request: pytest.FixtureRequest) -> Iterator[Server]:
+    """serve's default processes, or as many as an indirect parameter says."""
     bk, first, tour, store, admin = world(pg_url)
-    process, url = start(pg_url)
+    process, url = start(pg_url, workers=getattr(request, "param", None))
     try:
         yield Server(url, pg_url, process, store, admin, bk, first, tour)
     finally:
@@ -147,6 +148,7 @@ def test_a_stuck_lock_is_503_with_retry_after(pg_url, workers):
     assert "Bearer" not in err and "rbk_" not in err
 
 
+@pytest.mark.parametrize("server", [1, 2], indirect=True)
 def test_sigterm_finishes_the_request_in_flight(server):
     holder = lock_cell(server.db_url, server.tour, server.day(1))
     outcome: list[httpx.Response] = []

@@ -13,13 +13,24 @@ import uvicorn
 from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from resbook_tui.serve.one_write import JoinedWrites, OneWriteProtocol
+from resbook_tui.serve.one_write import FLUSH_AT, JoinedWrites, OneWriteProtocol
 
 
 class _Recorder:
     def __init__(self) -> None:
         self.writes: list[bytes] = []
         self.closed = False
+        self.eof = False
+        self.aborted = False
+
+    def get_write_buffer_size(self) -> int:
+        return 7
+
+    def write_eof(self) -> None:
+        self.eof = True
+
+    def abort(self) -> None:
+        self.aborted = True
 
     def write(self, data: bytes) -> None:
         assert not self.closed, "written after close"
@@ -75,6 +86,39 @@ def test_nothing_is_written_to_a_transport_already_closing() -> None:
         return recorder.writes
 
     assert asyncio.run(main()) == []
+
+
+def test_a_large_write_goes_out_at_once_so_flow_control_sees_it() -> None:
+    async def main() -> list[int]:
+        recorder = _Recorder()
+        joined = JoinedWrites(recorder, asyncio.get_running_loop())
+        joined.write(b"head")
+        assert joined.get_write_buffer_size() == 7 + 4  # the socket's and ours
+        joined.write(b"x" * FLUSH_AT)
+        sizes = [len(w) for w in recorder.writes]  # before the turn ends
+        await asyncio.sleep(0)
+        return sizes
+
+    assert asyncio.run(main()) == [4 + FLUSH_AT]
+
+
+def test_writelines_keeps_order_write_eof_flushes_first_abort_drops() -> None:
+    async def main() -> tuple[_Recorder, _Recorder]:
+        loop = asyncio.get_running_loop()
+        ended, aborted = _Recorder(), _Recorder()
+        joined = JoinedWrites(ended, loop)
+        joined.write(b"a")
+        joined.writelines([b"b", b"c"])
+        joined.write_eof()
+        dropped = JoinedWrites(aborted, loop)
+        dropped.write(b"never")
+        dropped.abort()
+        await asyncio.sleep(0)
+        return ended, aborted
+
+    ended, aborted = asyncio.run(main())
+    assert ended.writes == [b"abc"] and ended.eof
+    assert aborted.writes == [] and aborted.aborted
 
 
 async def _app(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -143,3 +187,16 @@ def test_uvicorns_own_protocol_would_send_head_and_body_apart(sends: list[bytes]
     answers = _server_sends(sends)
     assert len(answers) == 4
     assert answers[1] == answers[3] == b'{"ok": true}'
+
+
+def test_resbook_serve_runs_uvicorn_with_it(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    import resbook_tui.serve as serve
+    from resbook_tui.db import open_database
+    from resbook_tui.schema.migrations import Migrator
+
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    Migrator(open_database(url)).up()
+    given: dict[str, Any] = {}
+    monkeypatch.setattr(serve.uvicorn, "run", lambda app, **kw: given.update(kw))
+    serve.run(url, host="127.0.0.1", port=0, workers=None, threads=2)
+    assert given["http"] is OneWriteProtocol and given["ws"] == "none"

@@ -304,7 +304,9 @@ def test_serve_defaults_to_one_process_a_core_on_postgresql_only(monkeypatch, sq
     from resbook_tui.serve import default_workers
 
     pg = "postgresql://shop@db.example/resbook"
-    for cores, expected in ((None, 1), (1, 1), (2, 2), (16, 4)):
-        monkeypatch.setattr("os.cpu_count", lambda c=cores: c)
+    for cores, expected in ((0, 1), (1, 1), (2, 2), (16, 4)):
+        # The cores this process may run on, not the host's.
+        monkeypatch.setattr("os.sched_getaffinity", lambda pid, c=cores: set(range(c)))
+        monkeypatch.setattr("os.cpu_count", lambda: 64)
         assert default_workers(pg) == expected
         assert default_workers(sqlite_url) == 1  # SQLite is served by one process

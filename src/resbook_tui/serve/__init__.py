@@ -6,14 +6,16 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 from ..config import resolve_database_url
 from ..db import open_database, parse_url
-from ..errors import ConfigError
+from ..errors import ConfigError, DatabaseError, ResbookError
 from .app import DEFAULT_THREADS, create_app
 from .one_write import OneWriteProtocol
 
@@ -28,9 +30,16 @@ log = logging.getLogger("resbook.serve")
 def from_environment() -> FastAPI:
     """The app for a uvicorn worker process (``--workers``): the database from
     RESBOOK_DATABASE_URL, the threads from RESBOOK_SERVE_THREADS. A worker is a fresh
-    (spawned) process: its request lines need logging set up here as well."""
+    (spawned) process: its request lines need logging set up here as well.
+
+    A worker that cannot open the database exits with uvicorn's STARTUP_FAILURE, which
+    stops the parent; any other exit code would have it restarted every half second."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
-    db = open_database(resolve_database_url(None), create=False)
+    try:
+        db = open_database(resolve_database_url(None), create=False)
+    except ResbookError as exc:
+        log.error("a server process could not start: %s", exc)
+        sys.exit(STARTUP_FAILURE)
     return create_app(db, threads=int(os.environ.get(ENV_THREADS, DEFAULT_THREADS)))
 
 
@@ -39,12 +48,15 @@ def default_workers(url: str) -> int:
 
     A process runs Python on one core at a time (the GIL), and at 8 clients one process
     was the bottleneck of the HTTP benchmark with cores to spare: on the 2-core bench
-    machine two processes made 0.80-0.92x the Python API's holds/s where one made
-    0.67-0.85x (bench/http_bench.py). At most 4 keeps the connections (workers x
-    threads, 32 by default) well inside PostgreSQL's default max_connections of 100."""
+    machine two processes made 0.80-0.92x the Python API's holds/s in 9 runs of 10 (0.73x
+    in the tenth) where one made 0.67-0.85x (bench/http_bench.py). At most 4 keeps the
+    connections (workers x (threads + 1), 36 by default) well inside PostgreSQL's default
+    max_connections of 100. The cores are those this process may run on (its affinity),
+    not every core of the host."""
     if parse_url(url).path is not None:  # a SQLite file
         return 1
-    return max(1, min(os.cpu_count() or 1, MAX_DEFAULT_WORKERS))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, min(cores or 1, MAX_DEFAULT_WORKERS))
 
 
 def run(url: str, *, host: str, port: int, workers: int | None, threads: int) -> None:
@@ -55,23 +67,17 @@ def run(url: str, *, host: str, port: int, workers: int | None, threads: int) ->
         workers = default_workers(url)
     elif workers > 1 and parse_url(url).path is not None:  # a SQLite file
         raise ConfigError("SQLite is served by one process: drop --workers (or use PostgreSQL)")
-    log.info(
-        "serving on %s:%d with %d process(es) x %d threads (database connections)",
-        host,
-        port,
-        workers,
-        threads,
-    )
     db = open_database(url, create=False)
-    # proxy_headers off: nothing here reads the client's address, so uvicorn's
-    # X-Forwarded-For middleware would be a layer every request passes for nothing.
+    log.info("serving on %s:%d with %d process(es) x %d threads", host, port, workers, threads)
+    # No websocket upgrades: there are no websocket routes, and OneWriteProtocol is
+    # written for HTTP answers.
     common = {
         "host": host,
         "port": port,
         "log_config": None,
         "access_log": False,
-        "proxy_headers": False,
         "http": OneWriteProtocol,
+        "ws": "none",
     }
     if workers == 1:
         uvicorn.run(create_app(db, threads=threads), **common)  # type: ignore[arg-type]
@@ -86,7 +92,10 @@ def run(url: str, *, host: str, port: int, workers: int | None, threads: int) ->
         **common,  # type: ignore[arg-type]
     )
     # What uvicorn.run does for workers > 1, with the listener _TcpConfig binds.
-    Multiprocess(config, sockets=[config.bind_socket()]).run()
+    supervisor = Multiprocess(config, sockets=[config.bind_socket()])
+    supervisor.run()
+    if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
+        raise DatabaseError("a server process could not start (its reason is logged above)")
 
 
 class _TcpConfig(uvicorn.Config):

@@ -1,0 +1,61 @@
+"""``resbook serve`` when a worker process cannot start: it stops, and says so, instead of
+uvicorn restarting the worker every half second."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from uvicorn.config import STARTUP_FAILURE
+
+import resbook_tui.serve as serve
+from resbook_tui.errors import DatabaseError
+
+
+def test_a_worker_without_its_database_exits_as_a_startup_failure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("RESBOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'missing.db'}")
+    with pytest.raises(SystemExit) as stopped:
+        serve.from_environment()
+    assert stopped.value.code == STARTUP_FAILURE
+    assert "could not start" in caplog.text and "Traceback" not in caplog.text
+
+
+class _Process:
+    def __init__(self, exitcode: int) -> None:
+        self.exitcode = exitcode
+
+
+def _supervisor(exitcodes: list[int]) -> Any:
+    class Supervisor:
+        def __init__(self, config: Any, sockets: list[Any]) -> None:
+            for sock in sockets:
+                sock.close()
+            self.processes = [_Process(code) for code in exitcodes]
+
+        def run(self) -> None:
+            pass
+
+    return Supervisor
+
+
+class _Db:
+    def close(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("exitcodes", "fails"), [([0, 0], False), ([0, STARTUP_FAILURE], True)])
+def test_several_processes_end_in_an_error_when_one_could_not_start(
+    monkeypatch: pytest.MonkeyPatch, exitcodes: list[int], fails: bool
+) -> None:
+    monkeypatch.setattr(serve, "open_database", lambda url, create: _Db())
+    monkeypatch.setattr(serve, "Multiprocess", _supervisor(exitcodes))
+    for name in ("RESBOOK_DATABASE_URL", "RESBOOK_SERVE_THREADS"):  # run() sets them
+        monkeypatch.delenv(name, raising=False)
+    url = "postgresql://shop@db.example/resbook"
+    if fails:
+        with pytest.raises(DatabaseError, match="could not start"):
+            serve.run(url, host="127.0.0.1", port=0, workers=2, threads=2)
+    else:
+        serve.run(url, host="127.0.0.1", port=0, workers=2, threads=2)
