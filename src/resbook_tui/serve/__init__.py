@@ -52,8 +52,7 @@ def default_workers(url: str) -> int:
     runs of 17, where one made 0.67-0.85x, 0.8x or more in 1 of 7 (bench/http_bench.py).
     At most 4 keeps the connections (workers x (threads + 1), 36 by default) well inside
     PostgreSQL's default max_connections of 100. The cores are those this process may run
-    on (its affinity),
-    not every core of the host."""
+    on (its affinity), not every core of the host."""
     if parse_url(url).path is not None:  # a SQLite file
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
