@@ -180,6 +180,19 @@ def cpu_ms(pid: int) -> float:
     return total / 1e6
 
 
+def database_cpu(bk: Booking) -> dict[int, float]:
+    """CPU milliseconds of every backend of this database, by pid (a backend that appears
+    later counts from zero: the server's threads connect on their first request)."""
+    pids = bk.db.execute_sql(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+    ).fetchall()
+    return {pid: cpu_ms(pid) for (pid,) in pids}
+
+
+def database_spent(before: dict[int, float], bk: Booking) -> float:
+    return sum(ms - before.get(pid, 0.0) for pid, ms in database_cpu(bk).items())
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
@@ -252,18 +265,20 @@ def main() -> None:
         workers = args.workers or default_workers(url)
         try:
             n = args.requests
-            mine = cpu_ms(os.getpid())
+            mine, base = cpu_ms(os.getpid()), database_cpu(bk)
             before_s, before_lat = python_api(bk, cells(rng, today, n))
-            api_cpu = cpu_ms(os.getpid()) - mine
+            api_cpu, api_db = cpu_ms(os.getpid()) - mine, database_spent(base, bk)
             hold_s = python_create_hold(bk, cells(rng, today, n))
-            rounds, server_cpu = {}, {}
+            rounds, server_cpu, db_cpu = {}, {}, {}
             for c in counts:
-                spent = cpu_ms(process.pid)
+                spent, base = cpu_ms(process.pid), database_cpu(bk)
                 rounds[c] = http_round(server, key, cells(rng, today, n), c, f"c{c}", args.client)
                 server_cpu[c] = cpu_ms(process.pid) - spent
-            mine = cpu_ms(os.getpid())
+                db_cpu[c] = database_spent(base, bk)
+            mine, base = cpu_ms(os.getpid()), database_cpu(bk)
             after_s, after_lat = python_api(bk, cells(rng, today, n))
             api_cpu += cpu_ms(os.getpid()) - mine
+            api_db += database_spent(base, bk)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
@@ -280,7 +295,8 @@ def main() -> None:
             f"  Python API create_bundle, 1 thread: {n / before_s:,.0f} holds/s before, "
             f"{n / after_s:,.0f} after: reference {ref:,.0f} holds/s, "
             f"p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms, "
-            f"CPU {api_cpu / (2 * n):.2f} ms a hold in this process"
+            f"CPU {api_cpu / (2 * n):.2f} ms a hold in this process, "
+            f"{api_db / (2 * n):.2f} ms in the database"
         )
         print(f"  Python API create_hold (single-cell path): {n / hold_s:,.0f} holds/s")
         for c, (wall, took) in rounds.items():
@@ -289,7 +305,8 @@ def main() -> None:
                 f"  HTTP, {c:>2} client(s): {rate:,.0f} holds/s = {rate / ref:.2f}x the "
                 f"Python API, p50 {pct(took, 50):.1f} ms, p99 {pct(took, 99):.1f} ms, "
                 f"mean {statistics.mean(took) * 1000:.1f} ms, "
-                f"server CPU {server_cpu[c] / n:.2f} ms a request"
+                f"server CPU {server_cpu[c] / n:.2f} ms a request, "
+                f"database {db_cpu[c] / n:.2f} ms"
             )
         if 8 in rounds:
             wall, took = rounds[8]
