@@ -14,6 +14,26 @@ import psycopg2
 DEFAULT_PG_SERVER = "postgresql://root@127.0.0.1:5432/postgres"
 
 
+def cpu_ms(pid: int) -> float:
+    """Milliseconds on the CPU of process ``pid``, its threads and its children (workers),
+    from /proc/<pid>/task/*/schedstat (nanosecond counts, unlike the tick-sampled rusage)."""
+    total = 0
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except OSError:  # the process ended meanwhile
+        return 0.0
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
+                total += int(f.read().split()[0])
+            with open(f"/proc/{pid}/task/{tid}/children") as f:
+                children = [int(c) for c in f.read().split()]
+        except OSError:  # the thread ended meanwhile
+            continue
+        total += sum(round(cpu_ms(c) * 1e6) for c in children)
+    return total / 1e6
+
+
 def pg_server_url() -> str:
     return (
         os.environ.get("RESBOOK_BENCH_POSTGRES_URL")

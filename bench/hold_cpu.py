@@ -24,7 +24,6 @@ import os
 import random
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
@@ -34,42 +33,28 @@ import psycopg2
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import season_writers  # noqa: E402
+from common import cpu_ms  # noqa: E402
 from resbook_tui.booking import Booking, BookingError  # noqa: E402
-from resbook_tui.dialects import postgresql_sql as raw  # noqa: E402
 
 Hold = Callable[[int, date], bool]  # True when made
 
 
-def on_cpu_ns(pid: int) -> int:
-    with open(f"/proc/{pid}/schedstat") as f:
-        return int(f.read().split()[0])
-
-
 def bare(url: str, today: date, message: bool) -> tuple[int, Hold]:
+    if message:  # Booking's one-date message, as season.py's "message" writers send it
+        loop = season_writers.MessageLoop(url)
+        return loop.conn.get_backend_pid(), lambda rid, day: loop.hold(rid, day, today)
     conn = psycopg2.connect(url)
     conn.autocommit = True
     cur = conn.cursor()
     cur.execute("SET TIME ZONE 'UTC'")
-    if not message:
-        sql = season_writers._PG_HOLD.format(r="$1", d="$2")
-        cur.execute(f"PREPARE bare_hold(bigint, int) AS {sql}")
+    sql = season_writers._PG_HOLD.format(r="$1", d="$2")
+    cur.execute(f"PREPARE bare_hold(bigint, int) AS {sql}")
 
-        def statement(resource_id: int, day: date) -> bool:
-            cur.execute("EXECUTE bare_hold(%s, %s)", (resource_id, (day - today).days))
-            return cur.rowcount == 1
+    def statement(resource_id: int, day: date) -> bool:
+        cur.execute("EXECUTE bare_hold(%s, %s)", (resource_id, (day - today).days))
+        return cur.rowcount == 1
 
-        return conn.get_backend_pid(), statement
-    cur.execute(raw.HOLD_STATEMENTS._prepare_sql)
-    group = raw.HOLD_STATEMENTS
-    sql = f"BEGIN; {group.sql('lock', 'take')}; COMMIT; {group.sql('made')}"
-
-    def sent(resource_id: int, day: date) -> bool:
-        values = {"r": resource_id, "d": day, "until": day, "q": 1, "e": "cpu@example.com"}
-        values.update(t=None, k=uuid.uuid4().hex, ttl=30, actor="bench")
-        cur.execute(sql, values)
-        return cur.fetchone()[0] is not None
-
-    return conn.get_backend_pid(), sent
+    return conn.get_backend_pid(), statement
 
 
 def booking(url: str) -> tuple[int, Hold]:
@@ -90,12 +75,12 @@ def booking(url: str) -> tuple[int, Hold]:
 
 def measure(name: str, pid: int, hold: Hold, cells: list[tuple[int, date]]) -> dict:
     hold(*cells[0])  # the first call prepares and plans
-    client0, server0, began = on_cpu_ns(os.getpid()), on_cpu_ns(pid), time.perf_counter()
+    client0, server0, began = cpu_ms(os.getpid()), cpu_ms(pid), time.perf_counter()
     made = sum(1 for cell in cells[1:] if hold(*cell))
     wall = time.perf_counter() - began
     n = len(cells) - 1
-    client = (on_cpu_ns(os.getpid()) - client0) / n / 1000
-    server = (on_cpu_ns(pid) - server0) / n / 1000
+    client = (cpu_ms(os.getpid()) - client0) / n * 1000  # microseconds a hold
+    server = (cpu_ms(pid) - server0) / n * 1000
     return {"name": name, "per_s": n / wall, "client": client, "server": server, "made": made}
 
 

@@ -41,7 +41,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import throwaway_postgres  # noqa: E402
+from common import cpu_ms, throwaway_postgres  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from resbook_tui.db import open_database  # noqa: E402
 from resbook_tui.schema.migrations import Migrator  # noqa: E402
@@ -158,26 +158,6 @@ def http_round(
     if failures:
         raise SystemExit(f"{len(failures)} request(s) failed, first: {failures[0]}")
     return wall, took
-
-
-def cpu_ms(pid: int) -> float:
-    """Milliseconds on the CPU of process ``pid``, its threads and its children (workers),
-    from /proc/<pid>/task/*/schedstat (nanosecond counts, unlike the tick-sampled rusage)."""
-    total = 0
-    try:
-        tids = os.listdir(f"/proc/{pid}/task")
-    except OSError:  # the process ended meanwhile
-        return 0.0
-    for tid in tids:
-        try:
-            with open(f"/proc/{pid}/task/{tid}/schedstat") as f:
-                total += int(f.read().split()[0])
-            with open(f"/proc/{pid}/task/{tid}/children") as f:
-                children = [int(c) for c in f.read().split()]
-        except OSError:  # the thread ended meanwhile
-            continue
-        total += sum(round(cpu_ms(c) * 1e6) for c in children)
-    return total / 1e6
 
 
 def database_cpu(bk: Booking) -> dict[int, float]:

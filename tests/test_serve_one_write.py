@@ -157,7 +157,10 @@ def _two_requests(protocol: type[asyncio.Protocol]) -> bytes:
 
     async def main() -> bytes:
         task = asyncio.create_task(server.serve(sockets=[listener]))
-        while not server.started:
+        while not server.started:  # polls the condition; a server that failed raises here
+            if task.done():
+                task.result()
+                raise AssertionError("the server stopped before it started")
             await asyncio.sleep(0.01)
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
         received = b""
