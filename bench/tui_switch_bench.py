@@ -23,12 +23,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from textual.geometry import Region  # noqa: E402
 
+from common import description  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from resbook_tui.tui import ResbookApp  # noqa: E402
 from resbook_tui.tui.demo import prepare_demo  # noqa: E402
 from resbook_tui.tui.screens.heatmap import HeatmapScreen  # noqa: E402
 from resbook_tui.tui.screens.holds import HoldsScreen  # noqa: E402
-from resbook_tui.tui.screens.holds_data import load_queue  # noqa: E402
+from resbook_tui.tui.screens.holds_data import load_window  # noqa: E402
 from resbook_tui.tui.screens.resources import (
     ResourcesScreen,  # noqa: E402
     load_fleet,  # noqa: E402
@@ -69,7 +70,7 @@ async def run(url: str, size: tuple[int, int], rounds: int) -> None:
     booking = Booking.connect(url)
     today = booking.today()
     answered: list[str] = []  # one entry per read the TUI's screens made
-    for name in ("list_resources", "list_holds", "availability"):
+    for name in ("list_resources", "list_holds", "hold_page", "availability"):
         original = getattr(booking, name)
 
         def counted(*args, _read=original, _name=name, **kwargs):  # noqa: ANN002, ANN003, ANN202
@@ -107,7 +108,7 @@ async def run(url: str, size: tuple[int, int], rounds: int) -> None:
 
     reads = {
         "resources": lambda: load_fleet(booking, today),
-        "holds": lambda: load_queue(booking, "ACTIVE"),
+        "holds": lambda: load_window(booking, status="ACTIVE", text="", offset=0),
         "heatmap": lambda: booking.list_resources(),
     }
     for name, read in reads.items():
@@ -121,7 +122,7 @@ async def run(url: str, size: tuple[int, int], rounds: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--size", default="80x24")
     parser.add_argument("--rounds", type=int, default=20)
     args = parser.parse_args()
