@@ -24,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import dialects  # noqa: E402
+from common import description, dialects  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from resbook_tui.cli import views  # noqa: E402
 from resbook_tui.cli.table import print_table  # noqa: E402
@@ -107,7 +107,7 @@ def bench(name: str, url: str, holds: int, width: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--dialect", default="sqlite", choices=["sqlite", "postgresql", "both"])
     parser.add_argument("--holds", type=int, default=500)
     parser.add_argument("--width", type=int, default=80)

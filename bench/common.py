@@ -14,6 +14,12 @@ import psycopg2
 DEFAULT_PG_SERVER = "postgresql://root@127.0.0.1:5432/postgres"
 
 
+def description(doc: str | None) -> str:
+    """A bench's --help summary: its docstring's first paragraph, on one line (its first
+    line alone stops mid-sentence where the summary wraps)."""
+    return " ".join((doc or "").split("\n\n")[0].split())
+
+
 def cpu_ms(pid: int) -> float:
     """Milliseconds on the CPU of process ``pid``, its threads and its children (workers),
     from /proc/<pid>/task/*/schedstat (nanosecond counts, unlike the tick-sampled rusage)."""

@@ -33,7 +33,7 @@ import psycopg2
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import season_writers  # noqa: E402
-from common import cpu_ms  # noqa: E402
+from common import cpu_ms, description  # noqa: E402
 from resbook_tui.booking import Booking, BookingError  # noqa: E402
 
 Hold = Callable[[int, date], bool]  # True when made
@@ -85,7 +85,7 @@ def measure(name: str, pid: int, hold: Hold, cells: list[tuple[int, date]]) -> d
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--db", required=True, help="a PostgreSQL database with a season")
     parser.add_argument("--holds", type=int, default=3000)
     parser.add_argument("--rounds", type=int, default=2)

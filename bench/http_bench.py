@@ -41,7 +41,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import cpu_ms, throwaway_postgres  # noqa: E402
+from common import cpu_ms, description, throwaway_postgres  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from resbook_tui.db import open_database  # noqa: E402
 from resbook_tui.schema.migrations import Migrator  # noqa: E402
@@ -220,7 +220,7 @@ def start_server(
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--requests", type=int, default=1500, help="holds per round")
     parser.add_argument("--clients", default="1,8,32")
     parser.add_argument("--threads", type=int, default=32, help="server threads (connections)")

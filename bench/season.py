@@ -52,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import season_queries as queries  # noqa: E402
 import season_writers as writers  # noqa: E402
-from common import throwaway_postgres  # noqa: E402
+from common import description, throwaway_postgres  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from season_data import Season, build, counts  # noqa: E402
 from season_report import (  # noqa: E402
@@ -230,6 +230,19 @@ def holds(url: str, args: argparse.Namespace) -> list[Figure]:
 # ---- writers ------------------------------------------------------------------------------------
 
 
+# The writers that bound what Booking can reach at 8 processes: (figure name, why it matters).
+CEILINGS = {
+    "message": (
+        "Booking's message",
+        "the ceiling for Booking: its one-date message with no Python around it",
+    ),
+    "bare": (
+        "pgbench's statement",
+        "the ceiling for any Python writer: pgbench's very statement, prepared, one commit each",
+    ),
+}
+
+
 def writer_figures(url: str, args: argparse.Namespace, say: Callable[[str], None]) -> list[Figure]:
     bk = Booking.connect(url, read_only=True)
     try:
@@ -243,19 +256,16 @@ def writer_figures(url: str, args: argparse.Namespace, say: Callable[[str], None
     half = max(seconds / 2, 1.0)
     for n in WRITER_COUNTS:
         # Booking, reference, reference, Booking: drift on the machine hits both alike.
-        # At 8 on PostgreSQL, also Booking's message through bare psycopg2 (the ceiling).
-        ceiling = pg and n == 8
-        order = (
-            ("mine", "ref", "message", "message", "ref", "mine")
-            if ceiling
-            else ("mine", "ref", "ref", "mine")
-        )
-        runs: dict[str, list[dict[str, Any]]] = {"mine": [], "ref": [], "message": []}
+        # At 8 on PostgreSQL, also the ceilings of a Python writer, between them: Booking's
+        # message and pgbench's own statement, each sent by bare psycopg2 processes.
+        ceilings = ("message", "bare") if pg and n == 8 else ()
+        order = ("mine", "ref", *ceilings, *reversed(ceilings), "ref", "mine")
+        runs: dict[str, list[dict[str, Any]]] = {k: [] for k in ("mine", "ref", *ceilings)}
         for which in order:
             if which == "mine":
                 runs[which].append(writers.processes(url, "booking", n, half, layout))
-            elif which == "message":
-                runs[which].append(writers.processes(url, "message", n, half, layout))
+            elif which != "ref":
+                runs[which].append(writers.processes(url, which, n, half, layout))
             elif pg:
                 runs[which].append(writers.pgbench(url, n, half, layout))
             else:
@@ -281,19 +291,18 @@ def writer_figures(url: str, args: argparse.Namespace, say: Callable[[str], None
         )
         say_figure(figure)
         out.append(figure)
-        if ceiling:
-            message = writers.combined(runs["message"])
+        for which in ceilings:
+            ceiling = writers.combined(runs[which])
             figure = Figure(
                 "writers",
-                f"{n} processes: Booking's message, bare psycopg2",
-                message["per_s"],
+                f"{n} processes: {CEILINGS[which][0]}, bare psycopg2",
+                ceiling["per_s"],
                 "/s",
                 ref_name,
                 ref["per_s"],
                 "",
-                f"the ceiling for Booking: its one-date message with no Python around it; "
-                f"{message['made']:,} holds, refused {message['refused']}, "
-                f"errors {message['errors']}",
+                f"{CEILINGS[which][1]}; {ceiling['made']:,} holds, refused "
+                f"{ceiling['refused']}, errors {ceiling['errors']}",
             )
             say_figure(figure)
             out.append(figure)
@@ -374,7 +383,7 @@ def _stop(signum: int, frame: object) -> None:
 
 def main() -> None:
     signal.signal(signal.SIGTERM, _stop)
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--dialect", default="both", choices=["postgresql", "sqlite", "both"])
     parser.add_argument("--scale", type=float, help="default: 1 on PostgreSQL, 0.1 on SQLite")
     parser.add_argument("--only", default=",".join(PARTS), help=f"any of {','.join(PARTS)}")

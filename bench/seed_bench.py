@@ -14,14 +14,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import dialects  # noqa: E402
+from common import description, dialects  # noqa: E402
 from resbook_tui.db import open_database  # noqa: E402
 from resbook_tui.schema.migrations import Migrator  # noqa: E402
 from resbook_tui.seed import SeedPlan, seed  # noqa: E402
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--dialect", default="both", choices=["both", "sqlite", "postgresql"])
     parser.add_argument("--resources", type=int, default=1000)
     parser.add_argument("--days", type=int, default=365)

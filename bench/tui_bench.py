@@ -24,7 +24,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from textual.geometry import Region  # noqa: E402
 
-from common import dialects  # noqa: E402
+from common import description, dialects  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from resbook_tui.db import open_database  # noqa: E402
 from resbook_tui.schema.migrations import Migrator  # noqa: E402
@@ -189,7 +189,7 @@ def build(url: str, resources: int, days: int, holds: int):  # noqa: ANN201
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=description(__doc__))
     parser.add_argument("--dialect", default="sqlite", choices=["both", "sqlite", "postgresql"])
     parser.add_argument("--resources", type=int, default=1000)
     parser.add_argument("--days", type=int, default=365)
