@@ -3,8 +3,10 @@ uvicorn restarting the worker every half second."""
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import peewee
 import pytest
 from uvicorn.config import STARTUP_FAILURE
 
@@ -20,6 +22,35 @@ def test_a_worker_without_its_database_exits_as_a_startup_failure(
         serve.from_environment()
     assert stopped.value.code == STARTUP_FAILURE
     assert "could not start" in caplog.text and "Traceback" not in caplog.text
+
+
+def test_a_worker_on_a_database_without_the_schema_exits_as_a_startup_failure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, caplog: pytest.LogCaptureFixture
+) -> None:
+    empty = tmp_path / "empty.db"
+    sqlite3.connect(empty).close()  # a database, but never migrated
+    monkeypatch.setenv("RESBOOK_DATABASE_URL", f"sqlite:///{empty}")
+    with pytest.raises(SystemExit) as stopped:
+        serve.from_environment()
+    assert stopped.value.code == STARTUP_FAILURE
+    assert "no resbook schema" in caplog.text and "Traceback" not in caplog.text
+
+
+def test_several_processes_on_a_database_without_the_schema_start_none(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """Each worker would print a traceback and be restarted: the parent says it once."""
+    empty = peewee.SqliteDatabase(str(tmp_path / "empty.db"))
+    monkeypatch.setattr(serve, "open_database", lambda url, create: empty)
+    monkeypatch.setattr(serve, "Multiprocess", _no_workers)
+    with pytest.raises(DatabaseError, match="no resbook schema"):
+        serve.run(
+            "postgresql://shop@db.example/resbook", host="127.0.0.1", port=0, workers=2, threads=2
+        )
+
+
+def _no_workers(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("no worker may start")
 
 
 class _Process:
@@ -50,6 +81,7 @@ def test_several_processes_end_in_an_error_when_one_could_not_start(
     monkeypatch: pytest.MonkeyPatch, exitcodes: list[int], fails: bool
 ) -> None:
     monkeypatch.setattr(serve, "open_database", lambda url, create: _Db())
+    monkeypatch.setattr(serve, "require_current_schema", lambda db: None)
     monkeypatch.setattr(serve, "Multiprocess", _supervisor(exitcodes))
     for name in ("RESBOOK_DATABASE_URL", "RESBOOK_SERVE_THREADS"):  # run() sets them
         monkeypatch.delenv(name, raising=False)

@@ -16,6 +16,7 @@ from uvicorn.supervisors import Multiprocess
 from ..config import resolve_database_url
 from ..db import open_database, parse_url
 from ..errors import ConfigError, DatabaseError, ResbookError
+from ..schema.migrations import require_current_schema
 from .app import DEFAULT_THREADS, create_app
 from .one_write import OneWriteProtocol
 
@@ -37,10 +38,10 @@ def from_environment() -> FastAPI:
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
     try:
         db = open_database(resolve_database_url(None), create=False)
-    except ResbookError as exc:
+        return create_app(db, threads=int(os.environ.get(ENV_THREADS, DEFAULT_THREADS)))
+    except ResbookError as exc:  # unreachable, no schema (migrated down since the parent looked)
         log.error("a server process could not start: %s", exc)
         sys.exit(STARTUP_FAILURE)
-    return create_app(db, threads=int(os.environ.get(ENV_THREADS, DEFAULT_THREADS)))
 
 
 def default_workers(url: str) -> int:
@@ -68,6 +69,9 @@ def run(url: str, *, host: str, port: int, workers: int | None, threads: int) ->
     elif workers > 1 and parse_url(url).path is not None:  # a SQLite file
         raise ConfigError("SQLite is served by one process: drop --workers (or use PostgreSQL)")
     db = open_database(url, create=False)
+    # Checked here, before any worker starts: a database they cannot serve (no schema, an
+    # old one) is one line, not a traceback from each worker.
+    require_current_schema(db)
     log.info("serving on %s:%d with %d process(es) x %d threads", host, port, workers, threads)
     # No websocket upgrades: there are no websocket routes, and OneWriteProtocol is
     # written for HTTP answers.
