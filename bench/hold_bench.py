@@ -70,9 +70,11 @@ class BookingLoop:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=description(__doc__))
-    parser.add_argument("--holds", type=int, default=3000)
+    parser.add_argument("--holds", type=int, default=3000, help=f"per round, in chunks of {CHUNK}")
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
+    if args.holds < CHUNK or args.rounds < 1:
+        parser.error(f"--holds must be at least {CHUNK} (one chunk) and --rounds at least 1")
     with throwaway_postgres() as url:
         db = open_database(url)
         Migrator(db).up()
