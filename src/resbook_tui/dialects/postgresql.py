@@ -172,6 +172,15 @@ def _hold_values(plan: HoldPlan, day: date, key: str) -> dict[str, Any]:
     }
 
 
+def _taken(row: tuple[Any, ...], day: date) -> HoldRow:
+    """The hold a take made on ``day``; TokenTaken or CellRefused when it made none."""
+    if row[raw.TAKEN_FLAG]:
+        raise TokenTaken
+    if row[raw.EVENT_ID] is None:
+        raise CellRefused(day)
+    return tuple(row[: raw.EVENT_ID])
+
+
 def _select(db: peewee.Database, *columns: peewee.Node) -> tuple[Any, ...]:
     """One row of expressions (functions of the server's, mostly)."""
     row: tuple[Any, ...] = db.execute(Select(columns=list(columns))).fetchone()
@@ -281,11 +290,7 @@ class PostgresqlDialect(Dialect):
         for n, (day, key) in enumerate(zip(plan.days, plan.keys, strict=True)):
             steps = raw.first_steps(plan.token is not None) if n == 0 else ("take",)
             row = raw.HOLD_STATEMENTS.run(db, steps, _hold_values(plan, day, key)).fetchone()
-            if row[raw.TAKEN_FLAG]:
-                raise TokenTaken
-            if row[raw.EVENT_ID] is None:
-                raise CellRefused(day)
-            rows.append(tuple(row[: raw.EVENT_ID]))
+            rows.append(_taken(row, day))
         return rows
 
     def hold_one(self, db: peewee.Database, plan: HoldPlan) -> HoldRow:
@@ -294,29 +299,13 @@ class PostgresqlDialect(Dialect):
         try:
             row = raw.one_hold(db, _hold_values(plan, plan.first, plan.keys[0]))
         except BaseException:
-            # An error (a lock timeout, a deadlock, an interrupt) stops the message where
-            # it happened, inside its transaction block: end the block, or the connection
-            # stays unusable. Nothing of the transaction was committed.
+            # An error (a lock timeout, a deadlock) rolled the implicit transaction back;
+            # an interrupt may have come between the statements: end any block left open,
+            # or the connection stays unusable. Nothing of the transaction was committed.
             with contextlib.suppress(peewee.DatabaseError, peewee.InterfaceError):
                 db.rollback()
             raise
-        hold_id, expires_at, created_at, updated_at, token_used = row
-        if hold_id is None:
-            raise TokenTaken if token_used else CellRefused(plan.first)
-        # In HOLD_FIELDS order: what the plan asked for, and what the database chose.
-        return (
-            hold_id,
-            plan.resource_id,
-            plan.first,
-            plan.quantity,
-            plan.email,
-            plan.keys[0],
-            "ACTIVE",
-            expires_at,
-            created_at,
-            updated_at,
-            plan.token,
-        )
+        return _taken(row, plan.first)
 
     def sweep_batch(self, db: peewee.Database, *, actor: str, size: int, after: int) -> SweepBatch:
         expired, units, cells, picked, last_id = raw.sweep_batch(

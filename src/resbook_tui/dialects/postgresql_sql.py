@@ -6,7 +6,6 @@ builder. Raw SQL runs nowhere but here and in sqlite_sql.py (tests/test_layout.p
 
 from __future__ import annotations
 
-import functools
 import re
 import uuid
 from collections.abc import Sequence
@@ -97,11 +96,16 @@ def lock_tables(db: peewee.Database, tables: Sequence[str]) -> None:
 # rendered here with parameters in place of values, so it is written once for both dialects.
 #
 # A hold of one date goes further: its whole transaction is one message (``one_hold``),
-# BEGIN, the statements, COMMIT, and then a read of what was made (made), since only the
-# last statement's rows come back. That is safe to commit unconditionally because a take
-# that refuses changes nothing: the rule's UPDATE matched no row, so no hold and no event
-# were written, and the request row this transaction claimed is deleted again (undo), so a
-# refused request leaves no trace, as a rolled-back one would.
+# the statements alone, in autocommit. PostgreSQL runs the statements of one simple query
+# as one implicit transaction (each still takes its own snapshot, so the take sees what
+# committed while the lock waited) and commits it after the last, whose rows come back:
+# the take's. An explicit BEGIN ... COMMIT would end in COMMIT, which returns no rows,
+# and a read-back of what was made after it: 35-38 us more server CPU a hold (of about
+# 480, bench/README.md). Committing unconditionally is safe because a take that refuses
+# changes nothing: the rule's UPDATE matched no row, so no hold and no event were
+# written, and the request row this transaction claimed is deleted again (undo), so a
+# refused request leaves no trace, as a rolled-back one would. An error in any statement
+# skips the rest and rolls the whole transaction back.
 
 _TAKEN = "current_setting('resbook.request', true) IS NOT DISTINCT FROM 'taken'"
 _HOLD_COLUMNS = ", ".join(f.column_name for f in HOLD_FIELDS)
@@ -173,18 +177,7 @@ SELECT h.*, e.id, {_TAKEN}
 FROM (SELECT 1) AS one LEFT JOIN h ON TRUE LEFT JOIN e ON TRUE
 """
 
-# After COMMIT, in the same message: what the database chose for the hold made under our
-# own key (the rest the caller knows), or, when there is none, whether the token names a
-# request (someone else's: ours was undone if refused).
-_MADE = """
-SELECT h.id, h.expires_at, h.created_at, h.updated_at,
-       %(t)s::text IS NOT NULL AND EXISTS (SELECT 1 FROM hold_request q WHERE q.token = %(t)s::text)
-FROM (SELECT 1) AS one LEFT JOIN resource_hold h ON h.idempotency_token = %(k)s::text
-"""
-
-HOLD_STATEMENTS = PreparedGroup(
-    "resbook_hold", {"request": _REQUEST, "lock": _LOCK, "take": _TAKE, "made": _MADE}
-)
+HOLD_STATEMENTS = PreparedGroup("resbook_hold", {"request": _REQUEST, "lock": _LOCK, "take": _TAKE})
 EVENT_ID, TAKEN_FLAG = len(HOLD_FIELDS), len(HOLD_FIELDS) + 1
 
 
@@ -193,17 +186,12 @@ def first_steps(with_token: bool) -> tuple[str, ...]:
     return ("request", "lock", "take") if with_token else ("lock", "take")
 
 
-@functools.cache
-def _one_hold(with_token: bool) -> str:
-    steps = HOLD_STATEMENTS.sql(*first_steps(with_token))
-    return f"{BEGIN}; {steps}; COMMIT; {HOLD_STATEMENTS.sql('made')}"
-
-
 def one_hold(db: peewee.Database, values: dict[str, Any]) -> tuple[Any, ...]:
-    """Raw: a one-date hold's whole transaction in one message (one round trip); the
-    transaction-control words are not queries the builder could render. Made's row."""
-    HOLD_STATEMENTS.ensure(db)
-    row: tuple[Any, ...] = db.execute_sql(_one_hold(values["t"] is not None), values).fetchone()
+    """A one-date hold's whole transaction in one message (one round trip, autocommit: an
+    implicit transaction); the take's row."""
+    row: tuple[Any, ...] = HOLD_STATEMENTS.run(
+        db, first_steps(values["t"] is not None), values
+    ).fetchone()
     return row
 
 
