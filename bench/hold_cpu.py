@@ -9,8 +9,8 @@ precise, unlike the tick-sampled rusage), for:
 
 - ``pgbench statement``: the reference statement of season.py's writers (the conditional
   capacity UPDATE, the hold, its event) in autocommit, one round trip, through psycopg2;
-- ``Booking's message, bare``: the message ``Booking.create_hold`` sends for one date (BEGIN,
-  the cell lock, the take, COMMIT, the read-back) through bare psycopg2;
+- ``Booking's message, bare``: the message ``Booking.create_hold`` sends for one date (the
+  cell lock and the take, one implicit transaction) through bare psycopg2;
 - ``Booking.create_hold``: the whole call, refusals (blackouts, full cells) explained.
 
 Cells are drawn at random from the database's active resources over the next year, fresh
