@@ -14,26 +14,25 @@ import resbook_tui.serve as serve
 from resbook_tui.errors import DatabaseError
 
 
-def test_a_worker_without_its_database_exits_as_a_startup_failure(
-    monkeypatch: pytest.MonkeyPatch, tmp_path, caplog: pytest.LogCaptureFixture
+@pytest.mark.parametrize(
+    ("migrated", "said"), [(None, "could not start"), (False, "no resbook schema")]
+)
+def test_a_worker_that_cannot_serve_its_database_exits_as_a_startup_failure(
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path,
+    caplog: pytest.LogCaptureFixture,
+    migrated: bool | None,
+    said: str,
 ) -> None:
-    monkeypatch.setenv("RESBOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'missing.db'}")
+    """No database file (None), or one never migrated (False)."""
+    path = tmp_path / "resbook.db"
+    if migrated is False:
+        sqlite3.connect(path).close()
+    monkeypatch.setenv("RESBOOK_DATABASE_URL", f"sqlite:///{path}")
     with pytest.raises(SystemExit) as stopped:
         serve.from_environment()
     assert stopped.value.code == STARTUP_FAILURE
-    assert "could not start" in caplog.text and "Traceback" not in caplog.text
-
-
-def test_a_worker_on_a_database_without_the_schema_exits_as_a_startup_failure(
-    monkeypatch: pytest.MonkeyPatch, tmp_path, caplog: pytest.LogCaptureFixture
-) -> None:
-    empty = tmp_path / "empty.db"
-    sqlite3.connect(empty).close()  # a database, but never migrated
-    monkeypatch.setenv("RESBOOK_DATABASE_URL", f"sqlite:///{empty}")
-    with pytest.raises(SystemExit) as stopped:
-        serve.from_environment()
-    assert stopped.value.code == STARTUP_FAILURE
-    assert "no resbook schema" in caplog.text and "Traceback" not in caplog.text
+    assert said in caplog.text and "Traceback" not in caplog.text
 
 
 def test_several_processes_on_a_database_without_the_schema_start_none(
