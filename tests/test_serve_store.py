@@ -221,8 +221,38 @@ def test_bundles_are_all_or_nothing_with_shortfalls(shop):
         {"resource_id": shop.guide, "date": shop.day(1), "requested": 3, "available": 2},
     ]
     assert units(shop.bk, shop.van, shop.first) == (5, 5, 0, 0)
-    replay = shop.hold("b1", shop.line(shop.van, 0, 1), shop.line(shop.guide, 0, 3, to=1))
-    assert replay.status_code == 409 and replay.headers["idempotent-replayed"] == "true"
+
+
+def test_a_conflict_is_not_stored_and_the_same_key_gets_past_it_later(shop):
+    """409s are not stored (as pretix): capacity may free up for the very same request."""
+    lines = (shop.line(shop.van, 0, 1), shop.line(shop.guide, 0, 3))
+    problem(shop.hold("r1", *lines), 409, "insufficient_capacity")
+    again = shop.hold("r1", *lines)
+    problem(again, 409, "insufficient_capacity")
+    assert "idempotent-replayed" not in again.headers  # it ran again
+    shop.bk.set_capacity(shop.guide, shop.day(0), None, 3)
+    made = shop.hold("r1", *lines)
+    assert made.status_code == 201 and "idempotent-replayed" not in made.headers
+    replay = shop.hold("r1", *lines)
+    assert replay.status_code == 201 and replay.headers["idempotent-replayed"] == "true"
+    assert replay.json() == made.json()
+
+
+def test_bad_input_is_not_stored_and_the_corrected_request_takes_the_key(shop):
+    """As Stripe: nothing is saved when validation fails, so a shop using the cart id as
+    the key can correct the cart and send it again."""
+    problem(
+        shop.hold("cart-9", shop.line(shop.van, 0, 1), email="not-an-email"), 400, "invalid_input"
+    )
+    fixed = shop.hold("cart-9", shop.line(shop.van, 0, 1))
+    assert fixed.status_code == 201 and "idempotent-replayed" not in fixed.headers
+
+
+def test_an_unknown_resource_is_stored_and_replayed(shop):
+    problem(shop.hold("x9", shop.line(99999, 0, 1)), 404, "not_found")
+    replay = shop.hold("x9", shop.line(99999, 0, 1))
+    problem(replay, 404, "not_found")
+    assert replay.headers["idempotent-replayed"] == "true"
 
 
 def test_lines_on_one_cell_are_summed(shop):
@@ -404,6 +434,28 @@ def test_http_holds_are_audited_under_the_key(shop):
 def test_auth_comes_before_the_body(shop):
     problem(shop.client.post("/v1/holds", json={"x": 1}), 401, "unauthorized")
     problem(shop.client.post("/v1/admin/sweep", content=b"{bad"), 401, "unauthorized")
+
+
+def test_a_bad_key_hears_of_its_key_not_of_its_request(shop):
+    """An unknown or revoked key is 401, and a store key on an admin route 403, whatever
+    is wrong with the request besides: nobody learns the input rules without a key."""
+    unknown = {"Authorization": "Bearer rbk_nope"}
+    problem(shop.client.put("/v1/admin/capacity", json={}, headers=unknown), 401, "unauthorized")
+    problem(shop.client.put("/v1/admin/capacity", json={}, headers=shop.store), 403, "forbidden")
+    no_key = shop.client.post("/v1/admin/sweep", json={}, headers=shop.store)
+    problem(no_key, 403, "forbidden")  # and no Idempotency-Key either
+    bad_date = shop.client.get("/v1/availability?from=someday", headers=unknown)
+    problem(bad_date, 401, "unauthorized")
+    assert shop.hold("k1", shop.line(shop.van, 0, 1)).status_code == 201  # now remembered
+    [key] = [k for k in shop.bk.list_api_keys() if k.name == "shop"]
+    shop.bk.revoke_api_key(key.id)
+    missing = shop.client.post("/v1/holds", json={"email": "a@example.com"}, headers=shop.store)
+    problem(missing, 401, "unauthorized")
+    bad_email = shop.hold("k2", shop.line(shop.van, 0, 1), email="not-an-email")
+    problem(bad_email, 401, "unauthorized")  # refused in the engine, after the memory
+    problem(
+        shop.client.put("/v1/admin/capacity", json={}, headers=shop.admin), 400, "invalid_input"
+    )
 
 
 def test_an_empty_type_filter_means_any(shop):

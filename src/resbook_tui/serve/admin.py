@@ -12,7 +12,7 @@ from ..booking import BlackoutResult, Resource, SweepResult
 from ..booking.records import Event
 from ..booking.validate import INT64_MAX, MAX_LENGTH
 from . import render
-from .calls import Caller, IdemKey, Key, idempotent, json_response, service
+from .calls import ADMIN_PREFIX, Caller, IdemKey, Key, idempotent, json_response, service
 from .problems import problem_responses
 from .schemas import (
     AllocationOut,
@@ -34,7 +34,7 @@ from .schemas import (
     TypeFilter,
 )
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"])
 PathId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 OptionalId = Annotated[int | None, Query(ge=1, le=INT64_MAX)]
 READ = problem_responses(400, 401, 403, 503)

@@ -30,7 +30,7 @@ from .. import __version__
 from ..errors import ResbookError
 from ..text import visible
 from . import admin, store
-from .calls import Service, json_response, service
+from .calls import Service, json_response, refused_caller, service
 from .problems import PROBLEM_SCHEMA, Problem, from_error, problem_responses
 from .schemas import Health
 
@@ -125,6 +125,11 @@ def _field(loc: tuple[Any, ...]) -> str:
 
 async def _invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
+    # FastAPI validates the request before the handler reads the key: a bad key is told
+    # so (401, or 403 on an admin route) before anything about its request.
+    refused = await anyio.to_thread.run_sync(refused_caller, request)
+    if refused is not None:
+        return refused.response()
     errors = list(exc.errors())
     for error in errors:
         loc = tuple(error.get("loc", ()))

@@ -129,6 +129,26 @@ class Service:
                 self._known.pop(digest, None)
 
 
+ADMIN_PREFIX = "/v1/admin"
+
+
+def refused_caller(request: Request) -> Problem | None:
+    """The 401 or 403 this request's key gets, read from the database now (None: the key
+    may call this route). For the error paths only: a caller is told that its key is bad
+    before it is told what is wrong with its request."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        return unauthorized()
+    given = HTTPAuthorizationCredentials(scheme="Bearer", credentials=secret.strip())
+    admin = request.url.path.startswith(ADMIN_PREFIX)
+    try:
+        service(request).caller(given, admin=admin)
+    except Problem as problem:
+        if problem.status in (401, 403):
+            return problem
+    return None
+
+
 def unauthorized() -> Problem:
     challenge = {"WWW-Authenticate": "Bearer"}
     return Problem("unauthorized", "the API key is unknown or revoked", headers=challenge)
@@ -157,6 +177,15 @@ def _sent(stored: Stored, *, replayed: bool) -> Response:
     return Response(stored.body, status_code=stored.status, headers=headers, media_type=media)
 
 
+# Refusals not stored under the Idempotency-Key, so the same key runs again: bad input
+# (400), which the shop corrects and sends again with the same key (a cart id), as Stripe
+# saves nothing when validation fails; conflicts (409: no capacity, a blackout, a hold no
+# longer active), which a retry may get past, as pretix stores no 409; and server
+# failures (5xx, never stored). What is stored is what the same request would get again
+# (404, say).
+RETRIED = frozenset({400, 409, 429})
+
+
 def idempotent(
     request: Request,
     caller: Caller,
@@ -167,8 +196,7 @@ def idempotent(
 ) -> Response:
     """Run ``effect`` once per Idempotency-Key (per API key and route), as the IETF draft
     says: a replay gets the stored answer, another body 422, a request in flight 409.
-    The answer, a refusal's (4xx) too, is stored in the effect's transaction; a server
-    failure (5xx) is not stored."""
+    The answer is stored in the effect's transaction, unless it is RETRIED or a 5xx."""
     if idempotency_key is None:
         raise Problem("idempotency_key_missing", "send an Idempotency-Key header (a cart id, say)")
     bk = caller.bk
@@ -179,7 +207,9 @@ def idempotent(
 
     def refusal(exc: ResbookError) -> Stored | None:
         problem = from_error(exc)
-        return Stored(problem.status, problem.body()) if problem.status < 500 else None
+        if problem.status in RETRIED or problem.status >= 500:
+            return None
+        return Stored(problem.status, problem.body())
 
     try:
         outcome = bk.run_idempotent(
@@ -192,7 +222,12 @@ def idempotent(
             refusal=refusal,
         )
     except ResbookError as exc:
-        raise from_error(exc) from None
+        problem = from_error(exc)
+        if problem.status < 500:
+            # Not stored, so no claim looked at the key: one revoked since this server
+            # remembered it is refused here, not its request.
+            problem = refused_caller(request) or problem
+        raise problem from None
     if outcome.state == "revoked":
         service(request).forget(caller.key.id)
         raise unauthorized()
