@@ -3,6 +3,7 @@ uvicorn restarting the worker every half second."""
 
 from __future__ import annotations
 
+import socket
 import sqlite3
 from typing import Any
 
@@ -11,7 +12,7 @@ import pytest
 from uvicorn.config import STARTUP_FAILURE
 
 import resbook_tui.serve as serve
-from resbook_tui.errors import DatabaseError
+from resbook_tui.errors import ConfigError, DatabaseError
 
 
 @pytest.mark.parametrize(
@@ -90,3 +91,21 @@ def test_several_processes_end_in_an_error_when_one_could_not_start(
             serve.run(url, host="127.0.0.1", port=0, workers=2, threads=2)
     else:
         serve.run(url, host="127.0.0.1", port=0, workers=2, threads=2)
+
+
+def test_a_port_in_use_is_one_line_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(serve, "open_database", _no_workers)  # nothing gets that far
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}: .*in use"):
+            serve.run("sqlite:///x.db", host="127.0.0.1", port=port, workers=None, threads=2)
+    assert "serving on" not in caplog.text
+
+
+def test_a_host_that_does_not_resolve_is_one_line() -> None:
+    with pytest.raises(ConfigError, match="cannot listen on no-such-host.invalid:8080"):
+        serve.run("sqlite:///x.db", host="no-such-host.invalid", port=8080, workers=1, threads=2)

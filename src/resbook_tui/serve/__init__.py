@@ -68,6 +68,7 @@ def run(url: str, *, host: str, port: int, workers: int | None, threads: int) ->
         workers = default_workers(url)
     elif workers > 1 and parse_url(url).path is not None:  # a SQLite file
         raise ConfigError("SQLite is served by one process: drop --workers (or use PostgreSQL)")
+    _check_address(host, port)
     db = open_database(url, create=False)
     # Checked here, before any worker starts: a database they cannot serve (no schema, an
     # old one) is one line, not a traceback from each worker.
@@ -100,6 +101,20 @@ def run(url: str, *, host: str, port: int, workers: int | None, threads: int) ->
     supervisor.run()
     if any(p.exitcode == STARTUP_FAILURE for p in supervisor.processes):
         raise DatabaseError("a server process could not start (its reason is logged above)")
+
+
+def _check_address(host: str, port: int) -> None:
+    """A port in use or a host that does not resolve is one line (exit 2) here, before the
+    "serving on" line; uvicorn would log it after that line and exit as if the database
+    had failed. (Bound as uvicorn binds, with SO_REUSEADDR, then let go.)"""
+    where = f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+        with socket.socket(family, kind, proto) as sock:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            sock.bind(address)
+    except OSError as exc:  # socket.gaierror included
+        raise ConfigError(f"cannot listen on {where}: {exc.strerror or exc}") from None
 
 
 class _TcpConfig(uvicorn.Config):
