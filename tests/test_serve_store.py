@@ -125,6 +125,15 @@ def test_resources_and_availability(shop):
     assert van[11]["status"] == "CLOSED" and van[11]["max"] == 0  # no capacity set
 
 
+def test_availability_of_an_unknown_or_inactive_resource_is_404(shop):
+    url = f"/v1/availability?from={shop.day(0)}&resource_id={shop.van}&resource_id="
+    problem(shop.client.get(f"{url}99999", headers=shop.store), 404, "not_found")
+    shop.bk.deactivate(shop.guide)
+    problem(shop.client.get(f"{url}{shop.guide}", headers=shop.store), 404, "not_found")
+    other_type = shop.client.get(f"{url}{shop.van}&type=GUIDE", headers=shop.store)
+    assert other_type.status_code == 200 and other_type.json()["resources"] == []
+
+
 @pytest.mark.parametrize(
     "params",
     [

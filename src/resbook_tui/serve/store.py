@@ -11,7 +11,7 @@ from starlette.responses import Response
 from ..booking.records import Bundle
 from ..booking.validate import INT64_MAX, MAX_RANGE_DAYS
 from . import render
-from .calls import IdemKey, Key, idempotent, json_response, service
+from .calls import Caller, IdemKey, Key, idempotent, json_response, service
 from .problems import Problem, problem_responses
 from .schemas import (
     AvailabilityOut,
@@ -60,7 +60,7 @@ def list_resources(request: Request, credentials: Key, type: TypeFilter = None) 
     "/availability",
     operation_id="availability",
     response_model=AvailabilityOut,
-    responses=problem_responses(400, 401, 503),
+    responses=problem_responses(400, 401, 404, 503),
 )
 def availability(
     request: Request,
@@ -85,8 +85,18 @@ def availability(
     if resource_id:
         wanted = set(resource_id)
         resources = [r for r in resources if r.id in wanted]
+        if len(resources) < len(wanted):  # filtered out by type, or not there at all?
+            _require_active(caller, wanted)
     cells = caller.bk.availability(date_from, last, resource_ids=[r.id for r in resources])
     return json_response(200, render.availability(resources, cells, date_from, last))
+
+
+def _require_active(caller: Caller, wanted: set[int]) -> None:
+    """404 for the first id asked for that names no active resource (one of another type
+    than the filter asks for is simply not in the answer)."""
+    missing = sorted(wanted - {r.id for r in caller.bk.list_resources(active=True)})
+    if missing:
+        raise Problem("not_found", f"resource {missing[0]} is unknown or inactive")
 
 
 def _created(b: Bundle) -> tuple[int, dict[str, object], str | None]:
