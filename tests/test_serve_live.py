@@ -200,6 +200,7 @@ def test_healthz_is_503_when_the_database_is_gone(pg_server_url):
         answer = httpx.get(f"{base}/healthz", timeout=DEADLINE_S)
         assert answer.status_code == 503, answer.text
         assert answer.json()["code"] == "database_unavailable"
+        assert name not in answer.text and "127.0.0.1" not in answer.text  # in the log only
         assert answer.headers["retry-after"]
         stop(process)
     finally:

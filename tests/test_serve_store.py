@@ -473,3 +473,15 @@ def test_an_empty_type_filter_means_any(shop):
     )
     assert answer.status_code == 200 and len(answer.json()["resources"]) == 1
     assert len(shop.client.get("/v1/resources?type=", headers=shop.store).json()["resources"]) == 2
+
+
+def test_validation_reasons_speak_plainly(shop):
+    headers = {**shop.store, "Idempotency-Key": "p1"}
+    unread = shop.client.post("/v1/holds", content=b'{"email": "a@example.com"}', headers=headers)
+    doc = problem(unread, 400, "invalid_input")
+    assert doc["errors"] == [
+        {"name": "body", "reason": "send a JSON object with Content-Type: application/json"}
+    ]
+    bad_day = shop.client.get("/v1/availability?from=someday", headers=shop.store)
+    [error] = problem(bad_day, 400, "invalid_input")["errors"]
+    assert error == {"name": "from", "reason": "must be a date as YYYY-MM-DD"}

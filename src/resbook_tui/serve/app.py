@@ -80,7 +80,7 @@ def healthz(request: Request) -> Response:
     try:
         found.base.today()
     except ResbookError as exc:
-        raise Problem("database_unavailable", str(exc)) from None
+        raise from_error(exc) from None
     return json_response(200, {"status": "ok", "database": found.dialect})
 
 
@@ -123,6 +123,16 @@ def _field(loc: tuple[Any, ...]) -> str:
     return name if name and not name.startswith("[") else "body"
 
 
+def _reason(request: Request, error: Any) -> str:
+    """Pydantic's message, without its "Value error, " prefix; a body that was not read
+    as JSON says why."""
+    if tuple(error.get("loc", ())) == ("body",) and "json" not in request.headers.get(
+        "content-type", ""
+    ):
+        return "send a JSON object with Content-Type: application/json"
+    return str(error.get("msg")).removeprefix("Value error, ")
+
+
 async def _invalid(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, RequestValidationError)
     # FastAPI validates the request before the handler reads the key: a bad key is told
@@ -141,7 +151,7 @@ async def _invalid(request: Request, exc: Exception) -> Response:
     named = [
         {
             "name": visible(_field(tuple(e.get("loc", ()))))[:200],
-            "reason": visible(str(e.get("msg")))[:300],
+            "reason": visible(_reason(request, e))[:300],
         }
         for e in errors[:20]
     ]

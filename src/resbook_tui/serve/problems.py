@@ -8,6 +8,7 @@ refusal, plus the HTTP API's own (auth, idempotency). The README lists them.
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from starlette.responses import Response
@@ -15,6 +16,8 @@ from starlette.responses import Response
 from ..booking.errors import CapacityRefused
 from ..errors import BusyError, DatabaseError, ResbookError
 from ..text import visible
+
+log = logging.getLogger("resbook.serve")
 
 PROBLEM_JSON = "application/problem+json"
 RETRY_AFTER_S = "1"
@@ -104,7 +107,10 @@ def from_error(exc: ResbookError) -> Problem:
     if isinstance(exc, BusyError):
         return Problem("busy", str(exc))
     if isinstance(exc, DatabaseError):
-        return Problem("database_unavailable", str(exc))
+        # Where the database is and what its driver said stay in the server's log: /healthz
+        # answers anyone, and a shop needs only to retry.
+        log.warning("database unavailable: %s", exc)
+        return Problem("database_unavailable", "the database cannot be reached; retry later")
     return Problem("internal_error", str(exc))
 
 
