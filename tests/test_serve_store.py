@@ -485,3 +485,32 @@ def test_validation_reasons_speak_plainly(shop):
     bad_day = shop.client.get("/v1/availability?from=someday", headers=shop.store)
     [error] = problem(bad_day, 400, "invalid_input")["errors"]
     assert error == {"name": "from", "reason": "must be a date as YYYY-MM-DD"}
+
+
+@pytest.mark.parametrize(
+    ("change", "name"),
+    [
+        ({"email": "not-an-email"}, "email"),
+        ({"ttl_minutes": 121}, "ttl_minutes"),
+        ({"lines": [{"resource_id": 1, "date": "2000-01-01", "quantity": 1}]}, "lines"),
+        (
+            {
+                "lines": [
+                    {"resource_id": 1, "date": "2099-01-02", "to": "2099-01-01", "quantity": 1}
+                ]
+            },
+            "lines[0].to",
+        ),
+        (
+            {"lines": [{"resource_id": 1, "date": "2099-01-01", "quantity": 2**31 - 1}] * 2},
+            "lines[1].quantity",
+        ),
+    ],
+)
+def test_every_invalid_input_names_its_field(shop, change, name):
+    """The rules the engine checks (not only the schema's) name the field at fault too."""
+    body = {"email": "ana@example.com", "lines": [shop.line(shop.van, 0, 1)], **change}
+    headers = {**shop.store, "Idempotency-Key": f"f-{name}"}
+    doc = problem(shop.client.post("/v1/holds", json=body, headers=headers), 400, "invalid_input")
+    assert [e["name"] for e in doc["errors"]] == [name]
+    assert doc["errors"][0]["reason"] == doc["detail"]

@@ -37,7 +37,7 @@ from ..models import (
 from ..shop_models import HoldBundle
 from . import validate
 from .context import Context
-from .errors import BookingError, CapacityRefused, invalid, not_found
+from .errors import BookingError, CapacityRefused, invalid, naming, not_found
 from .lifecycle import record_hold_event
 from .records import Allocation, Bundle, Hold, Shortfall
 from .rows import allocation_from_row, day, hold_from_row, moment
@@ -51,23 +51,31 @@ Cells = dict[tuple[int, date], int]
 def demand(lines: Sequence[Mapping[str, Any]]) -> Cells:
     """Units asked of each (resource, date), every line of every date summed."""
     if isinstance(lines, str | bytes) or not isinstance(lines, Sequence) or not lines:
-        raise invalid("lines must be a list of at least one line")
+        raise invalid("lines must be a list of at least one line", field="lines")
     if len(lines) > MAX_LINES:
-        raise invalid(f"a hold request may have at most {MAX_LINES} lines")
+        raise invalid(f"a hold request may have at most {MAX_LINES} lines", field="lines")
     cells: Cells = {}
-    for line in lines:
+    for i, line in enumerate(lines):
+        at = f"lines[{i}]"
         if not isinstance(line, Mapping):
-            raise invalid("each line must be an object with resource_id, date and quantity")
-        rid = validate.ident(line.get("resource_id"), "resource")
-        first, last = validate.date_range(line.get("date"), line.get("to"))
-        quantity = validate.quantity(line.get("quantity"))
+            raise invalid(
+                "each line must be an object with resource_id, date and quantity", field=at
+            )
+        with naming(f"{at}.resource_id"):
+            rid = validate.ident(line.get("resource_id"), "resource")
+        with naming(f"{at}.date" if line.get("to") is None else f"{at}.to"):
+            first, last = validate.date_range(line.get("date"), line.get("to"))
+        with naming(f"{at}.quantity"):
+            quantity = validate.quantity(line.get("quantity"))
         for n in range((last - first).days + 1):
             key = (rid, first + timedelta(n))
             cells[key] = cells.get(key, 0) + quantity
             if cells[key] > validate.INT32_MAX:
-                raise invalid(f"quantity on resource {rid} on {key[1]} is too large")
+                message = f"quantity on resource {rid} on {key[1]} is too large"
+                raise invalid(message, field=f"{at}.quantity")
         if len(cells) > MAX_CELLS:
-            raise invalid(f"a hold request may cover at most {MAX_CELLS} resource-dates")
+            message = f"a hold request may cover at most {MAX_CELLS} resource-dates"
+            raise invalid(message, field="lines")
     return cells
 
 
@@ -81,10 +89,14 @@ def create_bundle(
     api_key_id: int | None = None,
 ) -> Bundle:
     cells = demand(lines)
-    email = validate.email(email)
-    ttl = validate.minutes(ctx.default_ttl_minutes if ttl_minutes is None else ttl_minutes, "TTL")
-    if ttl > max_life:
-        raise invalid(f"ttl_minutes may be at most {max_life} (the longest a hold may live)")
+    with naming("email"):
+        email = validate.email(email)
+    with naming("ttl_minutes"):
+        ttl = validate.minutes(
+            ctx.default_ttl_minutes if ttl_minutes is None else ttl_minutes, "TTL"
+        )
+        if ttl > max_life:
+            raise invalid(f"ttl_minutes may be at most {max_life} (the longest a hold may live)")
     d = ctx.dialect
     with ctx.write():
         bundle = _INSERT_BUNDLE.run(ctx.db, d, {"e": email, "k": api_key_id}).fetchone()
@@ -166,7 +178,7 @@ def _refusal(ctx: Context, refused: list[tuple[int, date, int]]) -> BookingError
     today = day(ctx.value(ctx.dialect.today()))
     past = sorted({d for _, d, _ in refused if d < today})
     if past:
-        return invalid(f"{past[0]} is in the past (today is {today})")
+        return invalid(f"{past[0]} is in the past (today is {today})", field="lines")
     for rid in rids:
         if not found[rid]:
             return BookingError("inactive_resource", f"resource {rid} is inactive")
@@ -281,7 +293,8 @@ def _active(bundle_id: int, ctx: Context) -> peewee.ColumnBase:
 
 def extend_bundle(ctx: Context, bundle_id: int, minutes: int, *, max_life: int) -> Bundle:
     bundle_id = validate.ident(bundle_id, "hold")
-    minutes = validate.minutes(minutes)
+    with naming("minutes"):
+        minutes = validate.minutes(minutes)
     d = ctx.dialect
     new_expiry = d.plus_minutes(Row.expires_at, minutes)
     with ctx.write():
@@ -305,9 +318,11 @@ def confirm_bundle(
 ) -> Bundle:
     """Every hold ACTIVE and unexpired -> CONFIRMED, each with its allocation."""
     bundle_id = validate.ident(bundle_id, "hold")
-    order_id = validate.required_text(order_id, "order id")
+    with naming("order_id"):
+        order_id = validate.required_text(order_id, "order id")
     if line_item_id is not None:
-        line_item_id = validate.required_text(line_item_id, "line item id")
+        with naming("line_item_id"):
+            line_item_id = validate.required_text(line_item_id, "line item id")
     with ctx.write():
         update = Row.update(status="CONFIRMED").where(_active(bundle_id, ctx))
         holds = _move(ctx, bundle_id, update)

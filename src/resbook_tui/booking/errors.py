@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from ..errors import EXIT_BUSY, EXIT_INVALID, EXIT_REFUSED, ResbookError
@@ -30,15 +32,18 @@ CODES: dict[str, int] = {
 class BookingError(ResbookError):
     """A booking request was refused; nothing was changed.
 
-    ``code`` is one of CODES; ``str(error)`` is one line fit to show a person.
+    ``code`` is one of CODES; ``str(error)`` is one line fit to show a person. ``field``
+    names the argument at fault where the engine knows it, as the HTTP API's bodies name
+    it (``email``, ``lines[0].quantity``; see ``naming``).
     """
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: str, message: str, *, field: str | None = None) -> None:
         if code not in CODES:
             raise ValueError(f"unknown booking error code {code!r}")
         super().__init__(message)
         self.code = code
         self.exit_code = CODES[code]
+        self.field = field
 
     def to_dict(self) -> dict[str, str]:
         return {"error": self.code, "message": str(self)}
@@ -53,8 +58,19 @@ class CapacityRefused(BookingError):
         self.shortfalls = shortfalls
 
 
-def invalid(message: str) -> BookingError:
-    return BookingError("invalid_input", message)
+def invalid(message: str, *, field: str | None = None) -> BookingError:
+    return BookingError("invalid_input", message, field=field)
+
+
+@contextmanager
+def naming(field: str) -> Iterator[None]:
+    """A refusal raised inside, with no field named yet, names ``field``."""
+    try:
+        yield
+    except BookingError as exc:
+        if exc.field is None:
+            exc.field = field
+        raise
 
 
 def not_found(what: str, ident: object) -> BookingError:

@@ -31,7 +31,7 @@ from ..errors import ResbookError
 from ..text import visible
 from . import admin, store
 from .calls import Service, json_response, refused_caller, service
-from .problems import PROBLEM_SCHEMA, Problem, from_error, problem_responses
+from .problems import PROBLEM_SCHEMA, Problem, from_error, invalid, problem_responses
 from .schemas import Health
 
 log = logging.getLogger("resbook.serve")
@@ -165,7 +165,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return Problem("method_not_allowed", f"{request.method} is not allowed here").response()
     if exc.status_code == 404:
         return Problem("not_found", "no such route").response()
-    return Problem("invalid_input", str(exc.detail)).response()
+    return invalid(str(exc.detail), field=None).response()
 
 
 async def _internal(request: Request, exc: Exception) -> Response:
@@ -213,8 +213,8 @@ class RequestLog:
         try:
             length = headers.get(b"content-length", b"0")
             if length.isdigit() and int(length) > MAX_BODY_BYTES:
-                too_big = Problem(
-                    "invalid_input", f"a request body may be at most {MAX_BODY_BYTES} bytes"
+                too_big = invalid(
+                    f"a request body may be at most {MAX_BODY_BYTES} bytes", field="body"
                 )
                 await too_big.response()(scope, receive, send_with_id)
                 return

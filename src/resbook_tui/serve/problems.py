@@ -88,6 +88,13 @@ class Problem(Exception):
         )
 
 
+def invalid(detail: str, *, field: str | None) -> Problem:
+    """A 400 invalid_input, its ``errors`` naming the field at fault ("request" when the
+    rule is about the request as a whole or the engine did not say which)."""
+    errors = [{"name": visible(field or "request")[:200], "reason": visible(detail)[:300]}]
+    return Problem("invalid_input", detail, extra={"errors": errors})
+
+
 def from_error(exc: ResbookError) -> Problem:
     """The problem a resbook error means (BookingError codes map one to one)."""
     if isinstance(exc, CapacityRefused):
@@ -102,6 +109,8 @@ def from_error(exc: ResbookError) -> Problem:
         ]
         return Problem("insufficient_capacity", str(exc), extra={"shortfalls": shortfalls})
     code = getattr(exc, "code", "")
+    if code == "invalid_input":
+        return invalid(str(exc), field=getattr(exc, "field", None))
     if code in PROBLEMS:
         return Problem(code, str(exc))
     if isinstance(exc, BusyError):

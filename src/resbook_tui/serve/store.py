@@ -12,7 +12,7 @@ from ..booking.records import Bundle
 from ..booking.validate import INT64_MAX, MAX_RANGE_DAYS
 from . import render
 from .calls import Caller, IdemKey, Key, idempotent, json_response, service
-from .problems import Problem, problem_responses
+from .problems import Problem, invalid, problem_responses
 from .schemas import (
     AvailabilityOut,
     Day,
@@ -78,9 +78,9 @@ def availability(
     caller = service(request).caller(credentials)
     last = date_from if date_to is None else date_to
     if last < date_from:
-        raise Problem("invalid_input", f"to ({last}) is before from ({date_from})")
+        raise invalid(f"to ({last}) is before from ({date_from})", field="to")
     if last - date_from >= timedelta(days=MAX_RANGE_DAYS):
-        raise Problem("invalid_input", f"from and to may span at most {MAX_RANGE_DAYS} days")
+        raise invalid(f"from and to may span at most {MAX_RANGE_DAYS} days", field="to")
     resources = caller.bk.list_resources(resource_type=type or None, active=True)
     if resource_id:
         wanted = set(resource_id)
