@@ -514,3 +514,12 @@ def test_every_invalid_input_names_its_field(shop, change, name):
     doc = problem(shop.client.post("/v1/holds", json=body, headers=headers), 400, "invalid_input")
     assert [e["name"] for e in doc["errors"]] == [name]
     assert doc["errors"][0]["reason"] == doc["detail"]
+
+
+def test_a_replay_logs_no_database_warning(shop, caplog):
+    """The claim that finds a record fails the effect's next statement; that failure is
+    how a replay is found, not a database outage to log."""
+    for _ in range(2):
+        assert shop.hold("w1", shop.line(shop.van, 0, 1)).status_code == 201
+    assert shop.hold("w1", shop.line(shop.van, 0, 2)).status_code == 422
+    assert "unavailable" not in caplog.text.replace("_", " "), caplog.text

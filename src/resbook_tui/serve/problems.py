@@ -59,8 +59,10 @@ class Problem(Exception):
         *,
         extra: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
+        cause: str | None = None,
     ) -> None:
         super().__init__(detail)
+        self.cause = cause  # for the server's log when this is answered, not for the caller
         self.code = code
         self.status, self.title = PROBLEMS[code]
         self.detail = visible(detail)
@@ -83,6 +85,8 @@ class Problem(Exception):
         return json.dumps(self.document(), ensure_ascii=False)
 
     def response(self) -> Response:
+        if self.cause:
+            log.warning("%s: %s", self.code, self.cause)
         return Response(
             self.body(), status_code=self.status, headers=self.headers, media_type=PROBLEM_JSON
         )
@@ -116,10 +120,10 @@ def from_error(exc: ResbookError) -> Problem:
     if isinstance(exc, BusyError):
         return Problem("busy", str(exc))
     if isinstance(exc, DatabaseError):
-        # Where the database is and what its driver said stay in the server's log: /healthz
-        # answers anyone, and a shop needs only to retry.
-        log.warning("database unavailable: %s", exc)
-        return Problem("database_unavailable", "the database cannot be reached; retry later")
+        # Where the database is and what its driver said go to the server's log, if this
+        # is answered: /healthz answers anyone, and a shop needs only to retry.
+        detail = "the database cannot be reached; retry later"
+        return Problem("database_unavailable", detail, cause=str(exc))
     return Problem("internal_error", str(exc))
 
 
