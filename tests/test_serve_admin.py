@@ -121,6 +121,32 @@ def test_events_page_through_the_trail(shop):
     )
 
 
+def test_a_refused_patch_changes_nothing(shop):
+    """The edit and the activation are one transaction: a refused activation (the name
+    is another active resource's) leaves the description as it was."""
+    url = f"/v1/admin/resources/{shop.van}"
+    patch = {"is_active": False}
+    assert shop.client.patch(url, json=patch, headers=shop.admin).status_code == 200
+    post(shop, "/v1/admin/resources", {"name": "Van", "type": "VEHICLE"}, key="twin")
+    both = {"description": "changed by a refused patch", "is_active": True}
+    problem(shop.client.patch(url, json=both, headers=shop.admin), 400, "invalid_input")
+    van = shop.bk.get_resource(shop.van)
+    assert van.description != both["description"] and van.is_active is False
+    problem(shop.client.patch(url, json={}, headers=shop.admin), 400, "invalid_input")
+
+
+@pytest.mark.parametrize("value", ["off", "yes", 1, 0])
+def test_a_flag_is_a_json_boolean(shop, value):
+    url = f"/v1/admin/resources/{shop.van}"
+    problem(
+        shop.client.patch(url, json={"is_active": value}, headers=shop.admin), 400, "invalid_input"
+    )
+    problem(
+        post(shop, "/v1/admin/sweep", {"dry_run": value}, key=f"d{value}"), 400, "invalid_input"
+    )
+    assert shop.bk.get_resource(shop.van).is_active is True
+
+
 def test_sweep_over_http(shop):
     made = shop.hold("s", shop.line(shop.van, 0, 2)).json()
     expire(shop.bk, made["holds"][0]["id"])
@@ -129,6 +155,8 @@ def test_sweep_over_http(shop):
     swept = post(shop, "/v1/admin/sweep", None, key="s1")
     assert swept.status_code == 200 and swept.json()["expired_holds"] == 1
     assert post(shop, "/v1/admin/sweep", None, key="s1").json() == swept.json()  # replayed
+    same = post(shop, "/v1/admin/sweep", {}, key="s1")  # {} is no body: the same request
+    assert same.json() == swept.json() and same.headers["idempotent-replayed"] == "true"
     assert units(shop.bk, shop.van, shop.first) == (5, 5, 0, 0)
     problem(post(shop, "/v1/admin/sweep", None, key=None), 400, "idempotency_key_missing")
 

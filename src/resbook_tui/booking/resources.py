@@ -182,6 +182,28 @@ def edit_resource(
     return resource
 
 
+def update_resource(
+    ctx: Context,
+    resource_id: int,
+    *,
+    name: str | None = None,
+    resource_type: str | None = None,
+    description: str | None = None,
+    active: bool | None = None,
+) -> Resource:
+    """The fields given and the active flag in one transaction: a refused activation (its
+    name taken by another active resource) leaves the edit undone as well."""
+    with ctx.write():
+        resource = get_resource(ctx, resource_id)
+        if name is None and resource_type is None and description is None and active is None:
+            raise invalid("nothing to change: give a name, type, description or is_active")
+        if name is not None or resource_type is not None or description is not None:
+            resource = edit_resource(ctx, resource_id, name, resource_type, description)
+        if active is not None and active != resource.is_active:
+            resource = set_active(ctx, resource_id, active)
+    return resource
+
+
 def set_active(ctx: Context, resource_id: int, active: bool) -> Resource:
     """Activate or deactivate; an inactive resource takes no new holds."""
     resource_id = validate.ident(resource_id, "resource")

@@ -8,11 +8,11 @@ from typing import Any, TypeVar
 
 from ..config import max_hold_life_minutes
 from ..errors import ResbookError
-from . import api_keys, bundles, idempotency
+from . import api_keys, bundles, idempotency, resources
 from .context import Context
 from .context import api as _api
 from .idempotency import Outcome, Stored
-from .records import ApiKeyInfo, Bundle, NewApiKey
+from .records import ApiKeyInfo, Bundle, NewApiKey, Resource
 
 T = TypeVar("T")
 
@@ -73,6 +73,28 @@ class ShopApi:
     def release_bundle(self, bundle_id: int) -> Bundle:
         """Give every held unit back; a bundle that holds nothing any more is a success."""
         return bundles.release_bundle(self.ctx, bundle_id)
+
+    # ---- resources, as the admin API edits them --------------------------------------------
+
+    @_api
+    def update_resource(
+        self,
+        resource_id: int,
+        *,
+        name: str | None = None,
+        resource_type: str | None = None,
+        description: str | None = None,
+        active: bool | None = None,
+    ) -> Resource:
+        """Edit and (de)activate, all or nothing."""
+        return resources.update_resource(
+            self.ctx,
+            resource_id,
+            name=name,
+            resource_type=resource_type,
+            description=description,
+            active=active,
+        )
 
     # ---- API keys -------------------------------------------------------------------------
 

@@ -96,12 +96,13 @@ def admin_edit_resource(
     request: Request, credentials: Key, resource_id: PathId, body: ResourcePatch
 ) -> Response:
     """Change the name, type or description, and activate or deactivate."""
-    bk = _admin(request, credentials).bk
-    resource = bk.get_resource(resource_id)
-    if body.name is not None or body.type is not None or body.description is not None:
-        resource = bk.edit_resource(resource_id, body.name, body.type, body.description)
-    if body.is_active is not None and body.is_active != resource.is_active:
-        resource = bk.activate(resource_id) if body.is_active else bk.deactivate(resource_id)
+    resource = _admin(request, credentials).bk.update_resource(
+        resource_id,
+        name=body.name,
+        resource_type=body.type,
+        description=body.description,
+        active=body.is_active,
+    )
     return json_response(200, render.resource(resource))
 
 
@@ -231,11 +232,11 @@ def admin_sweep(
 ) -> Response:
     """Expire every active hold past its expiry now (as cron's ``resbook sweep`` does)."""
     caller = _admin(request, credentials)
-    dry_run = body.dry_run if body else False
+    asked = body or SweepIn()  # no body and {} are the same request, under one key too
 
     def answer(result: SweepResult) -> tuple[int, dict[str, object], str | None]:
         return 200, render.sweep(result), None
 
     return idempotent(
-        request, caller, idempotency_key, body, lambda bk: bk.sweep(dry_run=dry_run), answer
+        request, caller, idempotency_key, asked, lambda bk: bk.sweep(dry_run=asked.dry_run), answer
     )

@@ -12,7 +12,7 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StrictBool
 
 from ..booking.records import RESOURCE_TYPES
 from ..booking.validate import INT32_MAX, INT64_MAX, MAX_CAPACITY, MAX_LENGTH, MAX_TTL_MINUTES
@@ -166,7 +166,7 @@ class ResourcePatch(Body):
     name: Name | None = None
     type: ResourceType | None = None
     description: Description | None = None
-    is_active: bool | None = None
+    is_active: StrictBool | None = None  # JSON true or false: never "off" or 1
 
 
 class CapacityPut(Body):
@@ -239,7 +239,7 @@ class EventsOut(BaseModel):
 
 
 class SweepIn(Body):
-    dry_run: bool = False
+    dry_run: StrictBool = False
 
 
 class SweepOut(BaseModel):
