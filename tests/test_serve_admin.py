@@ -170,3 +170,19 @@ def test_admin_routes_need_an_admin_key(shop):
     ]:
         problem(getattr(shop.client, method)(path, headers=shop.store), 403, "forbidden")
         problem(getattr(shop.client, method)(path), 401, "unauthorized")
+
+
+def test_admin_refusals_name_their_field(shop):
+    blank = post(shop, "/v1/admin/resources", {"name": "   ", "type": "TOUR"}, key="n1")
+    assert [e["name"] for e in problem(blank, 400, "invalid_input")["errors"]] == ["name"]
+    taken = post(shop, "/v1/admin/resources", {"name": "van", "type": "TOUR"}, key="n2")
+    assert [e["name"] for e in problem(taken, 400, "invalid_input")["errors"]] == ["name"]
+    bad_key = post(shop, "/v1/admin/resources", {"name": "Boat", "type": "TOUR"}, key="k\x1b")
+    names = [e["name"] for e in problem(bad_key, 400, "invalid_input")["errors"]]
+    assert names == ["Idempotency-Key"]
+
+
+@pytest.mark.parametrize("path", ["/v1/admin/blackouts", "/v1/admin/allocations"])
+def test_a_list_window_ending_before_it_starts_is_400(shop, path):
+    answer = shop.client.get(f"{path}?from={shop.day(5)}&to={shop.day(1)}", headers=shop.admin)
+    assert [e["name"] for e in problem(answer, 400, "invalid_input")["errors"]] == ["to"]

@@ -523,3 +523,19 @@ def test_a_replay_logs_no_database_warning(shop, caplog):
         assert shop.hold("w1", shop.line(shop.van, 0, 1)).status_code == 201
     assert shop.hold("w1", shop.line(shop.van, 0, 2)).status_code == 422
     assert "unavailable" not in caplog.text.replace("_", " "), caplog.text
+
+
+def test_protocol_odds_and_ends(shop):
+    slash = shop.client.get("/v1/resources/", headers={**shop.store, "Host": "evil.example"})
+    problem(slash, 404, "not_found")  # not a redirect to the Host a caller sent
+    wrong = shop.client.put("/v1/resources", headers=shop.store)
+    assert problem(wrong, 405, "method_not_allowed") and wrong.headers["allow"] == "GET"
+    secret = shop.store["Authorization"].removeprefix("Bearer ")
+    echoed = shop.client.get("/v1/resources", headers={**shop.store, "X-Request-Id": secret})
+    assert echoed.headers["x-request-id"] != secret  # an API key is no request id
+    kept = shop.client.get("/v1/resources", headers={**shop.store, "X-Request-Id": "req-42"})
+    assert kept.headers["x-request-id"] == "req-42"
+    keyless = shop.client.post("/admin-nothing", json={})  # no route: 404 stays
+    problem(keyless, 404, "not_found")
+    no_header = shop.client.put("/v1/admin/capacity", json={})
+    assert "send Authorization" in problem(no_header, 401, "unauthorized")["detail"]

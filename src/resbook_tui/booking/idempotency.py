@@ -38,9 +38,10 @@ from ..shop_models import ApiKey
 from ..shop_models import IdempotencyRecord as Rec
 from . import validate
 from .context import Context
-from .errors import invalid
+from .errors import invalid, naming
 
 KEEP_HOURS = 24
+HEADER = "Idempotency-Key"  # the field a bad key is named by
 T = TypeVar("T")
 
 
@@ -65,8 +66,9 @@ class Outcome:
 
 def key(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise invalid("the Idempotency-Key header is required on this request")
-    cleaned = validate.text(value, "idempotency key", required=True)
+        raise invalid("the Idempotency-Key header is required on this request", field=HEADER)
+    with naming(HEADER):
+        cleaned = validate.text(value, "idempotency key", required=True)
     assert cleaned is not None
     return cleaned
 

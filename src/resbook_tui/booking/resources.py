@@ -15,7 +15,7 @@ from ..text import visible
 from . import events, validate
 from . import search as search_module
 from .context import Context, where
-from .errors import BookingError, invalid, not_found
+from .errors import BookingError, invalid, naming, not_found
 from .records import Resource
 from .rows import resource_from_row
 
@@ -126,10 +126,11 @@ def _name_taken(ctx: Context, name: str | None, resource_id: int) -> BookingErro
             .first(ctx.db)
         )
     if row is None:  # the other one was renamed or deactivated meanwhile: try again
-        return invalid(f"another active resource is named {visible(name or '')!r}")
+        return invalid(f"another active resource is named {visible(name or '')!r}", field="name")
     return invalid(
         f"an active resource is already named {visible(row[1])!r} (id {row[0]}); "
-        "rename or deactivate it first"
+        "rename or deactivate it first",
+        field="name",
     )
 
 
@@ -140,10 +141,14 @@ def add_resource(
     description: str | None = None,
     metadata: dict[str, Any] | None = None,
 ) -> Resource:
-    name = validate.required_text(name, "name")
-    kind = validate.resource_type(resource_type)
-    description = validate.text(description, "description", required=False)
-    metadata = validate.metadata(metadata)
+    with naming("name"):
+        name = validate.required_text(name, "name")
+    with naming("type"):
+        kind = validate.resource_type(resource_type)
+    with naming("description"):
+        description = validate.text(description, "description", required=False)
+    with naming("metadata"):
+        metadata = validate.metadata(metadata)
     insert = Row.insert(
         {Row.name: name, Row.type: kind, Row.description: description, Row.metadata: metadata}
     ).returning(*RESOURCE_FIELDS)
@@ -171,11 +176,14 @@ def edit_resource(
     resource_id = validate.ident(resource_id, "resource")
     changes: dict[str, Any] = {}
     if name is not None:
-        changes["name"] = validate.required_text(name, "name")
+        with naming("name"):
+            changes["name"] = validate.required_text(name, "name")
     if resource_type is not None:
-        changes["type"] = validate.resource_type(resource_type)
+        with naming("type"):
+            changes["type"] = validate.resource_type(resource_type)
     if description is not None:
-        changes["description"] = validate.text(description, "description", required=False)
+        with naming("description"):
+            changes["description"] = validate.text(description, "description", required=False)
     if not changes:
         raise invalid("nothing to change: give a new name, type or description")
     resource = _update(ctx, resource_id, lambda: changes.get("name"), **changes)

@@ -12,7 +12,16 @@ from ..booking import BlackoutResult, Resource, SweepResult
 from ..booking.records import Event
 from ..booking.validate import INT64_MAX, MAX_LENGTH
 from . import render
-from .calls import ADMIN_PREFIX, Caller, IdemKey, Key, idempotent, json_response, service
+from .calls import (
+    ADMIN_PREFIX,
+    Caller,
+    IdemKey,
+    Key,
+    idempotent,
+    in_order,
+    json_response,
+    service,
+)
 from .problems import problem_responses
 from .schemas import (
     AllocationOut,
@@ -131,6 +140,7 @@ def admin_list_blackouts(
     date_to: Annotated[Day | None, Query(alias="to")] = None,
 ) -> Response:
     bk = _admin(request, credentials).bk
+    in_order(date_from, date_to)
     found = bk.list_blackouts(resource_id, date_from=date_from, date_to=date_to)
     return json_response(200, {"blackouts": [render.blackout(b) for b in found]})
 
@@ -189,6 +199,7 @@ def admin_list_allocations(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     bk = _admin(request, credentials).bk
+    in_order(date_from, date_to)
     found = bk.list_allocations(
         order_id=order_id,
         resource_id=resource_id,

@@ -27,6 +27,7 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
+from ..booking.api_keys import KEY_PREFIX
 from ..errors import ResbookError
 from ..text import visible
 from . import admin, store
@@ -51,6 +52,8 @@ def create_app(db: peewee.Database, *, threads: int = DEFAULT_THREADS) -> FastAP
         version=__version__,
         summary="Availability, holds of many lines (all or nothing), confirm, release; admin.",
         lifespan=lifespan,
+        # /v1/resources/ is a 404 problem, not a redirect built from the Host header.
+        redirect_slashes=False,
     )
     app.state.service = Service(db)
     app.include_router(store.router)
@@ -162,7 +165,8 @@ async def _invalid(request: Request, exc: Exception) -> Response:
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 405:
-        return Problem("method_not_allowed", f"{request.method} is not allowed here").response()
+        detail = f"{request.method} is not allowed here"
+        return Problem("method_not_allowed", detail, headers=dict(exc.headers or {})).response()
     if exc.status_code == 404:
         return Problem("not_found", "no such route").response()
     return invalid(str(exc.detail), field=None).response()
@@ -200,7 +204,10 @@ class RequestLog:
         started = time.perf_counter()
         headers = dict(scope.get("headers") or [])
         given = headers.get(b"x-request-id", b"").decode("latin-1")
-        request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex
+        # A caller's own id if it is sane, and not an API key pasted there by mistake
+        # (it goes into the log and back out).
+        sane = _REQUEST_ID.fullmatch(given) and not given.startswith(KEY_PREFIX)
+        request_id = given if sane else uuid.uuid4().hex
         status = 500
 
         async def send_with_id(message: Message) -> None:

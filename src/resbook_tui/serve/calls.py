@@ -7,6 +7,7 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import peewee
@@ -21,7 +22,7 @@ from ..booking.idempotency import Stored
 from ..booking.records import ApiKeyInfo
 from ..db import dialect
 from ..errors import ResbookError
-from .problems import Problem, from_error
+from .problems import Problem, from_error, invalid
 from .render import dumps
 
 T = TypeVar("T")
@@ -40,12 +41,13 @@ async def credentials(
     """A request without ``Authorization: Bearer`` is 401 before its body is looked at (the
     key itself is checked against the database in the handler's thread)."""
     if given is None:
-        raise Problem(
-            "unauthorized",
-            "send Authorization: Bearer <API key>",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+        raise missing_key()
     return given
+
+
+def missing_key() -> Problem:
+    challenge = {"WWW-Authenticate": "Bearer"}
+    return Problem("unauthorized", "send Authorization: Bearer <API key>", headers=challenge)
 
 
 # Every route's API key (the handler checks it), and the Idempotency-Key where required.
@@ -138,7 +140,7 @@ def refused_caller(request: Request) -> Problem | None:
     before it is told what is wrong with its request."""
     scheme, _, secret = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
-        return unauthorized()
+        return missing_key()
     given = HTTPAuthorizationCredentials(scheme="Bearer", credentials=secret.strip())
     admin = request.url.path.startswith(ADMIN_PREFIX)
     try:
@@ -147,6 +149,12 @@ def refused_caller(request: Request) -> Problem | None:
         if problem.status in (401, 403):
             return problem
     return None
+
+
+def in_order(date_from: date | None, date_to: date | None) -> None:
+    """A window whose ``to`` comes before its ``from`` is a 400, not an empty answer."""
+    if date_from is not None and date_to is not None and date_to < date_from:
+        raise invalid(f"to ({date_to}) is before from ({date_from})", field="to")
 
 
 def unauthorized() -> Problem:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 from ..booking.records import Bundle
 from ..booking.validate import INT64_MAX, MAX_RANGE_DAYS
 from . import render
-from .calls import Caller, IdemKey, Key, idempotent, json_response, service
+from .calls import Caller, IdemKey, Key, idempotent, in_order, json_response, service
 from .problems import Problem, invalid, problem_responses
 from .schemas import (
     AvailabilityOut,
@@ -77,8 +77,7 @@ def availability(
     AVAILABLE, LIMITED (under 25% left), SOLD_OUT, CLOSED (blackout or no capacity)."""
     caller = service(request).caller(credentials)
     last = date_from if date_to is None else date_to
-    if last < date_from:
-        raise invalid(f"to ({last}) is before from ({date_from})", field="to")
+    in_order(date_from, last)
     if last - date_from >= timedelta(days=MAX_RANGE_DAYS):
         raise invalid(f"from and to may span at most {MAX_RANGE_DAYS} days", field="to")
     resources = caller.bk.list_resources(resource_type=type or None, active=True)
