@@ -186,3 +186,15 @@ def test_admin_refusals_name_their_field(shop):
 def test_a_list_window_ending_before_it_starts_is_400(shop, path):
     answer = shop.client.get(f"{path}?from={shop.day(5)}&to={shop.day(1)}", headers=shop.admin)
     assert [e["name"] for e in problem(answer, 400, "invalid_input")["errors"]] == ["to"]
+
+
+def test_a_chunked_body_past_the_limit_is_refused(shop):
+    """No Content-Length to refuse it by: the body is counted as it comes."""
+
+    def chunks():
+        for _ in range(64):  # 64 x 64 KiB = 4 MiB, past the 1 MiB limit
+            yield b"[" + b"1," * 32767 + b"1]"
+
+    headers = {**shop.admin, "Idempotency-Key": "big", "Content-Type": "application/json"}
+    answer = shop.client.post("/v1/admin/resources", content=chunks(), headers=headers)
+    assert "at most" in problem(answer, 400, "invalid_input")["detail"]

@@ -169,7 +169,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         return Problem("method_not_allowed", detail, headers=dict(exc.headers or {})).response()
     if exc.status_code == 404:
         return Problem("not_found", "no such route").response()
-    return invalid(str(exc.detail), field=None).response()
+    return invalid(str(exc.detail), field="body").response()  # FastAPI's: the body unread
 
 
 async def _internal(request: Request, exc: Exception) -> Response:
@@ -187,6 +187,26 @@ def _route(scope: Scope) -> str:
     anything a caller typed."""
     route = scope.get("route")
     return str(getattr(route, "path", "(no route)"))
+
+
+TOO_BIG = f"a request body may be at most {MAX_BODY_BYTES} bytes"
+
+
+def _at_most(receive: Receive) -> Receive:
+    """``receive``, refusing a body past MAX_BODY_BYTES however it comes: a chunked body
+    has no Content-Length to refuse it by, and would be read whole."""
+    seen = 0
+
+    async def receive_at_most() -> Message:
+        nonlocal seen
+        message = await receive()
+        seen += len(message.get("body", b""))
+        if seen > MAX_BODY_BYTES:
+            # FastAPI passes an HTTPException met while reading the body on as it is.
+            raise HTTPException(400, TOO_BIG)
+        return message
+
+    return receive_at_most
 
 
 class RequestLog:
@@ -220,12 +240,9 @@ class RequestLog:
         try:
             length = headers.get(b"content-length", b"0")
             if length.isdigit() and int(length) > MAX_BODY_BYTES:
-                too_big = invalid(
-                    f"a request body may be at most {MAX_BODY_BYTES} bytes", field="body"
-                )
-                await too_big.response()(scope, receive, send_with_id)
+                await invalid(TOO_BIG, field="body").response()(scope, receive, send_with_id)
                 return
-            await self.app(scope, receive, send_with_id)
+            await self.app(scope, _at_most(receive), send_with_id)
         finally:
             ms = (time.perf_counter() - started) * 1000
             log.info("%s %s %d %.1fms %s", scope["method"], _route(scope), status, ms, request_id)
