@@ -198,3 +198,15 @@ def test_a_chunked_body_past_the_limit_is_refused(shop):
     headers = {**shop.admin, "Idempotency-Key": "big", "Content-Type": "application/json"}
     answer = shop.client.post("/v1/admin/resources", content=chunks(), headers=headers)
     assert "at most" in problem(answer, 400, "invalid_input")["detail"]
+
+
+def test_stored_control_characters_go_out_escaped(shop):
+    """Text that reached the database by other means than the API (which refuses it)."""
+    odd = "Van\u202e\x85\u2028\x7f"
+    marker = shop.bk.db.param  # ? on SQLite, %s on PostgreSQL
+    sql = f"UPDATE resource SET description = {marker} WHERE id = {marker}"
+    shop.bk.db.execute_sql(sql, (odd, shop.van))
+    answer = shop.client.get("/v1/admin/resources", headers=shop.admin)
+    assert not any(c in answer.text for c in "\u202e\x85\u2028\x7f")
+    [van] = [r for r in answer.json()["resources"] if r["id"] == shop.van]
+    assert van["description"] == odd  # the same string to a JSON parser

@@ -39,3 +39,12 @@ def has_control_characters(text: str) -> bool:
 def visible(text: str) -> str:
     """``text`` with every control character replaced by its escape (ESC becomes ``\\x1b``)."""
     return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
+
+
+def json_escaped(text: str) -> str:
+    """JSON text with every control character still raw in it (DEL, C1, line separators,
+    bidi marks: ``json.dumps`` escapes only C0) written as a ``\\uXXXX`` escape: the same
+    string to any parser, and nothing a terminal acts on when the raw answer is shown."""
+    if not _UNSAFE.search(text):
+        return text
+    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)

@@ -20,12 +20,15 @@ from ..booking.records import (
     SweepResult,
 )
 from ..jsonable import event_json, json_time
+from ..text import json_escaped
 
 LIMITED_BELOW = 0.25  # under a quarter left is LIMITED
 
 
 def dumps(document: Any) -> str:
-    return json.dumps(document, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON; stored text that holds control characters (put there by other means
+    than the API, which refuses them) goes out escaped."""
+    return json_escaped(json.dumps(document, ensure_ascii=False, separators=(",", ":")))
 
 
 def hold(h: Hold) -> dict[str, Any]:
