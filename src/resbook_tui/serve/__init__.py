@@ -49,8 +49,8 @@ def default_workers(url: str) -> int:
 
     A process runs Python on one core at a time (the GIL), and at 8 clients one process
     was the bottleneck of the HTTP benchmark with cores to spare: on the 2-core bench
-    machine two processes made 0.61-0.92x the Python API's holds/s, 0.8x or more in 18
-    runs of 28, where one made 0.67-0.85x, 0.8x or more in 1 of 7 (bench/README.md).
+    machine two processes made 0.61-0.92x the Python API's holds/s, 0.8x or more in 19
+    runs of 35, where one made 0.67-0.85x, 0.8x or more in 1 of 7 (bench/README.md).
     At most 4 keeps the connections (workers x (threads + 1), 36 by default) well inside
     PostgreSQL's default max_connections of 100. The cores are those this process may run
     on (its affinity), not every core of the host."""
