@@ -4,36 +4,37 @@ uvicorn restarting the worker every half second."""
 from __future__ import annotations
 
 import socket
-import sqlite3
 from typing import Any
 
 import peewee
 import pytest
+from fastapi.testclient import TestClient
 from uvicorn.config import STARTUP_FAILURE
 
 import resbook_tui.serve as serve
 from resbook_tui.errors import ConfigError, DatabaseError
 
 
-@pytest.mark.parametrize(
-    ("migrated", "said"), [(None, "could not start"), (False, "no resbook schema")]
-)
-def test_a_worker_that_cannot_serve_its_database_exits_as_a_startup_failure(
-    monkeypatch: pytest.MonkeyPatch,
-    tmp_path,
-    caplog: pytest.LogCaptureFixture,
-    migrated: bool | None,
-    said: str,
+def test_a_worker_without_its_database_exits_as_a_startup_failure(
+    monkeypatch: pytest.MonkeyPatch, tmp_path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """No database file (None), or one never migrated (False)."""
-    path = tmp_path / "resbook.db"
-    if migrated is False:
-        sqlite3.connect(path).close()
-    monkeypatch.setenv("RESBOOK_DATABASE_URL", f"sqlite:///{path}")
+    monkeypatch.setenv("RESBOOK_DATABASE_URL", f"sqlite:///{tmp_path / 'missing.db'}")
     with pytest.raises(SystemExit) as stopped:
         serve.from_environment()
     assert stopped.value.code == STARTUP_FAILURE
-    assert said in caplog.text and "Traceback" not in caplog.text
+    assert "could not start" in caplog.text and "Traceback" not in caplog.text
+
+
+def test_a_worker_starts_while_its_database_is_down(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The parent checked the database before starting workers: a worker (re)started
+    during an outage must not stop the whole server by failing to start; it answers 503
+    until the database is back."""
+    unreachable = "postgresql://nobody@127.0.0.1:9/resbook"  # port 9: nothing listens
+    monkeypatch.setenv("RESBOOK_DATABASE_URL", unreachable)
+    app = serve.from_environment()
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answer = client.get("/healthz")
+    assert answer.status_code == 503 and answer.json()["code"] == "database_unavailable"
 
 
 def test_several_processes_on_a_database_without_the_schema_start_none(

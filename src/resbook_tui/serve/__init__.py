@@ -33,15 +33,20 @@ def from_environment() -> FastAPI:
     RESBOOK_DATABASE_URL, the threads from RESBOOK_SERVE_THREADS. A worker is a fresh
     (spawned) process: its request lines need logging set up here as well.
 
-    A worker that cannot open the database exits with uvicorn's STARTUP_FAILURE, which
-    stops the parent; any other exit code would have it restarted every half second."""
+    The parent has checked the database and its schema before starting any worker, so a
+    worker does not connect to start: one (re)started while the database is down serves
+    503s until it is back, as the others do, instead of failing to start, which stops the
+    whole server. A worker that cannot even open its database (a SQLite file gone) exits
+    with uvicorn's STARTUP_FAILURE, which stops the parent; any other exit code would have
+    it restarted every half second."""
     logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    threads = int(os.environ.get(ENV_THREADS, DEFAULT_THREADS))
     try:
-        db = open_database(resolve_database_url(None), create=False)
-        return create_app(db, threads=int(os.environ.get(ENV_THREADS, DEFAULT_THREADS)))
-    except ResbookError as exc:  # unreachable, no schema (migrated down since the parent looked)
+        db = open_database(resolve_database_url(None), create=False, connect=False)
+    except ResbookError as exc:
         log.error("a server process could not start: %s", exc)
         sys.exit(STARTUP_FAILURE)
+    return create_app(db, threads=threads, check_schema=False)
 
 
 def default_workers(url: str) -> int:
@@ -85,7 +90,8 @@ def run(url: str, *, host: str, port: int, workers: int | None, threads: int) ->
         "ws": "none",
     }
     if workers == 1:
-        uvicorn.run(create_app(db, threads=threads), **common)  # type: ignore[arg-type]
+        app = create_app(db, threads=threads, check_schema=False)  # checked just above
+        uvicorn.run(app, **common)  # type: ignore[arg-type]
         return
     db.close()
     os.environ["RESBOOK_DATABASE_URL"] = url

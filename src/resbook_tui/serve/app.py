@@ -41,7 +41,12 @@ MAX_BODY_BYTES = 1 << 20
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
-def create_app(db: peewee.Database, *, threads: int = DEFAULT_THREADS) -> FastAPI:
+def create_app(
+    db: peewee.Database, *, threads: int = DEFAULT_THREADS, check_schema: bool = True
+) -> FastAPI:
+    """The app serving ``db``; ``check_schema`` False when the caller has checked it (a
+    worker process of ``resbook serve``, which then need not reach the database to start)."""
+
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         anyio.to_thread.current_default_thread_limiter().total_tokens = threads
@@ -55,7 +60,7 @@ def create_app(db: peewee.Database, *, threads: int = DEFAULT_THREADS) -> FastAP
         # /v1/resources/ is a 404 problem, not a redirect built from the Host header.
         redirect_slashes=False,
     )
-    app.state.service = Service(db)
+    app.state.service = Service(db, check_schema=check_schema)
     app.include_router(store.router)
     app.include_router(admin.router)
     app.add_api_route(

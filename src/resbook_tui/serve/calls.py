@@ -79,9 +79,9 @@ class Service:
     statement that the key is still live (idempotency.py); every other request reads the
     key first. Either way a revoked key is refused from its next request on."""
 
-    def __init__(self, db: peewee.Database) -> None:
+    def __init__(self, db: peewee.Database, *, check_schema: bool = True) -> None:
         self.db = db
-        self.base = Booking(db, actor=SERVER_ACTOR)
+        self.base = Booking(db, actor=SERVER_ACTOR, check_schema=check_schema)
         self._by_key: dict[int, Booking] = {}
         self._known: dict[str, ApiKeyInfo] = {}
         self._lock = threading.Lock()
