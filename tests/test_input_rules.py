@@ -366,3 +366,11 @@ def test_a_bad_environment_setting_is_exit_2_naming_it(w, db_url, monkeypatch, v
     assert result.exit_code == 2, result.output
     assert variable in result.stderr and result.stderr.count("\n") == 1
     assert not has_control_characters(result.stderr.rstrip("\n"))
+
+
+@pytest.mark.parametrize("lister", ["list_blackouts", "list_allocations"])
+def test_a_list_window_whose_end_comes_before_its_start_is_refused(w, lister):
+    """Not an empty answer: the caller swapped the dates (the HTTP API's 'to' is named)."""
+    with refused(w.bk, "invalid_input") as info:
+        getattr(w.bk, lister)(date_from=w.day(3), date_to=w.day(1))
+    assert "before start date" in str(info.value) and info.value.field == "to"

@@ -71,8 +71,7 @@ def list_allocations(
     email = validate.email_filter(email)
     email_contains = validate.email_filter(email_contains)
     limit = validate.limit(limit)
-    date_from = validate.optional_day(date_from, "start date")
-    date_to = validate.optional_day(date_to, "end date")
+    date_from, date_to = validate.optional_window(date_from, date_to, end_field="to")
     hold = ResourceHold
     query = where(
         Row.select(*ALLOCATION_FIELDS).join(hold, JOIN.LEFT_OUTER, on=(hold.id == Row.hold)),

@@ -111,8 +111,7 @@ def list_blackouts(
 ) -> list[Blackout]:
     """Blackouts overlapping the window (all when no window is given)."""
     resource_id = validate.optional_ident(resource_id, "resource")
-    date_from = validate.optional_day(date_from, "start date")
-    date_to = validate.optional_day(date_to, "end date")
+    date_from, date_to = validate.optional_window(date_from, date_to, end_field="to")
     query = where(
         Row.select(*BLACKOUT_FIELDS),
         (Row.resource == resource_id) if resource_id is not None else None,

@@ -63,8 +63,10 @@ def demand(lines: Sequence[Mapping[str, Any]]) -> Cells:
             )
         with naming(f"{at}.resource_id"):
             rid = validate.ident(line.get("resource_id"), "resource")
-        with naming(f"{at}.date" if line.get("to") is None else f"{at}.to"):
-            first, last = validate.date_range(line.get("date"), line.get("to"))
+        with naming(f"{at}.date"):
+            first, last = validate.date_range(
+                line.get("date"), line.get("to"), end_field=f"{at}.to"
+            )
         with naming(f"{at}.quantity"):
             quantity = validate.quantity(line.get("quantity"))
         for n in range((last - first).days + 1):

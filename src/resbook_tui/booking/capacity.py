@@ -132,7 +132,7 @@ def availability(
 
     One query for the whole window, whatever its size (the heatmap asks per visible page).
     """
-    first, last = validate.date_range(date_from, date_to)
+    first, last = validate.date_range(date_from, date_to, end_field="to")
     resource_id = validate.optional_ident(resource_id, "resource")
     ids = validate.idents(resource_ids, "resource")
     kind = validate.resource_type(resource_type) if resource_type else None

@@ -63,8 +63,8 @@ def invalid(message: str, *, field: str | None = None) -> BookingError:
 
 
 @contextmanager
-def naming(field: str) -> Iterator[None]:
-    """A refusal raised inside, with no field named yet, names ``field``."""
+def naming(field: str | None) -> Iterator[None]:
+    """A refusal raised inside, with no field named yet, names ``field`` (None: none)."""
     try:
         yield
     except BookingError as exc:

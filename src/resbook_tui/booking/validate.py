@@ -18,7 +18,7 @@ from typing import Any
 
 from ..config import MAX_ACTOR_LENGTH, MAX_HOLD_TTL_MINUTES
 from ..text import control_characters, visible
-from .errors import invalid
+from .errors import invalid, naming
 from .records import HOLD_STATUSES, RESOURCE_TYPES
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s.]+$")
@@ -232,14 +232,34 @@ def optional_day(value: object, what: str = "date") -> date | None:
     return None if value is None else day(value, what)
 
 
-def date_range(start: object, end: object) -> tuple[date, date]:
+def date_range(start: object, end: object, *, end_field: str | None = None) -> tuple[date, date]:
+    """A start and an end date (the start when None). What refuses the end (its value,
+    its order, the span) names ``end_field`` (the HTTP API's ``to``)."""
     first = day(start, "start date")
-    last = day(end, "end date") if end is not None else first
+    with naming(end_field):
+        last = day(end, "end date") if end is not None else first
+        _ordered(first, last)
+        if (last - first).days >= MAX_RANGE_DAYS:
+            raise invalid(f"a date range may span at most {MAX_RANGE_DAYS} days")
+    return first, last
+
+
+def optional_window(
+    start: object, end: object, *, end_field: str | None = None
+) -> tuple[date | None, date | None]:
+    """A list's optional start and end dates: an end before the start is refused, not an
+    empty answer."""
+    first = optional_day(start, "start date")
+    with naming(end_field):
+        last = optional_day(end, "end date")
+        if first is not None and last is not None:
+            _ordered(first, last)
+    return first, last
+
+
+def _ordered(first: date, last: date) -> None:
     if last < first:
         raise invalid(f"end date {last} is before start date {first}")
-    if (last - first).days >= MAX_RANGE_DAYS:
-        raise invalid(f"a date range may span at most {MAX_RANGE_DAYS} days")
-    return first, last
 
 
 def resource_type(value: object) -> str:

@@ -18,7 +18,6 @@ from .calls import (
     IdemKey,
     Key,
     idempotent,
-    in_order,
     json_response,
     service,
 )
@@ -140,7 +139,6 @@ def admin_list_blackouts(
     date_to: Annotated[Day | None, Query(alias="to")] = None,
 ) -> Response:
     bk = _admin(request, credentials).bk
-    in_order(date_from, date_to)
     found = bk.list_blackouts(resource_id, date_from=date_from, date_to=date_to)
     return json_response(200, {"blackouts": [render.blackout(b) for b in found]})
 
@@ -199,7 +197,6 @@ def admin_list_allocations(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> Response:
     bk = _admin(request, credentials).bk
-    in_order(date_from, date_to)
     found = bk.list_allocations(
         order_id=order_id,
         resource_id=resource_id,

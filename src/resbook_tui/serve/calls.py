@@ -7,12 +7,12 @@ import hashlib
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
 from typing import Annotated, Any, TypeVar
 
 import peewee
 from fastapi import Depends, Header, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel
 from starlette.responses import Response
 
@@ -22,7 +22,7 @@ from ..booking.idempotency import Stored
 from ..booking.records import ApiKeyInfo
 from ..db import dialect
 from ..errors import ResbookError
-from .problems import Problem, from_error, invalid
+from .problems import Problem, from_error
 from .render import dumps
 
 T = TypeVar("T")
@@ -138,10 +138,10 @@ def refused_caller(request: Request) -> Problem | None:
     """The 401 or 403 this request's key gets, read from the database now (None: the key
     may call this route). For the error paths only: a caller is told that its key is bad
     before it is told what is wrong with its request."""
-    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
+    scheme, secret = get_authorization_scheme_param(request.headers.get("authorization"))
+    if scheme.lower() != "bearer" or not secret:
         return missing_key()
-    given = HTTPAuthorizationCredentials(scheme="Bearer", credentials=secret.strip())
+    given = HTTPAuthorizationCredentials(scheme=scheme, credentials=secret)
     admin = request.url.path.startswith(ADMIN_PREFIX)
     try:
         service(request).caller(given, admin=admin)
@@ -149,12 +149,6 @@ def refused_caller(request: Request) -> Problem | None:
         if problem.status in (401, 403):
             return problem
     return None
-
-
-def in_order(date_from: date | None, date_to: date | None) -> None:
-    """A window whose ``to`` comes before its ``from`` is a 400, not an empty answer."""
-    if date_from is not None and date_to is not None and date_to < date_from:
-        raise invalid(f"to ({date_to}) is before from ({date_from})", field="to")
 
 
 def unauthorized() -> Problem:
