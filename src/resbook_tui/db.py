@@ -20,8 +20,9 @@ from collections.abc import Iterator
 import peewee
 
 from . import dialects
+from .connections import ConnectionRegistry
 from .errors import ConfigError, DatabaseError, ResbookError
-from .session import ConnectionRegistry, classify, first_line, pg_settings
+from .session import classify, first_line, pg_settings
 from .urls import POSTGRESQL, SQLITE, DatabaseUrl, mask_url, parse_url, scrub
 
 __all__ = [

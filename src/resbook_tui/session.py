@@ -12,10 +12,8 @@ decides them:
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 from .config import lock_timeout_ms, statement_timeout_ms
 from .errors import BusyError, DatabaseError, ResbookError
@@ -44,50 +42,6 @@ def pg_settings(read_only: bool) -> PgSettings:
     """The settings for a new PostgreSQL database, read (and checked) from the environment
     once when it is opened."""
     return PgSettings(read_only, lock_timeout_ms(), statement_timeout_ms())
-
-
-class ConnectionRegistry:
-    """The open connections of one Database, by the thread that opened them, so another
-    thread (the TUI's, on quit) can cancel what they are running.
-
-    ``stop(conn)`` is the driver's way to stop a running statement (it returns False when
-    the connection has nothing to stop)."""
-
-    def __init__(self, stop: Callable[[Any], bool]) -> None:
-        self._lock = threading.Lock()
-        self._by_thread: dict[int, Any] = {}
-        self._stop = stop
-
-    def add(self, conn: Any) -> None:
-        with self._lock:
-            self._by_thread[threading.get_ident()] = conn
-
-    def discard(self, conn: Any) -> None:
-        with self._lock:
-            for thread_id, known in list(self._by_thread.items()):
-                if known is conn:
-                    del self._by_thread[thread_id]
-
-    def threads(self) -> set[int]:
-        """The threads that have a connection open."""
-        with self._lock:
-            return set(self._by_thread)
-
-    def cancel(self, thread_id: int | None = None) -> int:
-        with self._lock:
-            if thread_id is None:
-                targets = list(self._by_thread.values())
-            else:
-                targets = [self._by_thread[thread_id]] if thread_id in self._by_thread else []
-        asked = 0
-        for conn in targets:
-            try:
-                if not self._stop(conn):
-                    continue
-            except Exception:  # noqa: BLE001 - a connection closing meanwhile has nothing to stop
-                continue
-            asked += 1
-        return asked
 
 
 def first_line(exc: BaseException) -> str:

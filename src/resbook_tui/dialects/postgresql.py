@@ -16,11 +16,12 @@ from typing import Any
 
 import peewee
 from peewee import SQL, Select, fn
-from psycopg2.extensions import TRANSACTION_STATUS_ACTIVE
+from psycopg2.extensions import TRANSACTION_STATUS_ACTIVE, TRANSACTION_STATUS_IDLE
 
+from ..connections import ConnectionRegistry
 from ..errors import ConfigError
 from ..models import ResourceCapacity
-from ..session import ConnectionRegistry, PgSettings
+from ..session import PgSettings
 from ..urls import DatabaseUrl
 from . import postgresql_sql as raw
 from .base import (
@@ -65,7 +66,19 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
         self.resbook_connections = ConnectionRegistry(_cancel)
         self.resbook_url: DatabaseUrl | None = None
 
+    def _connect(self) -> Any:
+        # A thread that has ended left its connection (connections.py says why it is
+        # taken over): one that is open and outside a transaction serves this thread.
+        while (spare := self.resbook_connections.take_spare()) is not None:
+            if not spare.closed and spare.info.transaction_status == TRANSACTION_STATUS_IDLE:
+                return spare
+            with contextlib.suppress(Exception):  # broken already: only let it go
+                spare.close()
+        return super()._connect()  # type: ignore[misc]
+
     def _initialize_connection(self, conn: Any) -> None:
+        # Also for a connection taken over: one round trip, and it checks the server is
+        # still there before the thread relies on it.
         super()._initialize_connection(conn)  # type: ignore[misc]
         raw.set_up_session(conn, self.resbook_settings)
         self.resbook_connections.add(conn)

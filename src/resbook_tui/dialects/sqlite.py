@@ -20,9 +20,10 @@ import peewee
 from peewee import SQL, Select, fn
 
 from ..config import default_database_path
+from ..connections import ConnectionRegistry
 from ..errors import DatabaseError
 from ..models import EVENT_FIELDS, Action, BookingEvent, ResourceCapacity, ResourceHold
-from ..session import ConnectionRegistry, PgSettings
+from ..session import PgSettings
 from ..urls import DatabaseUrl
 from . import sqlite_sql as raw
 from .base import Dialect, SweepBatch
@@ -57,6 +58,12 @@ class ResbookSqliteDatabase(peewee.SqliteDatabase):
         self.resbook_read_only = read_only
         self.resbook_connections = ConnectionRegistry(_interrupt)
         self.resbook_url: DatabaseUrl | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        # An ended thread's connection cannot serve this one (sqlite3 checks the thread).
+        self.resbook_connections.forget_ended()
+        conn: sqlite3.Connection = super()._connect()  # type: ignore[misc]
+        return conn
 
     def _initialize_connection(self, conn: sqlite3.Connection) -> None:
         super()._initialize_connection(conn)  # type: ignore[misc]

@@ -1,0 +1,101 @@
+"""A thread that has ended leaves its connection to the next thread that needs one, on
+PostgreSQL, instead of keeping it open unused (connections.py); SQLite lets it go."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from resbook_tui.db import open_database
+
+
+def _in_a_thread(work: Callable[[], Any]) -> Any:
+    """``work``'s answer, run in a thread of its own that has ended when this returns."""
+    answer: list[Any] = []
+    thread = threading.Thread(target=lambda: answer.append(work()))
+    thread.start()
+    thread.join()
+    return answer[0]
+
+
+def _backend(db) -> int:  # noqa: ANN001
+    return int(db.execute_sql("SELECT pg_backend_pid()").fetchone()[0])
+
+
+@pytest.mark.postgres
+def test_a_new_thread_takes_over_the_connection_of_an_ended_one(pg_url):
+    db = open_database(pg_url, connect=False)
+    try:
+        first = _in_a_thread(lambda: _backend(db))
+        second = _in_a_thread(lambda: _backend(db))
+        assert second == first
+        assert len(db.resbook_connections.threads()) == 1  # not one a thread
+    finally:
+        db.close()
+
+
+@pytest.mark.postgres
+def test_a_taken_over_connection_gets_the_session_settings_again(pg_url):
+    db = open_database(pg_url, connect=False)
+    try:
+        _in_a_thread(lambda: db.execute_sql("SET lock_timeout = 0"))
+        sql = "SELECT setting FROM pg_settings WHERE name = 'lock_timeout'"  # in ms
+        lock_timeout = _in_a_thread(lambda: db.execute_sql(sql).fetchone()[0])
+        assert int(lock_timeout) == db.resbook_settings.lock_timeout_ms > 0
+    finally:
+        db.close()
+
+
+@pytest.mark.postgres
+def test_a_connection_left_inside_a_transaction_is_closed_not_taken_over(pg_url):
+    db = open_database(pg_url, connect=False)
+
+    def left_open() -> tuple[int, Any]:
+        # A raw BEGIN and no end: what no resbook code does, but a thread could die so.
+        pid = _backend(db)
+        db.connection().cursor().execute("BEGIN; SELECT 1")
+        return pid, db.connection()
+
+    try:
+        abandoned, conn = _in_a_thread(left_open)
+        assert _in_a_thread(lambda: _backend(db)) != abandoned
+        assert conn.closed  # not left open either
+    finally:
+        db.close()
+
+
+@pytest.mark.postgres
+def test_threads_running_at_once_each_have_their_own_connection(pg_url):
+    db = open_database(pg_url, connect=False)
+    both_in = threading.Barrier(2)
+    pids: list[int] = []
+
+    def busy() -> None:
+        pids.append(_backend(db))
+        both_in.wait(timeout=30)  # neither thread ends before the other has connected
+
+    try:
+        threads = [threading.Thread(target=busy) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(set(pids)) == 2
+        # Two ended threads, two spare connections: a third thread takes one of them.
+        assert _in_a_thread(lambda: _backend(db)) in pids
+    finally:
+        db.close()
+
+
+def test_sqlite_lets_the_connection_of_an_ended_thread_go(sqlite_url):
+    db = open_database(sqlite_url, connect=False)
+    ended = _in_a_thread(lambda: (db.execute_sql("SELECT 1"), threading.get_ident())[1])
+    assert ended in db.resbook_connections.threads()
+    db.connect()  # this thread's own connection: the ended thread's is forgotten
+    try:
+        assert db.resbook_connections.threads() == {threading.get_ident()}
+    finally:
+        db.close()
