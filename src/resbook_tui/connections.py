@@ -4,12 +4,12 @@ Peewee gives each thread its own connection. Two things need to see them all:
 - another thread stopping what they run (the TUI on quit, ``db.cancel_statements``);
 - a new thread that could take over the connection of one that has ended, instead of
   starting a backend of its own. ``resbook serve``'s request threads are anyio's, which
-  end after 10 s idle and are started again at the next burst; the TUI's workers are a
-  thread each. A new PostgreSQL backend costs a few milliseconds to start and about 10 ms
-  more on its first hold (its catalogue caches, the triggers' PL/pgSQL plans, the hot
-  path's prepared statements), and the connection of an ended thread would otherwise stay
-  open here until its thread id was reused. So the connections are as many as the
-  threads that ever ran at once, and they stay warm.
+  end after 10 s idle and are started again at the next burst (the TUI's workers run on
+  asyncio's default executor, whose threads last). A new PostgreSQL backend costs a few
+  milliseconds to start and about 10 ms more on its first hold (its catalogue caches,
+  the triggers' PL/pgSQL plans, the hot path's prepared statements), and the connection
+  of an ended thread would otherwise stay open here until its thread id was reused. So
+  the connections are as many as the threads that ever ran at once, and they stay warm.
 """
 
 from __future__ import annotations
