@@ -67,6 +67,7 @@ class Round:
     took: list[float]
     split: list[int]
     server_ms: float  # CPU a request, every process of the server
+    clients_ms: float  # CPU a request, the client threads of this process
     db_ms: float  # CPU a request, every backend of the bench database
 
 
@@ -298,12 +299,14 @@ def main() -> None:
                 http_round(server, key, work, max(counts), "warm", args.client)
             rounds: list[Round] = []
             for i, c in enumerate(counts):
+                work = cells(rng, today, n)
                 spent, base = cpu_ms(process.pid), database_cpu(bk)
-                wall, took, split = http_round(
-                    server, key, cells(rng, today, n), c, f"r{i}", args.client
-                )
+                # Every thread of this process, ended ones too (unlike /proc's per thread).
+                clients = time.process_time()
+                wall, took, split = http_round(server, key, work, c, f"r{i}", args.client)
+                clients_ms = (time.process_time() - clients) * 1000 / n
                 server_ms, db_ms = cpu_ms(process.pid) - spent, database_spent(base, bk)
-                rounds.append(Round(c, wall, took, split, server_ms / n, db_ms / n))
+                rounds.append(Round(c, wall, took, split, server_ms / n, clients_ms, db_ms / n))
             mine, base = cpu_ms(os.getpid()), database_cpu(bk)
             after_s, after_lat = python_api(bk, cells(rng, today, n))
             api_cpu += cpu_ms(os.getpid()) - mine
@@ -337,7 +340,8 @@ def main() -> None:
                 f"Python API, p50 {pct(r.took, 50):.1f} ms, p99 {pct(r.took, 99):.1f} ms, "
                 f"mean {statistics.mean(r.took) * 1000:.1f} ms, "
                 f"server CPU {r.server_ms:.2f} ms a request, "
-                f"database {r.db_ms:.2f} ms, connections per server process {shared}"
+                f"database {r.db_ms:.2f} ms, clients {r.clients_ms:.2f} ms, "
+                f"connections per server process {shared}"
             )
         for r in rounds:
             if r.clients == 8:
