@@ -21,6 +21,13 @@ def _in_a_thread(work: Callable[[], Any]) -> Any:
     return answer[0]
 
 
+def _close_all(db) -> None:  # noqa: ANN001
+    """This thread's connection, and those ended threads left."""
+    db.close()
+    while (spare := db.resbook_connections.take_spare()) is not None:
+        spare.close()
+
+
 def _backend(db) -> int:  # noqa: ANN001
     return int(db.execute_sql("SELECT pg_backend_pid()").fetchone()[0])
 
@@ -34,19 +41,42 @@ def test_a_new_thread_takes_over_the_connection_of_an_ended_one(pg_url):
         assert second == first
         assert len(db.resbook_connections.threads()) == 1  # not one a thread
     finally:
-        db.close()
+        _close_all(db)
 
 
 @pytest.mark.postgres
 def test_a_taken_over_connection_gets_the_session_settings_again(pg_url):
     db = open_database(pg_url, connect=False)
+    sql = "SELECT pg_backend_pid(), setting FROM pg_settings WHERE name = 'lock_timeout'"
+
+    def unset() -> int:
+        db.execute_sql("SET lock_timeout = 0")
+        return _backend(db)
+
     try:
-        _in_a_thread(lambda: db.execute_sql("SET lock_timeout = 0"))
-        sql = "SELECT setting FROM pg_settings WHERE name = 'lock_timeout'"  # in ms
-        lock_timeout = _in_a_thread(lambda: db.execute_sql(sql).fetchone()[0])
-        assert int(lock_timeout) == db.resbook_settings.lock_timeout_ms > 0
+        first = _in_a_thread(unset)
+        pid, lock_timeout = _in_a_thread(lambda: db.execute_sql(sql).fetchone())
+        assert pid == first
+        assert int(lock_timeout) == db.resbook_settings.lock_timeout_ms > 0  # in ms
     finally:
-        db.close()
+        _close_all(db)
+
+
+@pytest.mark.postgres
+def test_a_connection_the_server_dropped_is_not_taken_over(pg_url):
+    db = open_database(pg_url, connect=False)
+    admin = open_database(pg_url)  # of its own: this thread would take the spare over
+    try:
+        dropped = _in_a_thread(lambda: _backend(db))
+        admin.execute_sql("SELECT pg_terminate_backend(%s)", (dropped,))
+        gone = "SELECT count(*) FROM pg_stat_activity WHERE pid = %s"
+        while admin.execute_sql(gone, (dropped,)).fetchone()[0]:  # until it has exited
+            pass
+        fresh = _in_a_thread(lambda: _backend(db))
+        assert fresh != dropped  # and the thread's call did not fail
+    finally:
+        _close_all(db)
+        admin.close()
 
 
 @pytest.mark.postgres
@@ -64,7 +94,7 @@ def test_a_connection_left_inside_a_transaction_is_closed_not_taken_over(pg_url)
         assert _in_a_thread(lambda: _backend(db)) != abandoned
         assert conn.closed  # not left open either
     finally:
-        db.close()
+        _close_all(db)
 
 
 @pytest.mark.postgres
@@ -87,7 +117,7 @@ def test_threads_running_at_once_each_have_their_own_connection(pg_url):
         # Two ended threads, two spare connections: a third thread takes one of them.
         assert _in_a_thread(lambda: _backend(db)) in pids
     finally:
-        db.close()
+        _close_all(db)
 
 
 def test_sqlite_lets_the_connection_of_an_ended_thread_go(sqlite_url):
@@ -98,4 +128,4 @@ def test_sqlite_lets_the_connection_of_an_ended_thread_go(sqlite_url):
     try:
         assert db.resbook_connections.threads() == {threading.get_ident()}
     finally:
-        db.close()
+        _close_all(db)

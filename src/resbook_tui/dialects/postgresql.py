@@ -15,6 +15,7 @@ from datetime import date
 from typing import Any
 
 import peewee
+import psycopg2
 from peewee import SQL, Select, fn
 from psycopg2.extensions import TRANSACTION_STATUS_ACTIVE, TRANSACTION_STATUS_IDLE
 
@@ -67,20 +68,28 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
         self.resbook_url: DatabaseUrl | None = None
 
     def _connect(self) -> Any:
-        # A thread that has ended left its connection (connections.py says why it is
-        # taken over): one that is open and outside a transaction serves this thread.
+        """A connection set up for resbook: one an ended thread left (connections.py says
+        why it is taken over) if it is open, outside a transaction and still answering,
+        else a new one."""
         while (spare := self.resbook_connections.take_spare()) is not None:
             if not spare.closed and spare.info.transaction_status == TRANSACTION_STATUS_IDLE:
-                return spare
+                try:
+                    raw.set_up_session(spare, self.resbook_settings)
+                    return spare
+                except psycopg2.Error:  # the server has dropped it meanwhile
+                    pass
             with contextlib.suppress(Exception):  # broken already: only let it go
                 spare.close()
-        return super()._connect()  # type: ignore[misc]
+        conn = super()._connect()  # type: ignore[misc]
+        try:
+            raw.set_up_session(conn, self.resbook_settings)
+        except BaseException:
+            conn.close()
+            raise
+        return conn
 
     def _initialize_connection(self, conn: Any) -> None:
-        # Also for a connection taken over: one round trip, and it checks the server is
-        # still there before the thread relies on it.
         super()._initialize_connection(conn)  # type: ignore[misc]
-        raw.set_up_session(conn, self.resbook_settings)
         self.resbook_connections.add(conn)
         self._deferred.pending = []
         self._deferred.failure = None
