@@ -4,6 +4,7 @@ PostgreSQL, instead of keeping it open unused (connections.py); SQLite lets it g
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -68,10 +69,12 @@ def test_a_connection_the_server_dropped_is_not_taken_over(pg_url):
     admin = open_database(pg_url)  # of its own: this thread would take the spare over
     try:
         dropped = _in_a_thread(lambda: _backend(db))
-        admin.execute_sql("SELECT pg_terminate_backend(%s)", (dropped,))
+        assert admin.execute_sql("SELECT pg_terminate_backend(%s)", (dropped,)).fetchone()[0]
         gone = "SELECT count(*) FROM pg_stat_activity WHERE pid = %s"
+        deadline = time.monotonic() + 10
         while admin.execute_sql(gone, (dropped,)).fetchone()[0]:  # until it has exited
-            pass
+            assert time.monotonic() < deadline, "the terminated backend did not exit"
+            time.sleep(0.01)  # polling the condition, not standing in for it
         fresh = _in_a_thread(lambda: _backend(db))
         assert fresh != dropped  # and the thread's call did not fail
     finally:
@@ -118,6 +121,41 @@ def test_threads_running_at_once_each_have_their_own_connection(pg_url):
         assert _in_a_thread(lambda: _backend(db)) in pids
     finally:
         _close_all(db)
+
+
+@pytest.mark.postgres
+def test_a_taken_over_connection_holds_no_lock_of_its_ended_thread(pg_url):
+    db = open_database(pg_url, connect=False)
+    admin = open_database(pg_url)
+    held = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND pid = %s"
+
+    def lock_and_end() -> int:
+        db.execute_sql("SELECT pg_advisory_lock(4242)")  # a session lock, never unlocked
+        return _backend(db)
+
+    try:
+        ended = _in_a_thread(lock_and_end)
+        assert admin.execute_sql(held, (ended,)).fetchone()[0] == 1
+        assert _in_a_thread(lambda: _backend(db)) == ended
+        assert admin.execute_sql(held, (ended,)).fetchone()[0] == 0
+    finally:
+        _close_all(db)
+        admin.close()
+
+
+@pytest.mark.postgres
+def test_connections_find_out_a_peer_that_vanished(pg_url):
+    """TCP keepalives and a 10 s limit on unacknowledged writes, unless the URL says."""
+    db = open_database(pg_url)
+    own = open_database(f"{pg_url}{'&' if '?' in pg_url else '?'}tcp_user_timeout=2500")
+    try:
+        params = db.connection().get_dsn_parameters()
+        assert params["tcp_user_timeout"] == "10000"
+        assert (params["keepalives_idle"], params["keepalives_count"]) == ("60", "3")
+        assert own.connection().get_dsn_parameters()["tcp_user_timeout"] == "2500"
+    finally:
+        db.close()
+        own.close()
 
 
 def test_sqlite_lets_the_connection_of_an_ended_thread_go(sqlite_url):

@@ -15,9 +15,8 @@ from datetime import date
 from typing import Any
 
 import peewee
-import psycopg2
 from peewee import SQL, Select, fn
-from psycopg2.extensions import TRANSACTION_STATUS_ACTIVE, TRANSACTION_STATUS_IDLE
+from psycopg2.extensions import TRANSACTION_STATUS_ACTIVE
 
 from ..connections import ConnectionRegistry
 from ..errors import ConfigError
@@ -36,6 +35,10 @@ from .base import (
 from .catalog import HISTORY_TABLE, Catalog, ColumnInfo, ObjectInfo, TableInfo, normalise
 
 CONNECT_TIMEOUT_S = 5
+# A peer gone without a word (a NAT dropping an idle connection, a failover) is found out:
+# keepalives while a connection idles (kept across threads, it may idle for hours), and a
+# write unacknowledged for 10 s fails rather than waiting out TCP's 15 minutes.
+_PEER_CHECKS = {"keepalives_idle": 60, "keepalives_count": 3, "tcp_user_timeout": 10_000}
 _KINDS = {"c": "CHECK", "f": "FOREIGN KEY", "u": "UNIQUE", "p": "PRIMARY KEY"}
 
 
@@ -68,18 +71,10 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
         self.resbook_url: DatabaseUrl | None = None
 
     def _connect(self) -> Any:
-        """A connection set up for resbook: one an ended thread left (connections.py says
-        why it is taken over) if it is open, outside a transaction and still answering,
-        else a new one."""
-        while (spare := self.resbook_connections.take_spare()) is not None:
-            if not spare.closed and spare.info.transaction_status == TRANSACTION_STATUS_IDLE:
-                try:
-                    raw.set_up_session(spare, self.resbook_settings)
-                    return spare
-                except psycopg2.Error:  # the server has dropped it meanwhile
-                    pass
-            with contextlib.suppress(Exception):  # broken already: only let it go
-                spare.close()
+        # One an ended thread left, if one still serves (connections.py says why), else new.
+        spare = raw.take_over(self.resbook_connections, self.resbook_settings)
+        if spare is not None:
+            return spare
         conn = super()._connect()  # type: ignore[misc]
         try:
             raw.set_up_session(conn, self.resbook_settings)
@@ -230,6 +225,7 @@ class PostgresqlDialect(Dialect):
             "password": url.password,
             "connect_timeout": connect_timeout,
             "application_name": "resbook",
+            **_PEER_CHECKS,
         }
         # Other libpq options (options=-c search_path=..., sslmode, ...) pass through; the
         # settings resbook relies on are set again after connecting, so none of them can

@@ -6,20 +6,45 @@ builder. Raw SQL runs nowhere but here and in sqlite_sql.py (tests/test_layout.p
 
 from __future__ import annotations
 
+import contextlib
 import re
 import uuid
 from collections.abc import Sequence
 from typing import Any
 
 import peewee
+import psycopg2
 from peewee import SQL
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
+from ..connections import ConnectionRegistry
 from ..errors import DatabaseError
 from ..models import HOLD_FIELDS, Action, ResourceCapacity
 from ..session import PgSettings
 from .prepared import PreparedGroup
 
 # ---- session: runs on the bare connection while Peewee is still setting it up ---------------
+
+
+def take_over(registry: ConnectionRegistry, settings: PgSettings) -> Any | None:
+    """A connection an ended thread left, set up again, if one is open, outside a
+    transaction and still answering (None: there is none); the others are closed."""
+    while (spare := registry.take_spare()) is not None:
+        if not spare.closed and spare.info.transaction_status == TRANSACTION_STATUS_IDLE:
+            try:
+                set_up_session(spare, settings)
+                return spare
+            except BaseException as exc:  # psycopg2's: the server dropped it meanwhile
+                if not isinstance(exc, psycopg2.Error):
+                    _close_quietly(spare)
+                    raise
+        _close_quietly(spare)
+    return None
+
+
+def _close_quietly(conn: Any) -> None:
+    with contextlib.suppress(Exception):  # broken already: only let it go
+        conn.close()
 
 
 def set_up_session(conn: Any, settings: PgSettings) -> None:
@@ -37,6 +62,10 @@ def set_up_session(conn: Any, settings: PgSettings) -> None:
         # A writable session keeps whatever the server or role says (a replica stays
         # read-only); a read-only one is made read-only whatever anyone said.
         statements.append("SET default_transaction_read_only = on")
+    # A connection taken over from an ended thread (connections.py) holds no lock of it:
+    # a session advisory lock (a migration's, see PostgresqlDialect.exclusive) whose
+    # unlock failed quietly would otherwise pass to the new thread. A new one holds none.
+    statements.append("SELECT pg_advisory_unlock_all()")
     statements.append(
         "SELECT current_setting('TimeZone'), current_setting('default_transaction_read_only'), "
         "current_setting('default_transaction_isolation')"
