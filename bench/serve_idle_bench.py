@@ -20,7 +20,6 @@ import argparse
 import random
 import signal
 import sys
-import threading
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -29,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import description, throwaway_postgres  # noqa: E402
-from http_bench import EMAIL, RESOURCES, StdlibClient, cells, pct, start_server  # noqa: E402
+from http_bench import RESOURCES, cells, http_round, pct, start_server  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from resbook_tui.db import open_database  # noqa: E402
 from resbook_tui.schema.migrations import Migrator  # noqa: E402
@@ -47,40 +46,8 @@ class Burst:
 def burst(
     *, url: str, key: str, bk: Booking, work: list[tuple[int, date]], clients: int, tag: str
 ) -> Burst:
-    shares = [work[n::clients] for n in range(clients)]
-    took: list[float] = []
-    lock = threading.Lock()
-    ready = threading.Barrier(clients + 1)
-    failures: list[str] = []
-
-    def client(n: int) -> None:
-        mine: list[float] = []
-        with StdlibClient(url) as http:
-            http.conn.connect()  # the socket only: no request reaches the server yet
-            ready.wait()
-            for i, (rid, day) in enumerate(shares[n]):
-                body = {
-                    "email": EMAIL,
-                    "lines": [{"resource_id": rid, "date": day.isoformat(), "quantity": 1}],
-                }
-                headers = {"Authorization": f"Bearer {key}", "Idempotency-Key": f"{tag}-{n}-{i}"}
-                t0 = time.perf_counter()
-                status, text = http.request("POST", "/v1/holds", body, headers)
-                mine.append(time.perf_counter() - t0)
-                if status != 201:
-                    failures.append(f"{status} {text[:200]}")
-        with lock:
-            took.extend(mine)
-
     started = bk.db.execute_sql("SELECT clock_timestamp()").fetchone()[0]
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    ready.wait()
-    for t in threads:
-        t.join()
-    if failures:
-        raise SystemExit(f"{len(failures)} request(s) failed, first: {failures[0]}")
+    _, took, _ = http_round(url, key, work, clients, tag, greet=False)
     new = bk.db.execute_sql(
         "SELECT count(*) FROM pg_stat_activity "
         "WHERE datname = current_database() AND backend_start >= %s",

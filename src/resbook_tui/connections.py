@@ -26,7 +26,6 @@ class ConnectionRegistry:
     def __init__(self, stop: Callable[[Any], bool]) -> None:
         self._lock = threading.Lock()
         self._by_thread: dict[int, tuple[threading.Thread, Any]] = {}
-        self._spare: list[Any] = []  # connections whose threads have ended
         self._stop = stop
 
     def add(self, conn: Any) -> None:
@@ -38,7 +37,6 @@ class ConnectionRegistry:
             for thread_id, (_, known) in list(self._by_thread.items()):
                 if known is conn:
                     del self._by_thread[thread_id]
-            self._spare = [known for known in self._spare if known is not conn]
 
     def threads(self) -> set[int]:
         """The threads that have a connection open (an ended one's until it is taken over)."""
@@ -49,19 +47,18 @@ class ConnectionRegistry:
         """The connection of a thread that has ended, off the registry, for the calling
         thread to check and take over or close (None: there is none)."""
         with self._lock:
-            self._collect_ended()
-            return self._spare.pop() if self._spare else None
+            ended = self._ended()
+            return self._by_thread.pop(ended[0])[1] if ended else None
 
     def forget_ended(self) -> None:
         """Let the connections of ended threads go (for a driver whose connections cannot
         change threads, SQLite's: the last reference gone, the driver closes them)."""
         with self._lock:
-            self._collect_ended()
-            self._spare.clear()
+            for ident in self._ended():
+                del self._by_thread[ident]
 
-    def _collect_ended(self) -> None:
-        ended = [ident for ident, (thread, _) in self._by_thread.items() if not thread.is_alive()]
-        self._spare.extend(self._by_thread.pop(ident)[1] for ident in ended)
+    def _ended(self) -> list[int]:
+        return [ident for ident, (thread, _) in self._by_thread.items() if not thread.is_alive()]
 
     def cancel(self, thread_id: int | None = None) -> int:
         with self._lock:

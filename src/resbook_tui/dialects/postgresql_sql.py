@@ -34,10 +34,11 @@ def take_over(registry: ConnectionRegistry, settings: PgSettings) -> Any | None:
             try:
                 set_up_session(spare, settings)
                 return spare
-            except BaseException as exc:  # psycopg2's: the server dropped it meanwhile
-                if not isinstance(exc, psycopg2.Error):
-                    _close_quietly(spare)
-                    raise
+            except psycopg2.Error:
+                pass  # the server dropped it meanwhile: closed, and the next one is tried
+            except BaseException:
+                _close_quietly(spare)
+                raise
         _close_quietly(spare)
     return None
 
