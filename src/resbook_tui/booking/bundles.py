@@ -16,6 +16,7 @@ from creation), confirmed into one allocation each, or released. Each move is on
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from collections.abc import Mapping, Sequence
 from datetime import date, timedelta
 from typing import Any
@@ -231,10 +232,17 @@ def _bundle(
     )
 
 
-def _status(holds: Sequence[Hold], now: Any) -> str:
-    statuses = {
-        "EXPIRED" if h.status == "ACTIVE" and h.expires_at <= now else h.status for h in holds
-    }
+def _as_of(holds: Sequence[Hold], now: Any) -> list[Hold]:
+    """The holds as a shop should read them: one past its expiry is EXPIRED, though its
+    row says ACTIVE until the sweep (its units are no longer held for this request)."""
+    return [
+        replace(h, status="EXPIRED") if h.status == "ACTIVE" and h.expires_at <= now else h
+        for h in holds
+    ]
+
+
+def _status(holds: Sequence[Hold]) -> str:
+    statuses = {h.status for h in holds}
     return statuses.pop() if len(statuses) == 1 else "MIXED"
 
 
@@ -266,8 +274,8 @@ def get_bundle(ctx: Context, bundle_id: int) -> Bundle:
             .execute(ctx.db)
         ]
         now = moment(ctx.value(ctx.dialect.now()))
-    status = _status(holds, now)
-    return _bundle(bundle_id, found[0], moment(found[1]), holds, status, allocations)
+    holds = _as_of(holds, now)
+    return _bundle(bundle_id, found[0], moment(found[1]), holds, _status(holds), allocations)
 
 
 # ---- moving together ------------------------------------------------------------------------
