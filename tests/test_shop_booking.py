@@ -104,6 +104,15 @@ def test_refusals_say_why(two):
         w.bk.create_bundle([line(guide, w.day(0), 1)], EMAIL)
 
 
+def test_a_longest_life_under_the_default_ttl_caps_the_default(two, monkeypatch):
+    w, _ = two
+    monkeypatch.setattr(w.bk, "max_hold_life", 5)
+    b = w.bk.create_bundle([line(w.rid, w.day(0), 1)], EMAIL)  # default TTL 30: capped
+    assert round((b.expires_at - b.created_at).total_seconds() / 60) == 5
+    with refused(w.bk, "invalid_input"):
+        w.bk.create_bundle([line(w.rid, w.day(0), 1)], EMAIL, ttl_minutes=6)  # asked: refused
+
+
 def test_extend_is_capped_by_the_longest_hold_life(two):
     w, guide = two
     b = w.bk.create_bundle([line(w.rid, w.day(0), 1), line(guide, w.day(0), 1)], EMAIL)

@@ -95,9 +95,10 @@ def create_bundle(
     with naming("email"):
         email = validate.email(email)
     with naming("ttl_minutes"):
-        ttl = validate.minutes(
-            ctx.default_ttl_minutes if ttl_minutes is None else ttl_minutes, "TTL"
-        )
+        # Without one, the default TTL, but never past the longest life: a request that
+        # set no TTL must not be refused for one it did not send.
+        asked = min(ctx.default_ttl_minutes, max_life) if ttl_minutes is None else ttl_minutes
+        ttl = validate.minutes(asked, "TTL")
         if ttl > max_life:
             raise invalid(f"ttl_minutes may be at most {max_life} (the longest a hold may live)")
     d = ctx.dialect
