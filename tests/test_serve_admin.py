@@ -182,6 +182,18 @@ def test_admin_refusals_name_their_field(shop):
     assert names == ["Idempotency-Key"]
 
 
+@pytest.mark.parametrize(
+    ("path", "name"),
+    [
+        ("/v1/admin/resources?search=v%01", "search"),
+        ("/v1/admin/allocations?order_id=%1b", "order_id"),
+    ],
+)
+def test_a_control_character_in_a_query_names_its_parameter(shop, path, name):
+    answer = shop.client.get(path, headers=shop.admin)
+    assert [e["name"] for e in problem(answer, 400, "invalid_input")["errors"]] == [name]
+
+
 @pytest.mark.parametrize("path", ["/v1/admin/blackouts", "/v1/admin/allocations"])
 def test_a_list_window_ending_before_it_starts_is_400(shop, path):
     answer = shop.client.get(f"{path}?from={shop.day(5)}&to={shop.day(1)}", headers=shop.admin)

@@ -492,7 +492,15 @@ def test_validation_reasons_speak_plainly(shop):
     [
         ({"email": "not-an-email"}, "email"),
         ({"ttl_minutes": 121}, "ttl_minutes"),
-        ({"lines": [{"resource_id": 1, "date": "2000-01-01", "quantity": 1}]}, "lines"),
+        (
+            {
+                "lines": [
+                    {"resource_id": 1, "date": "2099-01-01", "quantity": 1},
+                    {"resource_id": 1, "date": "2000-01-01", "quantity": 1},
+                ]
+            },
+            "lines[1].date",
+        ),
         (
             {
                 "lines": [

@@ -16,8 +16,8 @@ from creation), confirmed into one allocation each, or released. Each move is on
 from __future__ import annotations
 
 import uuid
-from dataclasses import replace
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -47,9 +47,10 @@ MAX_LINES = 100
 MAX_CELLS = 1_000  # (resource, date) cells one request may take
 Row = ResourceHold
 Cells = dict[tuple[int, date], int]
+Lines = Sequence[Mapping[str, Any]]  # as a shop sends them: resource_id, date, to, quantity
 
 
-def demand(lines: Sequence[Mapping[str, Any]]) -> Cells:
+def demand(lines: Lines) -> Cells:
     """Units asked of each (resource, date), every line of every date summed."""
     if isinstance(lines, str | bytes) or not isinstance(lines, Sequence) or not lines:
         raise invalid("lines must be a list of at least one line", field="lines")
@@ -84,7 +85,7 @@ def demand(lines: Sequence[Mapping[str, Any]]) -> Cells:
 
 def create_bundle(
     ctx: Context,
-    lines: Sequence[Mapping[str, Any]],
+    lines: Lines,
     email: str,
     *,
     ttl_minutes: int | None,
@@ -110,7 +111,7 @@ def create_bundle(
             if d.take_units.run(ctx.db, d, {"r": rid, "d": day_, "q": q}).rowcount != 1
         ]
         if refused:
-            raise _refusal(ctx, refused)  # still locked: the reason read now is the one
+            raise _refusal(ctx, refused, lines)  # still locked: the reason read now is the one
         values: dict[str, Any] = {"e": email, "ttl": ttl, "b": bundle[0]}
         for n, ((rid, day_), q) in enumerate(sorted(cells.items())):
             values.update({f"r{n}": rid, f"d{n}": day_, f"q{n}": q, f"k{n}": uuid.uuid4().hex})
@@ -166,7 +167,16 @@ def _cell(record: Hold | Allocation) -> tuple[int, date]:
     return (record.resource_id, record.date)
 
 
-def _refusal(ctx: Context, refused: list[tuple[int, date, int]]) -> BookingError:
+def _asking(lines: Lines, on: date) -> str:
+    """The field of the first line that asked for ``on`` (lines that passed ``demand``)."""
+    for i, line in enumerate(lines):
+        first, last = validate.date_range(line.get("date"), line.get("to"))
+        if first <= on <= last:
+            return f"lines[{i}].date"
+    return "lines"
+
+
+def _refusal(ctx: Context, refused: list[tuple[int, date, int]], lines: Lines) -> BookingError:
     """Why the cells in ``refused`` were refused: the gravest reason first (an unknown
     resource, a past date, an inactive resource, a blackout), else every shortfall."""
     rids = sorted({rid for rid, _, _ in refused})
@@ -182,7 +192,8 @@ def _refusal(ctx: Context, refused: list[tuple[int, date, int]]) -> BookingError
     today = day(ctx.value(ctx.dialect.today()))
     past = sorted({d for _, d, _ in refused if d < today})
     if past:
-        return invalid(f"{past[0]} is in the past (today is {today})", field="lines")
+        message = f"{past[0]} is in the past (today is {today})"
+        return invalid(message, field=_asking(lines, past[0]))
     for rid in rids:
         if not found[rid]:
             return BookingError("inactive_resource", f"resource {rid} is inactive")

@@ -33,6 +33,7 @@ from .schemas import (
     CapacityPut,
     Day,
     EventsOut,
+    QueryText,
     ResourceCreate,
     ResourceOut,
     ResourcePatch,
@@ -61,7 +62,7 @@ def admin_list_resources(
     credentials: Key,
     type: TypeFilter = None,
     active: bool | None = None,
-    search: Annotated[str | None, Query(max_length=MAX_LENGTH["search"])] = None,
+    search: Annotated[QueryText | None, Query(max_length=MAX_LENGTH["search"])] = None,
 ) -> Response:
     """Every resource (active and inactive; deleted ones never), by type and name."""
     bk = _admin(request, credentials).bk
@@ -190,7 +191,7 @@ def admin_delete_blackout(request: Request, credentials: Key, blackout_id: PathI
 def admin_list_allocations(
     request: Request,
     credentials: Key,
-    order_id: Annotated[str | None, Query(max_length=MAX_LENGTH["order id"])] = None,
+    order_id: Annotated[QueryText | None, Query(max_length=MAX_LENGTH["order id"])] = None,
     resource_id: OptionalId = None,
     date_from: Annotated[Day | None, Query(alias="from")] = None,
     date_to: Annotated[Day | None, Query(alias="to")] = None,

@@ -33,6 +33,7 @@ Description = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH["descript
 OrderId = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH["order id"]), Safe]
 LineItemId = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH["line item id"]), Safe]
 Reason = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH["reason"]), Safe]
+QueryText = Annotated[str, Safe]  # a query's text (its length is the Query's to limit)
 Id = Annotated[int, Field(ge=1, le=INT64_MAX, strict=True)]
 QueryId = Annotated[int, Field(ge=1, le=INT64_MAX)]  # a query's digits are text
 Quantity = Annotated[int, Field(ge=1, le=INT32_MAX, strict=True)]
