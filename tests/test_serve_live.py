@@ -8,6 +8,7 @@ lock), never a sleep standing in for synchronisation.
 
 from __future__ import annotations
 
+import http.client
 import os
 import shutil
 import signal
@@ -28,6 +29,7 @@ from resbook_tui.schema.migrations import Migrator
 from serve_helpers import (
     DEADLINE_S,
     lock_cell,
+    read_log,
     someone_waits_on_a_lock,
     start,
     stop,
@@ -181,6 +183,30 @@ def test_sigterm_finishes_the_request_in_flight(server):
     assert outcome and outcome[0].status_code == 201, outcome
     # uvicorn finishes, then re-raises the signal: the exit says SIGTERM, not a crash.
     assert server.process.wait(DEADLINE_S) in (0, -signal.SIGTERM)
+
+
+def test_head_is_answered_wherever_get_is(server):
+    """HEAD is GET's head, no body (RFC 9110); the same keys are needed; a POST-only route
+    is still a 405. Over a real socket: uvicorn, not the app, leaves the body out."""
+    host, port = server.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=DEADLINE_S)
+
+    def ask(method: str, path: str, headers: dict[str, str]) -> tuple[int, dict, bytes]:
+        conn.request(method, path, headers=headers)
+        answer = conn.getresponse()
+        return answer.status, dict(answer.getheaders()), answer.read()
+
+    try:
+        for path in ("/healthz", "/v1/resources"):
+            got, got_head, got_body = ask("GET", path, server.store)
+            status, head, body = ask("HEAD", path, server.store)
+            assert (status, body, head["content-type"]) == (200, b"", "application/json")
+            assert head["content-length"] == got_head["content-length"] == str(len(got_body))
+        assert ask("HEAD", "/v1/resources", {})[0] == 401
+        assert ask("HEAD", "/v1/holds", server.store)[0] == 405
+    finally:
+        conn.close()
+    assert " HEAD /v1/resources 200 " in read_log(server.process)
 
 
 def test_healthz_is_503_when_the_database_is_gone(pg_server_url):

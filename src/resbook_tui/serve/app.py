@@ -77,7 +77,8 @@ def create_app(
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _internal)
-    app.add_middleware(RequestLog)
+    app.add_middleware(HeadAsGet)
+    app.add_middleware(RequestLog)  # outermost: it logs HEAD as HEAD
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -212,6 +213,27 @@ def _at_most(receive: Receive) -> Receive:
         return message
 
     return receive_at_most
+
+
+class HeadAsGet:
+    """HEAD answered wherever GET is (RFC 9110 section 9.3.2; monitors check /healthz
+    with it): the app is asked for GET, and uvicorn, which knows the request was HEAD,
+    sends the head (Content-Length included) without the body."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+        # A copy: uvicorn's own scope must still say HEAD when the body is sent.
+        as_get = {**scope, "method": "GET"}
+        try:
+            await self.app(as_get, receive, send)
+        finally:
+            if "route" in as_get:  # for RequestLog's line
+                scope["route"] = as_get["route"]
 
 
 class RequestLog:
