@@ -9,7 +9,8 @@ from datetime import timedelta
 from tui_helpers import asynctest, settle, text_of
 
 from conftest import TODAY
-from resbook_tui.tui.widgets.heatmap_grid import BUCKETS, HeatmapGrid, bucket
+from resbook_tui.tui.command_parser import MAX_DAYS_AWAY
+from resbook_tui.tui.widgets.heatmap_grid import BUCKETS, MAX_DAYS, HeatmapGrid, bucket
 
 
 def counting(booking, method: str) -> list[tuple]:
@@ -212,3 +213,45 @@ async def test_paging_down_reads_the_next_screen_ahead(sqlite_url):
         await settle(pilot)
         assert len(calls) == asked and grid.window_loaded()
     bk.close()
+
+
+@asynctest
+async def test_any_date_in_reach_can_be_reached_again(make_app):
+    """The window spans at most MAX_DAYS: past that it slides. Ten years back then ten
+    forward lands on the date asked for, `t` comes back to today from anywhere, and the
+    cursor walks past the window's end."""
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        grid = app.screen.query_one(HeatmapGrid)
+        for away in (-MAX_DAYS_AWAY, MAX_DAYS_AWAY, -MAX_DAYS_AWAY):
+            grid.goto_date(TODAY + timedelta(away))
+            await settle(pilot)
+            assert grid.cursor_date == TODAY + timedelta(away)
+            assert grid.days <= MAX_DAYS
+        await pilot.press("t")
+        await settle(pilot)
+        assert grid.cursor_date == TODAY
+        grid.goto_date(TODAY + timedelta(grid.days - 1 - (grid.cursor_date - grid.origin).days))
+        end = grid.cursor_date
+        await pilot.press("right", "right_square_bracket")
+        assert grid.cursor_date == end + timedelta(8)
+        await settle(pilot)
+        assert grid.window_loaded()
+
+
+@asynctest
+async def test_go_to_date_refuses_a_date_beyond_reach(make_app):
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await settle(pilot)
+        await pilot.press("d")
+        await pilot.pause()
+        app.screen.query_one("#field-value").value = ""
+        await pilot.press(*"9999-12-31", "enter")
+        await pilot.pause()
+        message = str(app.screen.query_one("#message-value").content)
+        assert f"more than {MAX_DAYS_AWAY} days from today" in message
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen.query_one(HeatmapGrid).cursor_date == TODAY

@@ -18,8 +18,9 @@ from textual.widgets import Input, Static
 from ...booking.events import Action
 from ...booking.records import RESOURCE_TYPES, CapacityChange, Cell, Resource
 from ...text import visible
+from ..command_parser import MAX_DAYS_AWAY
 from ..format import day_text, plural
-from ..modals import Field, FormModal, a_date, integer, prompt
+from ..modals import Field, FormModal, Parser, a_date, integer, prompt
 from ..outcome import Expect
 from ..widgets.heatmap_grid import TYPE_TITLES, HeatmapGrid, Selection
 from ..widgets.heatmap_messages import CursorMoved, Selected, SelectionChanged, WindowNeeded
@@ -33,6 +34,20 @@ if TYPE_CHECKING:
 TYPE_CYCLE: tuple[str | None, ...] = (None, *RESOURCE_TYPES)
 LABELS = ("max", "available", "held", "allocated")
 SHORT_LABELS = ("max", "avail", "held", "alloc")
+
+
+def _near(today: date) -> Parser:
+    """A date at most MAX_DAYS_AWAY either side of today, as ``:date`` takes (the
+    heatmap reaches no further)."""
+    parse_date = a_date()
+
+    def parse(text: str) -> date:
+        value: date = parse_date(text)
+        if abs((value - today).days) > MAX_DAYS_AWAY:
+            raise ValueError(f"more than {MAX_DAYS_AWAY} days from today")
+        return value
+
+    return parse
 
 
 class HeatmapScreen(ResbookScreen):
@@ -241,7 +256,7 @@ class HeatmapScreen(ResbookScreen):
             prompt(
                 "Go to date",
                 "Date",
-                a_date(),
+                _near(self.grid.today),
                 value=self.grid.cursor_date.isoformat(),
                 submit_label="Go to date",
             ),

@@ -22,6 +22,7 @@ from textual.cache import LRUCache
 from textual.geometry import Size
 
 from ...booking.records import RESOURCE_TYPES, Cell, Resource
+from ..command_parser import MAX_DAYS_AWAY
 from .heatmap_draw import DrawnGrid
 from .heatmap_messages import CursorMoved, Selected, Selection, SelectionChanged, WindowNeeded
 from .heatmap_paint import (
@@ -178,16 +179,22 @@ class HeatmapGrid(DrawnGrid, can_focus=True):
             self._changed()
 
     def goto_date(self, day: date) -> None:
-        if day < self.origin:
-            self.days = min(self.days + (self.origin - day).days, MAX_DAYS)
-            self.origin = day
-            self._anchor = None
-        offset = (day - self.origin).days
-        if offset >= self.days:
-            self.days = min(offset + 1, MAX_DAYS)
-            offset = min(offset, self.days - 1)
+        """The cursor on ``day``, the window grown to take it in. A window never spans
+        more than MAX_DAYS: past that it slides, letting go of its far end, so that any
+        date (today, after a trip ten years back) can always be reached again."""
+        first = min(self.origin, day)
+        last = max(self.origin + timedelta(self.days - 1), day)
+        if (last - first).days >= MAX_DAYS:
+            if day == first:
+                last = day + timedelta(MAX_DAYS - 1)
+            else:
+                first = day - timedelta(MAX_DAYS - 1)
+        if first != self.origin:
+            self.origin = first
+            self._anchor = None  # a selection is kept as offsets from the origin
+        self.days = (last - first).days + 1
         self._update_virtual_size()
-        self.cursor_day = offset
+        self.cursor_day = (day - first).days
         self._changed(center_day=True)
 
     def goto_resource(self, resource_id: int) -> bool:
@@ -298,10 +305,13 @@ class HeatmapGrid(DrawnGrid, can_focus=True):
             self.cursor_row = self._nearest_resource_row(target, 1 if rows > 0 else -1)
         if days:
             target_day = self.cursor_day + days
-            if target_day < 0:
-                self.goto_date(self.cursor_date + timedelta(days))
+            if not 0 <= target_day < self.days:  # beyond the window: it grows or slides
+                # ... as far as :date goes, either side of today.
+                reach = timedelta(MAX_DAYS_AWAY)
+                moved = self.cursor_date + timedelta(days)
+                self.goto_date(min(max(moved, self.today - reach), self.today + reach))
                 return False
-            self.cursor_day = min(target_day, self.days - 1)
+            self.cursor_day = target_day
         return True
 
     def action_page(self, direction: int) -> None:
