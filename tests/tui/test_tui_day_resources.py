@@ -239,3 +239,21 @@ async def test_day_changes_show_on_the_heatmap_when_back(make_app, booking):
         grid = app.screen.query_one(HeatmapGrid)
         assert grid.cursor_resource.name == "Troop Carrier 01"
         assert "held 6" in text_of(app, "#cell-status")
+
+
+@asynctest
+async def test_a_refusal_under_a_scrolled_form_is_brought_into_view(make_app):
+    """At 80x24 the New-hold form's fields scroll; its refusal, under them, is scrolled to
+    (the toast that also says it goes after a few seconds)."""
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await open_day(pilot)  # Land Cruiser 01 today: 1 of 6 available
+        await pilot.press("n")
+        await pilot.pause()
+        await fill(pilot, {"quantity": "5", "email": "zoe@example.com"})
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        body, error = app.screen.query_one("#form-body"), app.screen.query_one("#form-error")
+        assert "1 available" in str(error.content)
+        assert body.max_scroll_y > 0  # the form is taller than the screen: it scrolls
+        assert body.region.contains_region(error.region)

@@ -217,6 +217,8 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
         box = self.query_one("#form-error", Static)
         box.update(message)
         box.display = bool(message)
+        if message:  # under the fields, which scroll on a short screen: bring it into view
+            self.call_after_refresh(box.scroll_visible, animate=False)
 
     def set_working(self, working: bool) -> None:
         self.working = working
