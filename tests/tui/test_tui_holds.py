@@ -147,9 +147,13 @@ async def test_extend_moves_the_expiry(make_app, booking):
         await settle(pilot)
         assert booking.get_hold(hold_id).expires_at == before
         assert "enter again to extend" in str(app.screen.query_one("#form-error").content)
+        notes = record_notifications(app)
         await pilot.press("enter")
         await settle(pilot)
-        assert booking.get_hold(hold_id).expires_at == before + timedelta(minutes=15)
+        after = before + timedelta(minutes=15)
+        assert booking.get_hold(hold_id).expires_at == after
+        # The whole moment: an extension may cross midnight, or go days ahead.
+        assert notes[-1].message == f"Hold #{hold_id} now expires at {after:%Y-%m-%d %H:%M:%S} UTC."
         table = app.screen.query_one("#holds", KeyedTable)
         # Re-sorted by expiry, diffed by key: the cursor followed the hold to its new place.
         assert table.cursor_key == str(hold_id) and table.cursor_row == 1

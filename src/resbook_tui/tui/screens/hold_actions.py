@@ -13,7 +13,7 @@ from typing import ClassVar
 
 from ...booking.events import Action
 from ...booking.records import Allocation, Hold
-from ..format import day_text
+from ..format import day_text, time_text
 from ..modals import ConfirmModal, Field, FormModal, integer, prompt, required_text
 from ..outcome import Expect
 from .base import ResbookScreen
@@ -204,7 +204,7 @@ class HoldActions(ResbookScreen):
 
     def _extended(self, hold: Hold) -> None:
         self.notify(
-            f"Hold #{hold.id} now expires at {hold.expires_at:%H:%M:%S} UTC.",
+            f"Hold #{hold.id} now expires at {time_text(hold.expires_at)} UTC.",
             title="Extended",
             markup=False,
         )
