@@ -161,16 +161,26 @@ def load_customer(bk: Booking, email: str) -> Customer:
     )
 
 
+def _left(hold: Hold, status: Tag, columns: list[Column]) -> Any:
+    """An active hold's expiry (drawn as its countdown). In the Active queue a hold that
+    was closed meanwhile says what it became there instead: at 80 columns the queue has
+    no Status column."""
+    if hold.status == "ACTIVE":
+        return hold.expires_at
+    return status if columns is ACTIVE_COLUMNS else None
+
+
 def hold_row(hold: Hold, names: dict[int, str], columns: list[Column]) -> list[Any]:
     active = hold.status == "ACTIVE"
+    status = Tag(hold.status, STATUS_ROLES.get(hold.status, ""))
     cells: dict[str, Any] = {
         "id": str(hold.id),
-        "left": hold.expires_at if active else None,
+        "left": _left(hold, status, columns),
         "resource": names.get(hold.resource_id, f"#{hold.resource_id}"),
         "date": hold.date.isoformat(),
         "qty": str(hold.quantity),
         "email": hold.customer_email,
-        "status": Tag(hold.status, STATUS_ROLES.get(hold.status, "")),
+        "status": status,
         "expires": f"{hold.expires_at:%m-%d %H:%M:%S}" if active else "",
     }
     return [cells[column.key] for column in columns]

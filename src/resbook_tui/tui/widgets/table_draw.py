@@ -129,7 +129,7 @@ class DrawnTable(ScrollView):
             if not w:
                 continue
             value = cells[n] if n < len(cells) else None
-            if column.live is not None and value is not None:
+            if column.live is not None and isinstance(value, datetime):  # else as it is
                 now = now or self.clock()
                 value = column.live(value, now)
             if column.live is not None:
