@@ -257,3 +257,21 @@ async def test_a_refusal_under_a_scrolled_form_is_brought_into_view(make_app):
         assert "1 available" in str(error.content)
         assert body.max_scroll_y > 0  # the form is taller than the screen: it scrolls
         assert body.region.contains_region(error.region)
+
+
+@asynctest
+async def test_a_long_name_leaves_the_date_in_sight_at_80_columns(make_app, booking, world_ids):
+    long = "Land Cruiser 01 Extra Long Name For The Big Group Safari Vehicle With Roof Tent"
+    booking.edit_resource(world_ids["Land Cruiser 01"], name=long)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        status = text_of(app, "#cell-status")  # the cursor starts on the renamed vehicle
+        assert status.startswith(" Land Cruiser 01 Extra")
+        assert f"{TODAY:%a %d %b}" in status and "max " in status, status
+        day = await open_day(pilot)
+        title = day.query_one("#day-title")
+        assert f"{TODAY:%d %B %Y}" in text_of(app, "#day-title")
+        # ... on the title's two lines: the whole title takes no more.
+        width = title.content_size.width
+        assert title.get_content_height(title.size, title.size, width) <= 2

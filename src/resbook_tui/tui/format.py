@@ -17,6 +17,12 @@ def time_text(moment: datetime | None) -> str:
     return "" if moment is None else f"{moment:%Y-%m-%d %H:%M:%S}"
 
 
+def clipped(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters with an ellipsis: a long name must not push
+    what follows it (a date, the numbers) off a line."""
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
 def plural(count: int, word: str, many: str | None = None) -> str:
     return f"{count:,} {word if count == 1 else (many or word + 's')}"
 

@@ -22,7 +22,7 @@ from ...config import default_hold_ttl_minutes
 from ...errors import ResbookError
 from ...text import visible
 from ..calls import Problem
-from ..format import day_text, plural
+from ..format import clipped, day_text, plural
 from ..modals import ConfirmModal, Field, FormModal, a_date, choice, email, integer, required_text
 from ..outcome import Expect
 from ..widgets.keyed_table import KeyedTable
@@ -86,7 +86,7 @@ class DayScreen(HoldActions):
 
     def _title(self) -> Text:
         text = Text()
-        text.append(f" {visible(self.resource.name)}", "bold")
+        text.append(f" {visible(clipped(self.resource.name, 40))}", "bold")  # date in 2 lines
         text.append(f"  {self.resource.type.lower()} #{self.resource.id}", "dim")
         text.append(f"   {self.day:%A %d %B %Y}", "bold")
         if self.day == self.rb.today:

@@ -19,7 +19,7 @@ from ...booking.events import Action
 from ...booking.records import RESOURCE_TYPES, CapacityChange, Cell, Resource
 from ...text import visible
 from ..command_parser import MAX_DAYS_AWAY
-from ..format import day_text, plural
+from ..format import clipped, day_text, plural
 from ..modals import Field, FormModal, Parser, a_date, integer, prompt
 from ..outcome import Expect
 from ..widgets.heatmap_grid import TYPE_TITLES, HeatmapGrid, Selection
@@ -34,6 +34,7 @@ if TYPE_CHECKING:
 TYPE_CYCLE: tuple[str | None, ...] = (None, *RESOURCE_TYPES)
 LABELS = ("max", "available", "held", "allocated")
 SHORT_LABELS = ("max", "avail", "held", "alloc")
+SHORT_NAME = 24  # a resource's name on the short status line: the date and numbers follow
 
 
 def _near(today: date) -> Parser:
@@ -365,7 +366,8 @@ def cell_status(
         text.append(" No resources to show: add one on Resources (1), or clear the filter.")
         return text
     gap = " │ " if short else "  │  "
-    text.append(f" {visible(resource.name)}", "bold")
+    name = clipped(resource.name, SHORT_NAME) if short else resource.name
+    text.append(f" {visible(name)}", "bold")
     if not short:
         text.append(f" · {resource.type.lower()} #{resource.id}", "dim")
     if not resource.is_active:
