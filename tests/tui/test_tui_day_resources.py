@@ -126,6 +126,8 @@ async def test_a_refused_hold_keeps_the_form_open_with_the_values(make_app, book
         assert form.query_one("#form-error").display
         assert not form.working
         await fill(pilot, {"quantity": "1"})  # correct one field, submit again
+        # ... and the refusal of the old values goes (the field says if the new is right).
+        assert not form.query_one("#form-error").display
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, DayScreen)

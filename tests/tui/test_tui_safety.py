@@ -14,6 +14,7 @@ from resbook_tui.tui.modals import ConfirmModal, FormModal
 from resbook_tui.tui.screens.day import DayScreen
 from resbook_tui.tui.screens.hold_detail import HoldDetailScreen
 from resbook_tui.tui.screens.holds import HoldsScreen
+from resbook_tui.tui.widgets.key_bar import KeyBar
 from resbook_tui.tui.widgets.keyed_table import KeyedTable
 
 SIZE = (80, 24)
@@ -63,6 +64,25 @@ async def test_release_asks_naming_the_hold_and_y_releases(make_app, booking):
         await pilot.press("y")
         await settle(pilot)
         assert booking.get_hold(hold.id).status == "RELEASED"
+
+
+@asynctest
+async def test_the_arrows_move_between_the_answers_and_enter_takes_the_focused(make_app, booking):
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await holds_screen(pilot)
+        await pilot.press("slash", *"ben", "enter", "x")
+        await pilot.pause()
+        [hold] = booking.list_holds(email="ben@example.com")
+        footer = str(app.screen.query_one(KeyBar).render())
+        assert "esc No" in footer  # not "Cancel": the change asked about may be one
+        await pilot.press("right")
+        assert app.screen.focused.id == "yes"
+        await pilot.press("left")
+        assert app.screen.focused.id == "no"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert booking.get_hold(hold.id).status == "ACTIVE"
 
 
 @asynctest

@@ -34,8 +34,9 @@ from .command_parser import (
     Sweep,
 )
 from .ledger import CallLedger
-from .modals import ConfirmModal, a_date, email, prompt, required_text
+from .modals import ConfirmModal, prompt
 from .outcome import Expect
+from .parsers import a_date, email, required_text
 from .screens.heatmap import HeatmapScreen
 from .screens.help import HelpScreen
 from .screens.holds import HoldsScreen

@@ -10,10 +10,8 @@ operator corrects them instead of typing them again.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -24,12 +22,10 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, Static
 
-from ..booking import validate
-from ..booking.errors import BookingError
 from ..text import visible
+from .parsers import Parser
 from .widgets.key_bar import KeyBar
 
-Parser = Callable[[str], Any]
 BOX_CHROME = 8  # a form's border, padding and button row, in lines
 
 
@@ -41,88 +37,6 @@ class Field:
     value: str = ""
     placeholder: str = ""
     choices: Sequence[str] | None = None  # a fixed list: shown as a Select
-
-
-# ---- parsers: text -> value, or ValueError(reason) -----------------------------------------
-
-
-def integer(low: int, high: int) -> Parser:
-    def parse(text: str) -> int:
-        cleaned = text.strip()
-        if not cleaned:
-            raise ValueError("required")
-        if not re.fullmatch(r"[+-]?\d+", cleaned):
-            raise ValueError("a whole number")
-        value = int(cleaned)
-        if not low <= value <= high:
-            raise ValueError(f"from {low} to {high}")
-        return value
-
-    return parse
-
-
-def email(text: str) -> str:
-    if not text.strip():
-        raise ValueError("required")
-    try:
-        return validate.email(text)  # the engine's own rule, so form and engine agree
-    except BookingError:
-        raise ValueError("not an email address") from None
-
-
-def required_text(max_length: int = 200) -> Parser:
-    def parse(text: str) -> str:
-        cleaned = text.strip()
-        if not cleaned:
-            raise ValueError("required")
-        if len(cleaned) > max_length:
-            raise ValueError(f"at most {max_length} characters")
-        return cleaned
-
-    return parse
-
-
-def optional_text(max_length: int = 500) -> Parser:
-    def parse(text: str) -> str | None:
-        cleaned = text.strip()
-        if len(cleaned) > max_length:
-            raise ValueError(f"at most {max_length} characters")
-        return cleaned or None
-
-    return parse
-
-
-def a_date(not_before: date | None = None, within_days: int | None = None) -> Parser:
-    def parse(text: str) -> date:
-        cleaned = text.strip()
-        if not cleaned:
-            raise ValueError("required")
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", cleaned):
-            raise ValueError("YYYY-MM-DD")
-        try:
-            value = date.fromisoformat(cleaned)
-        except ValueError:
-            raise ValueError("no such date") from None
-        if not_before is not None and value < not_before:
-            raise ValueError(f"not before {not_before}")
-        if (
-            not_before is not None
-            and within_days is not None
-            and value > not_before + timedelta(within_days - 1)
-        ):
-            raise ValueError(f"at most {within_days} days")
-        return value
-
-    return parse
-
-
-def choice(options: Sequence[str]) -> Parser:
-    def parse(text: str) -> str:
-        if text not in options:
-            raise ValueError("pick one")
-        return text
-
-    return parse
 
 
 # ---- screens --------------------------------------------------------------------------------
@@ -251,14 +165,18 @@ class FormModal(ModalScreen[dict[str, Any] | None]):
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:
-        name = (event.input.id or "").removeprefix("field-")
-        for field in self.fields:
-            if field.name == name:
-                self._check(field)
+        self._edited(event.input.id)
 
     @on(Select.Changed)
     def _selected(self, event: Select.Changed) -> None:
-        name = (event.select.id or "").removeprefix("field-")
+        self._edited(event.select.id)
+
+    def _edited(self, widget_id: str | None) -> None:
+        """A field changed: its verdict beside it, and the refusal of the values as they
+        were goes (it no longer says why these would be refused)."""
+        if self.query_one("#form-error").display:
+            self.show_error("")
+        name = (widget_id or "").removeprefix("field-")
         for field in self.fields:
             if field.name == name:
                 self._check(field)
@@ -321,13 +239,16 @@ class ConfirmModal(ModalScreen[bool]):
 
     The safe answer is the default: the focused button is "Cancel", so ``enter`` alone
     (typed on from a filter, say) cancels. ``y`` or pressing the confirm button confirms;
-    ``n`` and ``escape`` cancel.
+    ``n`` and ``escape`` cancel; the arrows move between the buttons. The key bar says
+    "esc No", not "Cancel": the change asked about may itself be a cancellation.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "answer(True)", "Yes"),
-        Binding("escape", "answer(False)", "Cancel", key_display="esc"),
+        Binding("escape", "answer(False)", "No", key_display="esc"),
         Binding("n", "answer(False)", "No", show=False),
+        Binding("left", "app.focus_previous", show=False),
+        Binding("right", "app.focus_next", show=False),
     ]
 
     def __init__(

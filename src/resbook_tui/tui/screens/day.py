@@ -23,8 +23,9 @@ from ...errors import ResbookError
 from ...text import visible
 from ..calls import Problem
 from ..format import clipped, day_text, plural
-from ..modals import ConfirmModal, Field, FormModal, a_date, choice, email, integer, required_text
+from ..modals import ConfirmModal, Field, FormModal
 from ..outcome import Expect
+from ..parsers import a_date, choice, email, integer, required_text
 from ..widgets.keyed_table import KeyedTable
 from .base import Query
 from .day_data import (
@@ -46,14 +47,9 @@ if TYPE_CHECKING:
 class DayScreen(HoldActions):
     SCREEN_TITLE = "Day detail"
     MUTATING = frozenset(
-        {
-            "set_capacity",
-            "add_blackout",
-            "remove_blackout",
-            "new_hold",
-            *HoldActions.HOLD_ACTIONS,
-            *HoldActions.ALLOCATION_ACTIONS,
-        }
+        {"set_capacity", "add_blackout", "remove_blackout", "new_hold"}
+        | HoldActions.HOLD_ACTIONS
+        | HoldActions.ALLOCATION_ACTIONS
     )
 
     BINDINGS: ClassVar[list[BindingType]] = [

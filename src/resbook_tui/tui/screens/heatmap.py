@@ -20,8 +20,9 @@ from ...booking.records import RESOURCE_TYPES, CapacityChange, Cell, Resource
 from ...text import visible
 from ..command_parser import MAX_DAYS_AWAY
 from ..format import clipped, day_text, plural
-from ..modals import Field, FormModal, Parser, a_date, integer, prompt
+from ..modals import Field, FormModal, prompt
 from ..outcome import Expect
+from ..parsers import Parser, a_date, integer
 from ..widgets.heatmap_grid import TYPE_TITLES, HeatmapGrid, Selection
 from ..widgets.heatmap_messages import CursorMoved, Selected, SelectionChanged, WindowNeeded
 from ..widgets.title import set_title

@@ -14,8 +14,9 @@ from typing import ClassVar
 from ...booking.events import Action
 from ...booking.records import Allocation, Hold
 from ..format import day_text, time_text
-from ..modals import ConfirmModal, Field, FormModal, integer, prompt, required_text
+from ..modals import ConfirmModal, Field, FormModal, prompt
 from ..outcome import Expect
+from ..parsers import integer, required_text
 from .base import ResbookScreen
 
 EXTEND_DEFAULT_MINUTES = 15

@@ -29,7 +29,7 @@ from ...booking import Booking
 from ...booking.records import HOLD_STATUSES, Allocation, Hold
 from ...text import visible
 from ..format import plural
-from ..modals import email as parse_email
+from ..parsers import email as parse_email
 from ..widgets.keyed_table import KeyedTable
 from .base import Query
 from .hold_actions import HoldActions

@@ -18,8 +18,9 @@ from ...booking.events import Action
 from ...booking.records import RESOURCE_TYPES, Cell, Resource
 from ...text import visible
 from ..format import plural, utilisation, utilisation_tag
-from ..modals import ConfirmModal, Field, FormModal, optional_text, required_text
+from ..modals import ConfirmModal, Field, FormModal
 from ..outcome import Expect
+from ..parsers import optional_text, required_text
 from ..widgets.keyed_table import Column, KeyedTable, Tag
 from .base import Query, ResbookScreen
 
