@@ -39,11 +39,18 @@ def test_parse_postgresql():
         ("postgresql://host:99999/db", "bad port"),
         ("postgresql://host/", "names no database"),
         ("sqlite://", "names no file"),
+        ("sqlite://ana:S3cretPW@/tmp/x.db", "names a file, not a user or host"),
+        ("sqlite://localhost/tmp/x.db", "names a file, not a user or host"),
+        ("sqlite:////tmp/a%00b.db", "file name .* decodes to control characters"),
+        ("postgresql://bob:S3cretPW%00x@db/rb", "password .* decodes to control characters"),
+        ("postgresql://bob@db/r%1bb", "database name .* decodes to control characters"),
+        ("postgresql://bob@db/rb?sslmode=%00", "option .* decodes to control characters"),
     ],
 )
 def test_bad_urls_are_config_errors(url, fragment):
-    with pytest.raises(ConfigError, match=fragment):
+    with pytest.raises(ConfigError, match=fragment) as refused:
         parse_url(url)
+    assert "S3cretPW" not in str(refused.value)  # a password is never repeated
 
 
 def test_flag_beats_environment_beats_default(monkeypatch):

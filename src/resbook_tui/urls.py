@@ -120,6 +120,15 @@ def scrub(text: str, url: str) -> str:
     return text
 
 
+def _decoded_plainly(text: str, part: str, url: str) -> None:
+    """A %-escape may decode to a control character (``%00``: a NUL, which would end a
+    file name early or fail the driver with a traceback): refused, naming the part."""
+    if control_characters(text):
+        raise ConfigError(
+            f"the {part} in database URL {mask_url(url)} decodes to control characters"
+        )
+
+
 def parse_url(url: str) -> DatabaseUrl:
     """Parse ``sqlite:///path.db`` or ``postgresql://user:pass@host:port/db``."""
     if not isinstance(url, str):
@@ -133,6 +142,11 @@ def parse_url(url: str) -> DatabaseUrl:
         raise ConfigError(f"malformed database URL {mask_url(url)}: {exc}") from None
     scheme = parts.scheme.lower()
     if scheme == "sqlite":
+        if parts.netloc:  # sqlite://user:pw@... would make the password part of the path
+            raise ConfigError(
+                f"a SQLite URL names a file, not a user or host: {mask_url(url)} "
+                "(use sqlite:///path/to/file.db)"
+            )
         # sqlite:///relative.db and sqlite:////absolute.db, as SQLAlchemy spells them.
         raw_path = unquote(url[len("sqlite://") :])
         if raw_path.startswith("/"):
@@ -142,6 +156,7 @@ def parse_url(url: str) -> DatabaseUrl:
             raise ConfigError(
                 f"SQLite URL names no file: {mask_url(url)!r} (use sqlite:///path/to/file.db)"
             )
+        _decoded_plainly(raw_path, "file name", url)
         return DatabaseUrl(raw=url, dialect=SQLITE, path=Path(raw_path).expanduser())
     if scheme in ("postgresql", "postgres", "postgresql+psycopg2"):
         try:
@@ -152,6 +167,11 @@ def parse_url(url: str) -> DatabaseUrl:
         if not name:
             raise ConfigError(f"PostgreSQL URL names no database: {mask_url(url)}")
         options = dict(parse_qsl(parts.query, keep_blank_values=True))
+        for part, value in [("database name", name), ("user", parts.username or "")]:
+            _decoded_plainly(unquote(value), part, url)
+        _decoded_plainly(unquote(parts.password or ""), "password", url)
+        for key, value in options.items():
+            _decoded_plainly(f"{key}={value}", "option", url)
         return DatabaseUrl(
             raw=url,
             dialect=POSTGRESQL,
