@@ -110,3 +110,15 @@ def test_a_port_in_use_is_one_line_before_anything_starts(
 def test_a_host_that_does_not_resolve_is_one_line() -> None:
     with pytest.raises(ConfigError, match="cannot listen on no-such-host.invalid:8080"):
         serve.run("sqlite:///x.db", host="no-such-host.invalid", port=8080, workers=1, threads=2)
+
+
+def test_a_malformed_longest_hold_life_is_one_line_before_anything_starts(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only the hold routes read it: unchecked, the server started and answered every hold
+    request with a 500."""
+    monkeypatch.setenv("RESBOOK_MAX_HOLD_MINUTES", "abc")
+    monkeypatch.setattr(serve, "open_database", _no_workers)  # nothing gets that far
+    with pytest.raises(ConfigError, match="RESBOOK_MAX_HOLD_MINUTES must be a whole number"):
+        serve.run("sqlite:///x.db", host="127.0.0.1", port=0, workers=1, threads=2)
+    assert "serving on" not in caplog.text

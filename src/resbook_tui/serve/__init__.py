@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
-from ..config import resolve_database_url
+from ..config import max_hold_life_minutes, resolve_database_url
 from ..db import open_database, parse_url
 from ..errors import ConfigError, DatabaseError, ResbookError
 from ..schema.migrations import require_current_schema
@@ -74,6 +74,9 @@ def run(url: str, *, host: str, port: int, workers: int | None, threads: int) ->
     elif workers > 1 and parse_url(url).path is not None:  # a SQLite file
         raise ConfigError("SQLite is served by one process: drop --workers (or use PostgreSQL)")
     _check_address(host, port)
+    # Read by the hold routes only: a malformed value is one line and exit 2 here, not a
+    # 500 on every hold request.
+    max_hold_life_minutes()
     db = open_database(url, create=False)
     # Checked here, before any worker starts: a database they cannot serve (no schema, an
     # old one) is one line, not a traceback from each worker.
