@@ -358,6 +358,7 @@ def test_cli_quantity_beyond_int32_on_postgresql_is_exit_2(pg_url, pg_db):
         ("RESBOOK_LOCK_TIMEOUT_MS", "-5"),
         ("RESBOOK_STATEMENT_TIMEOUT_MS", "3s"),
         ("RESBOOK_ACTOR", "desk\x1b1"),
+        ("RESBOOK_ACTOR", "desk\udcff"),  # the byte 0xff, not UTF-8, as Python hands it over
     ],
 )
 def test_a_bad_environment_setting_is_exit_2_naming_it(w, db_url, monkeypatch, variable, value):
@@ -365,6 +366,21 @@ def test_a_bad_environment_setting_is_exit_2_naming_it(w, db_url, monkeypatch, v
     result = _cli(db_url, "holds", "list")
     assert result.exit_code == 2, result.output
     assert variable in result.stderr and result.stderr.count("\n") == 1
+    assert not has_control_characters(result.stderr.rstrip("\n"))
+
+
+@pytest.mark.parametrize(
+    "ref, says",
+    [
+        ("\udcff\udcfe", "not valid text"),  # bytes that are not UTF-8, from the shell
+        ("a\x1b[31mb", "control characters"),
+        ("x" * 1000, "at most 200 characters"),
+    ],
+)
+def test_a_resource_reference_that_no_name_could_be_is_exit_2(w, db_url, ref, says):
+    result = _cli(db_url, "holds", "list", "--resource", ref)
+    assert result.exit_code == 2, result.output
+    assert says in result.stderr and result.stderr.count("\n") == 1
     assert not has_control_characters(result.stderr.rstrip("\n"))
 
 

@@ -82,10 +82,10 @@ def default_actor() -> str:
     """Who audit events are attributed to when the caller does not say."""
     env = os.environ.get(ENV_ACTOR, "").strip()
     if env:
-        if control_characters(env) or len(env) > MAX_ACTOR_LENGTH:
+        if not _plain(env) or len(env) > MAX_ACTOR_LENGTH:
             raise ConfigError(
-                f"{ENV_ACTOR} must be at most {MAX_ACTOR_LENGTH} characters with no "
-                "control characters"
+                f"{ENV_ACTOR} must be at most {MAX_ACTOR_LENGTH} characters of UTF-8 text "
+                "with no control characters"
             )
         return env
     try:
@@ -93,7 +93,17 @@ def default_actor() -> str:
     except OSError:
         name = os.environ.get("USER") or "resbook"
     # A login name is not ours to refuse: make it fit instead.
-    return name[:MAX_ACTOR_LENGTH] if not control_characters(name) else "resbook"
+    return name[:MAX_ACTOR_LENGTH] if _plain(name) else "resbook"
+
+
+def _plain(text: str) -> bool:
+    """No control characters, and UTF-8: the environment hands bytes that are not UTF-8
+    over as lone surrogates, which no database driver can send."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return not control_characters(text)
 
 
 def _env_int(name: str, default: int, low: int, high: int, unit: str) -> int:

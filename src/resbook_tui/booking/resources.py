@@ -74,9 +74,11 @@ def resolve_resource(ctx: Context, ref: int | str) -> Resource:
         return get_resource(ctx, ref)
     if not isinstance(ref, str):
         raise invalid(f"a resource is named by its id or its name, not {ref!r}")
-    text = ref.strip()
-    if not text:
+    if not ref.strip():
         raise invalid("resource id or name must not be empty")
+    # Control characters, bytes that are not UTF-8 (a shell passes them through) and a
+    # name longer than any resource's: refused as a name would be, before any query.
+    text = validate.required_text(ref, "name")
     if _ID.fullmatch(text):
         ident = int(text)
         if ident > _MAX_ID:
@@ -86,10 +88,10 @@ def resolve_resource(ctx: Context, ref: int | str) -> Resource:
     with ctx.read():
         found = [resource_from_row(r) for r in query.tuples().execute(ctx.db)]
     if not found:
-        raise BookingError("not_found", f"no resource is named {visible(text)!r}")
+        raise BookingError("not_found", f"no resource is named '{visible(text)}'")
     if len(found) > 1:
         ids = ", ".join(f"{r.id} ({'active' if r.is_active else 'inactive'})" for r in found)
-        raise invalid(f"{len(found)} resources are named {visible(text)!r}: ids {ids}; give the id")
+        raise invalid(f"{len(found)} resources are named '{visible(text)}': ids {ids}; give the id")
     return found[0]
 
 
