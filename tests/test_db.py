@@ -151,3 +151,8 @@ def test_a_first_transaction_in_a_new_thread_commits(pg_db, pg_url):
     thread.join(30)
     assert failed == []
     assert pg_db.execute_sql("SELECT count(*) FROM t").fetchone()[0] == 1
+
+
+def test_a_file_name_too_long_for_the_file_system_is_one_line(tmp_path):
+    with pytest.raises(DatabaseError, match="cannot open .*File name too long"):
+        open_database(f"sqlite:///{tmp_path}/{'b' * 300}.db", create=False)

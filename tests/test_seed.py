@@ -64,6 +64,7 @@ def test_seed_defaults_capacity_by_type(db):
         (SeedPlan(vehicles=-1), "--vehicles"),
         (SeedPlan(days=0), "--days"),
         (SeedPlan(capacity=-3), "--capacity"),
+        (SeedPlan(days=2, start=date.max), "runs past 9999-12-31"),
     ],
 )
 def test_bad_plans_are_refused_before_touching_data(db, plan, message):

@@ -57,6 +57,8 @@ class SeedPlan:
             raise SeedError(f"--days must be between 1 and 3660, not {self.days}")
         if self.capacity is not None and not 0 <= self.capacity <= 100_000:
             raise SeedError(f"--capacity must be between 0 and 100000, not {self.capacity}")
+        if self.start is not None and (date.max - self.start).days < self.days - 1:
+            raise SeedError(f"--days {self.days} from {self.start} runs past {date.max}")
 
     def wanted(self) -> list[tuple[str, str]]:
         """(name, type) of every resource the plan asks for."""

@@ -84,7 +84,11 @@ class SqliteDialect(Dialect):
     ) -> peewee.Database:
         path = url.path
         assert path is not None
-        if not path.exists() and (read_only or not create):
+        try:
+            exists = path.exists()
+        except OSError as exc:  # a name too long for the file system, say
+            raise DatabaseError(f"cannot open {url.masked}: {exc.strerror or exc}") from None
+        if not exists and (read_only or not create):
             raise DatabaseError(
                 f"cannot open {url.masked}: there is no resbook database at {path.absolute()} "
                 "(`resbook migrate up` creates one)"
