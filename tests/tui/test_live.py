@@ -21,6 +21,7 @@ from resbook_tui.db import open_database
 from resbook_tui.schema.migrations import Migrator
 from resbook_tui.seed import SeedPlan, seed
 from resbook_tui.tui import ResbookApp
+from resbook_tui.tui.widgets.columns import Tag
 from resbook_tui.tui.widgets.heatmap_grid import HeatmapGrid
 from resbook_tui.tui.widgets.keyed_table import KeyedTable
 from resbook_tui.tui.widgets.status_bar import StatusBar
@@ -102,7 +103,8 @@ async def follow_a_third_connection(url: str) -> None:
             "confirmed hold shown in both TUIs",
         )
         row = table.row(str(new.id))
-        assert row[1] is None  # no countdown any more: the status changed in place
+        # No countdown any more: the status changed in place, and says so there too.
+        assert row[1] == Tag("CONFIRMED", "success")
 
         gone = other.create_hold(2, today, 1, "gone@example.com")
         await until(

@@ -129,10 +129,10 @@ class DrawnTable(ScrollView):
             if not w:
                 continue
             value = cells[n] if n < len(cells) else None
-            if column.live is not None and isinstance(value, datetime):  # else as it is
-                now = now or self.clock()
-                value = column.live(value, now)
             if column.live is not None:
+                if isinstance(value, datetime):
+                    now = now or self.clock()
+                value = _shown(column, value, now)
                 live.append(value)
             text, role = text_role(value)
             style = line_style + self._styles.get(role, Style()) + keep if role else line_style
@@ -159,10 +159,7 @@ class DrawnTable(ScrollView):
             key = self._keys[local]
             cells = self._rows[key]
             shown = tuple(
-                self.columns[n].live(cells[n], now)  # type: ignore[misc]
-                if n < len(cells) and cells[n] is not None
-                else None
-                for n in live
+                _shown(self.columns[n], cells[n] if n < len(cells) else None, now) for n in live
             )
             if self._painted.get(index) != (key, shown):
                 self.refresh(Region(0, y, self.size.width, 1))
@@ -174,3 +171,11 @@ class DrawnTable(ScrollView):
         strip = Strip(segments)
         x = int(self.scroll_x)
         return strip.crop_extend(x, x + width, style)
+
+
+def _shown(column: Column, value: Any, now: datetime | None) -> Any:
+    """What a live column shows: a time by its format (a countdown, from ``now``); any
+    other value (a status said in its place, or nothing) as it is."""
+    if column.live is None or not isinstance(value, datetime) or now is None:
+        return value
+    return column.live(value, now)
