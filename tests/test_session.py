@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from booking_helpers import make_world, state
 from resbook_tui.booking import Booking
 from resbook_tui.cli import app
+from resbook_tui.cli import tui as tui_cli
 from resbook_tui.db import open_database
 from resbook_tui.errors import ConfigError, DatabaseError
 from resbook_tui.tui import ResbookApp
@@ -202,6 +203,7 @@ def test_the_python_api_never_creates_a_sqlite_file(tmp_path):
 
 def test_tui_on_a_missing_sqlite_file_does_not_create_it(tmp_path, monkeypatch):
     monkeypatch.setattr(ResbookApp, "run", lambda self, *a, **k: None)
+    monkeypatch.setattr(tui_cli, "terminal", lambda: True)  # the runner has none
     path = tmp_path / "typo.db"
     result = runner.invoke(app, ["--db", f"sqlite:///{path}", "tui"])
     assert "Traceback" not in result.output

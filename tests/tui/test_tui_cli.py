@@ -9,6 +9,7 @@ from typer.testing import CliRunner
 
 from resbook_tui.booking import Booking
 from resbook_tui.cli import app as cli
+from resbook_tui.cli import tui as tui_cli
 from resbook_tui.db import open_database
 from resbook_tui.tui import ResbookApp
 from resbook_tui.tui.demo import DemoError, demo_url, prepare_demo
@@ -21,7 +22,22 @@ def opened(monkeypatch) -> list[ResbookApp]:
     """Apps the commands would run, instead of running them."""
     apps: list[ResbookApp] = []
     monkeypatch.setattr(ResbookApp, "run", lambda self, *a, **k: apps.append(self))
+    monkeypatch.setattr(tui_cli, "terminal", lambda: True)  # the runner has none
     return apps
+
+
+@pytest.mark.parametrize("command", ["tui", "demo"])
+def test_without_a_terminal_the_tui_is_refused_before_anything(tmp_path, command, monkeypatch):
+    """From cron or into a file it drew escape codes into the file for ever."""
+    monkeypatch.setattr(ResbookApp, "run", lambda self, *a, **k: pytest.fail("it ran"))
+    path = tmp_path / "demo.db"
+    result = runner.invoke(cli, ["--db", f"sqlite:///{path}", command])
+    assert result.exit_code == 2
+    assert result.output == (
+        f"resbook: error: resbook {command} opens the TUI, which needs a terminal on stdin "
+        "and stdout; for scripts use the other commands (resbook --help)\n"
+    )
+    assert not path.exists()
 
 
 def test_tui_on_an_unreachable_database_prints_one_line_and_exits_3(tmp_path, opened):

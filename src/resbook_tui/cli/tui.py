@@ -6,11 +6,13 @@ CLI starts without it.
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
 from ..booking import Booking
+from ..errors import ConfigError
 from .support import handles_errors, settings, stderr
 
 
@@ -35,6 +37,7 @@ def tui_command(
     On a PostgreSQL server that cannot be reached it opens anyway and retries."""
     from ..tui.startup import open_for_tui
 
+    _require_terminal("resbook tui")
     _run(open_for_tui(settings(ctx).url, read_only=read_only), read_only)
 
 
@@ -54,8 +57,23 @@ def demo_command(
     """
     from ..tui.demo import open_demo
 
+    _require_terminal("resbook demo")
     url = open_demo(settings(ctx).db_flag, fresh, lambda message: stderr.print(message))
     _run(Booking.connect(url, read_only=read_only), read_only)
+
+
+def terminal() -> bool:
+    return sys.stdin.isatty() and sys.stdout.isatty()
+
+
+def _require_terminal(command: str) -> None:
+    """The TUI draws on a terminal and reads its keys from one: run from cron or into a
+    file it would draw into the file for ever. Refused first, with exit 2."""
+    if not terminal():
+        raise ConfigError(
+            f"{command} opens the TUI, which needs a terminal on stdin and stdout; "
+            "for scripts use the other commands (resbook --help)"
+        )
 
 
 def _run(booking: Booking, read_only: bool) -> None:
