@@ -45,6 +45,22 @@ def test_down_to_zero_with_bookings_is_refused_and_changes_nothing(db_url, booke
     assert Migrator(booked.bk.db).current_version() == applied_versions(booked.bk.db)[-1]
 
 
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["down", "--to", "-1"], "--to must be 0 or a migration version"),
+        (["down", "--to", "999"], "version 999 is not applied"),
+        (["up", "--to", "-3"], "--to must be 0 or a migration version"),
+    ],
+)
+def test_a_to_that_names_no_version_is_exit_2_and_changes_nothing(db_url, booked, args, says):
+    before = state(booked.bk.db)
+    result = run(db_url, *args)
+    assert result.exit_code == 2, result.output
+    assert says in result.stderr and result.stderr.count("\n") == 1
+    assert state(booked.bk.db) == before
+
+
 def test_down_one_step_that_loses_nothing_goes_ahead(db_url, booked):
     result = run(db_url, "down")  # the newest one: nothing it reverts holds bookings
     assert result.exit_code == 0, result.output

@@ -7,6 +7,7 @@ import peewee
 import pytest
 
 from resbook_tui.db import open_database
+from resbook_tui.errors import ConfigError
 from resbook_tui.schema.catalog import read_catalog
 from resbook_tui.schema.migrations import (
     ADVISORY_LOCK_KEY,
@@ -78,7 +79,7 @@ def test_down_reverts_one_step_and_to_a_version(empty_db):
     migrator.up()
     migrator.down(to=1)
     assert migrator.current_version() == 1
-    with pytest.raises(MigrationError, match="not applied"):
+    with pytest.raises(ConfigError, match="not applied"):  # a wrong --to: exit 2
         migrator.down(to=7)
 
 

@@ -136,7 +136,7 @@ def holds_list(
         str | None, typer.Option(help="ACTIVE, CONFIRMED, RELEASED or EXPIRED.")
     ] = None,
     resource: ResourceOpt = None,
-    limit: Annotated[int, typer.Option(help="At most this many.", min=0)] = 500,
+    limit: Annotated[int, typer.Option(help="At most this many.", min=1)] = 500,
     wide: Wide = False,
     json: Json = False,
 ) -> None:
@@ -200,7 +200,7 @@ def allocations_list(
     order: Annotated[str | None, typer.Option("--order", help="Shop order id.")] = None,
     email: EmailOpt = None,
     resource: ResourceOpt = None,
-    limit: Annotated[int, typer.Option(help="At most this many.", min=0)] = 500,
+    limit: Annotated[int, typer.Option(help="At most this many.", min=1)] = 500,
     wide: Wide = False,
     json: Json = False,
 ) -> None:

@@ -20,7 +20,7 @@ import peewee
 from .. import dialects
 from ..db import database_errors, describe, scrubbed
 from ..dialects.catalog import HISTORY_TABLE
-from ..errors import BusyError, DatabaseError, MigrationError, ResbookError
+from ..errors import BusyError, ConfigError, DatabaseError, MigrationError, ResbookError
 from ..session import classify
 from .losses import DataLossError, Loss, count_losses, declared_losses
 
@@ -224,6 +224,8 @@ class Migrator:
         on_apply: Callable[[Migration], None] | None = None,
     ) -> list[Migration]:
         """Apply every pending migration up to ``target`` (all by default)."""
+        if target is not None and target < 0:
+            raise ConfigError("--to must be 0 or a migration version")
         with self.exclusive(on_wait):
             self.ensure_history_table()
             self.check_integrity()
@@ -261,10 +263,10 @@ class Migrator:
         if to is None:
             # The newest one: back to the version applied before it (numbers may have gaps).
             to = versions[-2] if len(versions) > 1 else 0
-        if to < 0:
-            raise MigrationError("--to must be 0 or a migration version")
+        if to < 0:  # a wrong option (exit 2), not a failed migration
+            raise ConfigError("--to must be 0 or a migration version")
         if to and to not in versions:
-            raise MigrationError(f"version {to} is not applied; see `resbook migrate status`")
+            raise ConfigError(f"version {to} is not applied; see `resbook migrate status`")
         plan: list[Migration] = []
         for a in reversed(applied):
             if a.version <= to:
