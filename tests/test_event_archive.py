@@ -68,6 +68,20 @@ def test_a_rerun_appends_nothing_twice(db, bk, trail, tmp_path):
     assert ids == sorted(set(ids)) == trail[0][:28]
 
 
+def test_nothing_to_archive_leaves_no_empty_file(db, bk, trail, tmp_path):
+    """An empty file is not gzip (zcat fails on it), and a daily sweep would make one a
+    day; a file that holds an archive already stays as it is."""
+    target = tmp_path / "none.jsonl.gz"
+    result = bk.archive_events(before=days_ago(bk, 400), path=target)
+    assert (result.archived, result.file_events) == (0, 0)
+    assert not target.exists()
+    kept = tmp_path / "kept.jsonl.gz"
+    bk.archive_events(before=days_ago(bk, 10), path=kept)
+    size = kept.stat().st_size
+    assert bk.archive_events(before=days_ago(bk, 400), path=kept).file_events == 20
+    assert kept.stat().st_size == size
+
+
 def test_the_newest_event_always_stays(db, bk, tmp_path):
     ids = add_events(db, 5, midnight(days_ago(bk, 30)), timedelta(hours=1))
     result = bk.archive_events(before=bk.today(), path=tmp_path / "x.gz")

@@ -71,7 +71,10 @@ def target(path: str | os.PathLike[str]) -> Path:
 @contextlib.contextmanager
 def open_archive(path: Path) -> Iterator[ArchiveFile]:
     """The archive at ``path``, created (owner-only: events name customers) or checked
-    and, after a kill, repaired; locked while open."""
+    and, after a kill, repaired; locked while open. A file this run created and wrote
+    nothing to is removed again: an empty file is not gzip (``zcat`` fails on it), and
+    a daily sweep with nothing old would leave one a day."""
+    created = not path.exists()
     try:
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
     except OSError as exc:
@@ -81,6 +84,8 @@ def open_archive(path: Path) -> Iterator[ArchiveFile]:
         archive = ArchiveFile(fd, path)
         archive.recover()
         yield archive
+        if created and os.fstat(fd).st_size == 0:
+            path.unlink(missing_ok=True)  # still locked: no other run is writing to it
     finally:
         os.close(fd)
 

@@ -103,6 +103,8 @@ def result_line(result: ArchiveResult) -> str:
         return f"Would archive {result.archived} event(s) before {result.before} to {file}."
     if result.skipped:
         return f"Did not archive events: {result.skipped}."
+    if not result.file_events and not result.resumed and not result.repaired_bytes:
+        return f"No event before {result.before} to archive; {file} was not written."
     parts = [
         f"Archived {result.archived} event(s) before {result.before} to {file}"
         + (f" (ids {result.first_id}..{result.last_id})" if result.archived else "")
