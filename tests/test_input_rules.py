@@ -390,3 +390,22 @@ def test_a_list_window_whose_end_comes_before_its_start_is_refused(w, lister):
     with refused(w.bk, "invalid_input") as info:
         getattr(w.bk, lister)(date_from=w.day(3), date_to=w.day(1))
     assert "before start date" in str(info.value) and info.value.field == "to"
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--db", "", "holds", "list"],
+        ["--db", "  ", "info"],
+        ["holds", "list", "--email", ""],
+        ["allocations", "list", "--email", " "],
+        ["events", "--email", ""],
+    ],
+)
+def test_an_empty_option_is_refused_not_taken_as_absent(w, db_url, monkeypatch, args):
+    """An unset shell variable in --db "$URL" would open another database, and in
+    --email "$WHO" list every customer's holds."""
+    monkeypatch.setenv("RESBOOK_DATABASE_URL", db_url)  # what an empty --db would open
+    result = runner.invoke(app, args)
+    assert result.exit_code == 2, result.output
+    assert "is empty" in result.output and "Traceback" not in result.output

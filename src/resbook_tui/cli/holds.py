@@ -8,7 +8,7 @@ import typer
 
 from ..booking import Hold
 from . import views
-from .support import booking, handles_errors, print_json, resource_id, say
+from .support import booking, handles_errors, not_blank, print_json, resource_id, say
 from .table import one_line, print_table
 
 holds_app = typer.Typer(
@@ -27,7 +27,9 @@ ResourceOpt = Annotated[
 ]
 EmailOpt = Annotated[
     str | None,
-    typer.Option(metavar="TEXT", help="Customer email, or any part of it (any case)."),
+    typer.Option(
+        metavar="TEXT", help="Customer email, or any part of it (any case).", callback=not_blank
+    ),
 ]
 
 

@@ -18,6 +18,7 @@ from .support import (
     booking,
     fail,
     handles_errors,
+    not_blank,
     print_json,
     print_json_line,
     resource_id,
@@ -106,7 +107,9 @@ def events(
     ] = None,
     email: Annotated[
         str | None,
-        typer.Option(metavar="TEXT", help="Customer email, or any part of it (any case)."),
+        typer.Option(
+            metavar="TEXT", help="Customer email, or any part of it (any case).", callback=not_blank
+        ),
     ] = None,
     action: Annotated[str | None, typer.Option(help="e.g. hold.create, hold.expire.")] = None,
     limit: Annotated[

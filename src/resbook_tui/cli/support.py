@@ -78,6 +78,14 @@ def progress_bar() -> Progress:
     )
 
 
+def not_blank(value: str | None) -> str | None:
+    """A filter given empty (an unset shell variable, say) is refused: taken as absent it
+    would quietly match everything."""
+    if value is not None and not value.strip():
+        raise typer.BadParameter("is empty: leave it out to list everything")
+    return value
+
+
 def fail(message: str, code: int) -> typer.Exit:
     stderr.print(f"resbook: error: {visible(message)}", markup=False)
     return typer.Exit(code)
