@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resbook_tui.text import control_characters, has_control_characters, visible
+from resbook_tui.text import control_characters, has_control_characters, json_escaped, visible
 
 
 def test_escape_sequences_are_made_visible():
@@ -27,3 +27,13 @@ def test_plain_unicode_is_left_alone():
 @given(st.text())
 def test_visible_text_never_holds_a_control_character(text: str):
     assert not has_control_characters(visible(text))
+
+
+def test_bytes_that_were_not_utf8_are_shown_as_bytes_never_raw():
+    """Python hands such bytes over as lone surrogates; printed, they are the bytes again,
+    and 0x9b is a C1 CSI to many terminals."""
+    from_the_shell = b"arch/\x9b2Jx.gz".decode("utf-8", "surrogateescape")
+    assert visible(from_the_shell) == "arch/\\x9b2Jx.gz"
+    assert json_escaped(from_the_shell) == "arch/\\udc9b2Jx.gz"
+    # Still "not valid text" on the way in, not a control character.
+    assert control_characters(from_the_shell) == []

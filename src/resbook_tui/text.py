@@ -17,8 +17,16 @@ import re
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
 
+# What is never shown raw: the control characters, and lone surrogates, which is how
+# Python hands over bytes that are not UTF-8 (a file name, an argument): written out they
+# become those bytes again, and 0x9b is a C1 CSI to many terminals.
+_UNSHOWN = re.compile(_UNSAFE.pattern[:-1] + "\ud800-\udfff]")
+
+
 def _escape(match: re.Match[str]) -> str:
     code = ord(match[0])
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8: shown as that byte
+        code -= 0xDC00
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
@@ -37,14 +45,15 @@ def has_control_characters(text: str) -> bool:
 
 
 def visible(text: str) -> str:
-    """``text`` with every control character replaced by its escape (ESC becomes ``\\x1b``)."""
-    return _UNSAFE.sub(_escape, text) if _UNSAFE.search(text) else text
+    """``text`` with every control character replaced by its escape (ESC becomes ``\\x1b``),
+    and every byte that was not UTF-8 by its own (``\\x9b``)."""
+    return _UNSHOWN.sub(_escape, text) if _UNSHOWN.search(text) else text
 
 
 def json_escaped(text: str) -> str:
     """JSON text with every control character still raw in it (DEL, C1, line separators,
     bidi marks: ``json.dumps`` escapes only C0) written as a ``\\uXXXX`` escape: the same
     string to any parser, and nothing a terminal acts on when the raw answer is shown."""
-    if not _UNSAFE.search(text):
+    if not _UNSHOWN.search(text):
         return text
-    return _UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+    return _UNSHOWN.sub(lambda m: f"\\u{ord(m[0]):04x}", text)

@@ -27,14 +27,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-def _db_given(value: str | None) -> str | None:
-    """An empty --db (an unset shell variable, say) is refused: taken as absent it would
-    quietly open $RESBOOK_DATABASE_URL or the default file, another database."""
-    if value is not None and not value.strip():
-        raise typer.BadParameter("is empty: give a database URL, or leave --db out")
-    return value
-
-
 @app.callback()
 def root(
     ctx: typer.Context,
@@ -43,7 +35,6 @@ def root(
         typer.Option(
             "--db",
             metavar="URL",
-            callback=_db_given,
             help=(
                 "Database URL: sqlite:///path.db or postgresql://user:pass@host:port/db. "
                 f"Default: ${ENV_DATABASE_URL}, else a SQLite file in your app directory."

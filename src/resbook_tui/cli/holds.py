@@ -27,9 +27,7 @@ ResourceOpt = Annotated[
 ]
 EmailOpt = Annotated[
     str | None,
-    typer.Option(
-        metavar="TEXT", help="Customer email, or any part of it (any case).", callback=not_blank
-    ),
+    typer.Option(metavar="TEXT", help="Customer email, or any part of it (any case)."),
 ]
 
 
@@ -138,14 +136,17 @@ def holds_list(
         str | None, typer.Option(help="ACTIVE, CONFIRMED, RELEASED or EXPIRED.")
     ] = None,
     resource: ResourceOpt = None,
-    limit: Annotated[int, typer.Option(help="At most this many.", min=1)] = 500,
+    limit: Annotated[int, typer.Option(help="At most this many (1 to 1000000).")] = 500,
     wide: Wide = False,
     json: Json = False,
 ) -> None:
     """List holds, soonest expiry first: one line each, resources by name."""
     bk = booking(ctx, read_only=True)
     items = bk.list_holds(
-        status=status, resource_id=resource_id(bk, resource), limit=limit, email_contains=email
+        status=status,
+        resource_id=resource_id(bk, resource),
+        limit=limit,
+        email_contains=not_blank(email, "--email", "list everything"),
     )
     if json:
         print_json(items)
@@ -202,14 +203,17 @@ def allocations_list(
     order: Annotated[str | None, typer.Option("--order", help="Shop order id.")] = None,
     email: EmailOpt = None,
     resource: ResourceOpt = None,
-    limit: Annotated[int, typer.Option(help="At most this many.", min=1)] = 500,
+    limit: Annotated[int, typer.Option(help="At most this many (1 to 1000000).")] = 500,
     wide: Wide = False,
     json: Json = False,
 ) -> None:
     """List confirmed bookings by date; --email finds those held by that customer."""
     bk = booking(ctx, read_only=True)
     items = bk.list_allocations(
-        order_id=order, resource_id=resource_id(bk, resource), limit=limit, email_contains=email
+        order_id=order,
+        resource_id=resource_id(bk, resource),
+        limit=limit,
+        email_contains=not_blank(email, "--email", "list everything"),
     )
     if json:
         print_json(items)

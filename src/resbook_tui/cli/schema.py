@@ -73,9 +73,10 @@ def info(ctx: typer.Context, json: JsonOpt = False) -> None:
             "latest_version",
             "default_sqlite_file",
         ):
-            stdout.print(f"{key.replace('_', ' '):>20}: {result[key]}", markup=False)
+            shown = visible(str(result[key]))  # a path may hold any byte
+            stdout.print(f"{key.replace('_', ' '):>20}: {shown}", markup=False)
         if result["error"]:
-            stdout.print(f"{'error':>20}: {result['error']}", markup=False)
+            stdout.print(f"{'error':>20}: {visible(result['error'])}", markup=False)
     if not result["reachable"]:
         raise typer.Exit(EXIT_DATABASE)
 

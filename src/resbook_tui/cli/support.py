@@ -20,7 +20,7 @@ from rich.console import Console
 from ..booking import Booking
 from ..config import resolve_database_url
 from ..db import open_database
-from ..errors import EXIT_DATABASE, EXIT_REFUSED, ResbookError
+from ..errors import EXIT_DATABASE, EXIT_REFUSED, ConfigError, ResbookError
 from ..jsonable import json_time as json_time
 from ..jsonable import json_time_text as json_time_text
 from ..jsonable import to_jsonable
@@ -41,7 +41,8 @@ class Settings:
 
     @property
     def url(self) -> str:
-        return resolve_database_url(self.db_flag)
+        flag = not_blank(self.db_flag, "--db", "use $RESBOOK_DATABASE_URL or the default file")
+        return resolve_database_url(flag)
 
     def database(self, read_only: bool = False, create: bool = False) -> peewee.Database:
         """The database the options name; only ``create`` (migrate up, demo) may make a
@@ -78,11 +79,11 @@ def progress_bar() -> Progress:
     )
 
 
-def not_blank(value: str | None) -> str | None:
-    """A filter given empty (an unset shell variable, say) is refused: taken as absent it
-    would quietly match everything."""
+def not_blank(value: str | None, option: str, instead: str) -> str | None:
+    """An option given empty (an unset shell variable, say) is refused: taken as absent it
+    would quietly do ``instead``."""
     if value is not None and not value.strip():
-        raise typer.BadParameter("is empty: leave it out to list everything")
+        raise ConfigError(f"{option} is empty: leave it out to {instead}")
     return value
 
 
