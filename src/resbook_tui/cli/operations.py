@@ -54,8 +54,9 @@ def sweep(
     into RESBOOK_EVENT_ARCHIVE_DIR.
 
     Cron-friendly: prints nothing unless it did something (or --verbose); exit 0 on
-    success, 2 for a bad setting, 3 when the database is unreachable; an archive that
-    fails after the holds were swept exits with its own code (see `events archive`).
+    success, 2 for a bad setting, 3 when the database is unreachable, 4 when a table it
+    reads stays locked past the lock timeout (a locked row is skipped, not waited on); an
+    archive that fails after the holds were swept exits with its own code.
     """
     retention = event_retention()  # a bad setting stops the run before anything changes
     bk = booking(ctx)

@@ -221,7 +221,8 @@ def verify_command(ctx: typer.Context, json: JsonOpt = False) -> None:
     """Compare the live schema with what its applied migrations should have made.
 
     Exit 0 when it matches, 1 when anything drifted, 3 when the database is unreachable
-    or not migrated.
+    or not migrated, 4 when the catalog is locked past the lock timeout (a migration
+    running elsewhere).
     """
     db = settings(ctx).database()
     report = verify(db)
