@@ -28,6 +28,16 @@ async def fill(pilot, values: dict[str, str]) -> None:
     await pilot.pause()
 
 
+async def ask_for_more_than_there_is(pilot) -> None:
+    """A New-hold form for 5 units of Land Cruiser 01 today (1 of 6 available), sent."""
+    await open_day(pilot)
+    await pilot.press("n")
+    await pilot.pause()
+    await fill(pilot, {"quantity": "5", "email": "zoe@example.com"})
+    await pilot.press("ctrl+s")
+    await settle(pilot)
+
+
 @asynctest
 async def test_day_detail_shows_capacity_holds_and_allocations(make_app):
     app = make_app()
@@ -109,12 +119,7 @@ async def test_a_refused_hold_keeps_the_form_open_with_the_values(make_app, book
     app = make_app()
     notes = record_notifications(app)
     async with app.run_test(size=(120, 36)) as pilot:
-        await open_day(pilot)  # Land Cruiser 01 today: 1 of 6 available
-        await pilot.press("n")
-        await pilot.pause()
-        await fill(pilot, {"quantity": "5", "email": "zoe@example.com"})
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await ask_for_more_than_there_is(pilot)
         assert notes[-1].title == "Refused: no capacity"
         assert notes[-1].severity == "warning"
         assert "1 available" in notes[-1].message
@@ -249,12 +254,7 @@ async def test_a_refusal_under_a_scrolled_form_is_brought_into_view(make_app):
     (the toast that also says it goes after a few seconds)."""
     app = make_app()
     async with app.run_test(size=(80, 24)) as pilot:
-        await open_day(pilot)  # Land Cruiser 01 today: 1 of 6 available
-        await pilot.press("n")
-        await pilot.pause()
-        await fill(pilot, {"quantity": "5", "email": "zoe@example.com"})
-        await pilot.press("ctrl+s")
-        await settle(pilot)
+        await ask_for_more_than_there_is(pilot)
         body, error = app.screen.query_one("#form-body"), app.screen.query_one("#form-error")
         assert "1 available" in str(error.content)
         assert body.max_scroll_y > 0  # the form is taller than the screen: it scrolls

@@ -28,6 +28,15 @@ async def holds_screen(pilot) -> HoldsScreen:  # noqa: ANN001
     return pilot.app.screen
 
 
+async def ask_to_release_bens_hold(pilot, booking):  # noqa: ANN001, ANN201
+    """The Holds screen, filtered to ben's one hold, with x pressed: the question open."""
+    await holds_screen(pilot)
+    await pilot.press("slash", *"ben", "enter", "x")
+    await pilot.pause()
+    [hold] = booking.list_holds(email="ben@example.com")
+    return hold
+
+
 def question(app: ResbookApp) -> str:
     screen = app.screen
     assert isinstance(screen, ConfirmModal)
@@ -53,10 +62,7 @@ async def test_typing_on_after_a_filter_cannot_release_a_hold(make_app, booking)
 async def test_release_asks_naming_the_hold_and_y_releases(make_app, booking):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await holds_screen(pilot)
-        await pilot.press("slash", *"ben", "enter", "x")
-        await pilot.pause()
-        [hold] = booking.list_holds(email="ben@example.com")
+        hold = await ask_to_release_bens_hold(pilot, booking)
         asked = question(app)
         for shown in (f"#{hold.id}", "ben@example.com", "Uluru Sunrise", "2030-01-08", "2"):
             assert shown in asked
@@ -70,10 +76,7 @@ async def test_release_asks_naming_the_hold_and_y_releases(make_app, booking):
 async def test_the_arrows_move_between_the_answers_and_enter_takes_the_focused(make_app, booking):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        await holds_screen(pilot)
-        await pilot.press("slash", *"ben", "enter", "x")
-        await pilot.pause()
-        [hold] = booking.list_holds(email="ben@example.com")
+        hold = await ask_to_release_bens_hold(pilot, booking)
         footer = str(app.screen.query_one(KeyBar).render())
         assert "esc No" in footer  # not "Cancel": the change asked about may be one
         await pilot.press("right")
