@@ -391,6 +391,22 @@ def test_a_hold_is_confirmed_into_one_allocation_only(w):
     assert count(w.bk.db, "SELECT count(*) FROM resource_allocation") == 1
 
 
+def test_ids_of_cancelled_allocations_and_removed_blackouts_are_never_handed_out_again(w):
+    """A stale id (a script, another terminal) must not act on another booking, and the
+    audit trail must not name two by one id. The newest one goes: SQLite without
+    AUTOINCREMENT gave its id to the next (migration 0007)."""
+    hold = w.bk.create_hold(w.rid, w.day(0), 1, EMAIL)
+    newest = w.bk.confirm_hold(hold.id, "o-1", "li-1")
+    w.bk.cancel_allocation(newest.id)
+    again = w.bk.confirm_hold(w.bk.create_hold(w.rid, w.day(1), 1, EMAIL).id, "o-2", "li-1")
+    assert again.id > newest.id
+    with refused(w.bk, "not_found"):
+        w.bk.cancel_allocation(newest.id)  # the stale id finds nothing
+    closed = w.bk.add_blackout(w.rid, w.day(3), None, "road closed").blackout
+    w.bk.remove_blackout(closed.id)
+    assert w.bk.add_blackout(w.rid, w.day(4), None, "flood").blackout.id > closed.id
+
+
 def test_cancel_allocation_gives_units_back(w):
     hold = w.bk.create_hold(w.rid, w.day(0), 2, EMAIL)
     alloc = w.bk.confirm_hold(hold.id, "o", "li")

@@ -2,10 +2,12 @@ import shutil
 import subprocess
 import sys
 import threading
+from datetime import timedelta
 
 import peewee
 import pytest
 
+from resbook_tui.booking import Booking
 from resbook_tui.db import open_database
 from resbook_tui.errors import ConfigError
 from resbook_tui.schema.catalog import read_catalog
@@ -17,6 +19,7 @@ from resbook_tui.schema.migrations import (
     load_migrations,
     migrations_root,
 )
+from resbook_tui.schema.verify import verify
 from seed_schema import SEED_INDEXES, SEED_TABLES, SEED_TRIGGERS
 
 
@@ -198,3 +201,27 @@ def test_a_migration_numbered_below_an_applied_one_is_still_required(empty_db, t
 def _versions(dialect: str) -> list[int]:
     """Every migration's version for ``dialect``, oldest first."""
     return [m.version for m in load_migrations(dialect)]
+
+
+def test_0007_keeps_every_allocation_and_blackout_as_it_was(empty_db):
+    """SQLite rebuilds both tables (for AUTOINCREMENT); the rows, their ids and the
+    verify check come through, and it goes down and up again."""
+    migrator = Migrator(empty_db)
+    migrator.up(target=6)
+    bk = Booking(empty_db, actor="test", check_schema=False)  # the schema of a release ago
+    rid = bk.add_resource("Cruiser", "VEHICLE").id
+    day = bk.today() + timedelta(days=1)
+    bk.set_capacity(rid, day, day + timedelta(days=2), 5)
+    hold = bk.create_hold(rid, day, 2, "ana@example.com")
+    before = (
+        bk.confirm_hold(hold.id, "o-1", "li-1"),
+        bk.add_blackout(rid, day + timedelta(days=2), None, "road closed").blackout,
+    )
+    migrator.up()
+    assert migrator.current_version() == 7
+    assert (bk.list_allocations(), bk.list_blackouts()) == ([before[0]], [before[1]])
+    assert verify(empty_db).ok
+    migrator.down()
+    assert migrator.current_version() == 6 and verify(empty_db).ok
+    migrator.up()
+    assert bk.get_allocation(before[0].id) == before[0]
