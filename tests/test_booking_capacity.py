@@ -272,6 +272,25 @@ def test_resources_add_edit_activate(db):
         bk.edit_resource(r.id, name="  ")
 
 
+def test_an_edit_to_the_values_it_has_writes_nothing(db):
+    """The TUI's form sends every field; saved unchanged it wrote a resource.edit event
+    that changed nothing."""
+    bk = Booking(db, actor="test")
+    r = bk.add_resource("Cruiser 9", "VEHICLE", "long range")
+    before = actions(bk)
+    same = bk.edit_resource(
+        r.id, name="Cruiser 9", resource_type="VEHICLE", description="long range"
+    )
+    assert same == bk.get_resource(r.id) and actions(bk) == before
+    no_description = bk.add_resource("Boat", "TOUR")
+    bk.edit_resource(no_description.id, description="")  # None stays None: nothing
+    assert actions(bk) == before + ["resource.add"]
+    changed = bk.edit_resource(r.id, description="")  # text to none is a change
+    assert changed.description is None and actions(bk)[-1] == "resource.edit"
+    with refused(bk, "not_found"):
+        bk.edit_resource(r.id + 99, name="Cruiser 9")
+
+
 def test_allocations_by_date_window_and_database_now(db):
     from datetime import UTC, datetime, timedelta
 

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import operator
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import peewee
+from peewee import fn
 
 from ..models import RESOURCE_FIELDS, Action
 from ..models import Resource as Row
@@ -224,21 +227,24 @@ def _update(
     ctx: Context, resource_id: int, refused_name: Callable[[], str | None], **changes: Any
 ) -> Resource:
     """Change one live resource and write the event that says what changed."""
+    differs: peewee.ColumnBase
     if "is_active" in changes:
         action = Action.RESOURCE_ACTIVATE if changes["is_active"] else Action.RESOURCE_DEACTIVATE
-        details = None
+        details, differs = None, peewee.Value(True)
     else:
-        action, details = Action.RESOURCE_EDIT, changes
+        action, details, differs = Action.RESOURCE_EDIT, changes, _differs(changes)
     query = (
         Row.update(**changes)
-        .where((Row.id == resource_id) & Row.live())
+        .where((Row.id == resource_id) & Row.live() & differs)
         .returning(*RESOURCE_FIELDS)
         .tuples()
     )
     with _one_active_name(ctx, refused_name, resource_id), ctx.write():
         row = next(iter(query.execute(ctx.db)), None)
         if row is None:
-            raise not_found("resource", resource_id)
+            # Not there, or an edit to the values it has: no write and no event (an
+            # audit trail of edits that changed nothing hides the ones that did).
+            return get_resource(ctx, resource_id)
         events.record(
             ctx,
             action=action,
@@ -248,6 +254,18 @@ def _update(
             details=details,
         )
     return resource_from_row(row)
+
+
+def _differs(changes: dict[str, Any]) -> peewee.ColumnBase:
+    """Any of ``changes`` differs from the row (a description is None or text, never
+    empty, so COALESCE tells None from text on either dialect)."""
+    unlike = [
+        fn.COALESCE(getattr(Row, field), "") != (value or "")
+        if field == "description"
+        else getattr(Row, field) != value
+        for field, value in changes.items()
+    ]
+    return functools.reduce(operator.or_, unlike)
 
 
 def _name_of(ctx: Context, resource_id: int) -> str | None:
