@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 
 from archive_helpers import add_events, archived, days_ago, event_ids, midnight, older_than
-from resbook_tui.booking import Booking, BookingError
+from resbook_tui.booking import Booking, BookingError, archive_file
 from resbook_tui.booking.archive_file import ArchiveFileError
 from resbook_tui.schema.verify import verify
 
@@ -80,6 +80,26 @@ def test_nothing_to_archive_leaves_no_empty_file(db, bk, trail, tmp_path):
     size = kept.stat().st_size
     assert bk.archive_events(before=days_ago(bk, 400), path=kept).file_events == 20
     assert kept.stat().st_size == size
+
+
+def test_a_file_removed_before_it_was_locked_is_opened_again(db, bk, trail, tmp_path, monkeypatch):
+    """Another run that created the file and found nothing removes it, locked; a run that
+    opened it meanwhile must not write its events into the nameless file (they would be
+    deleted from the database, and gone)."""
+    target = tmp_path / "shared.jsonl.gz"
+    lock = archive_file._lock
+    removed = []
+
+    def other_run_removes_it_first(fd, path):  # noqa: ANN001, ANN202
+        if not removed:
+            removed.append(path)
+            path.unlink()
+        return lock(fd, path)
+
+    monkeypatch.setattr(archive_file, "_lock", other_run_removes_it_first)
+    result = bk.archive_events(before=days_ago(bk, 10), path=target)
+    assert removed and result.archived == 20
+    assert [e["id"] for e in archived(target)] == trail[0][:20]
 
 
 def test_the_newest_event_always_stays(db, bk, tmp_path):

@@ -71,36 +71,50 @@ def target(path: str | os.PathLike[str]) -> Path:
 @contextlib.contextmanager
 def open_archive(path: Path) -> Iterator[ArchiveFile]:
     """The archive at ``path``, created (owner-only: events name customers) or checked
-    and, after a kill, repaired; locked while open. A file this run created and wrote
-    nothing to is removed again: an empty file is not gzip (``zcat`` fails on it), and
-    a daily sweep with nothing old would leave one a day."""
-    created = not path.exists()
+    and, after a kill, repaired; locked while open. A file this run created, locked and
+    wrote nothing to is removed again: an empty file is not gzip (``zcat`` fails on it),
+    and a daily sweep with nothing old would leave one a day."""
+    for _ in range(3):
+        created = not path.exists()
+        fd = _open(path)
+        try:
+            locked = _lock(fd, path)
+            if os.fstat(fd).st_nlink == 0:
+                # Removed by a run that had it locked while we waited to open it: what
+                # we wrote there would have no name. Open the path again.
+                continue
+            archive = ArchiveFile(fd, path)
+            archive.recover()
+            yield archive
+            if created and locked and os.fstat(fd).st_size == 0:
+                path.unlink(missing_ok=True)  # locked: every other run waits, then reopens
+            return
+        finally:
+            os.close(fd)
+    raise busy(f"other archive runs keep replacing {visible(str(path))}; try again later")
+
+
+def _open(path: Path) -> int:
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        return os.open(path, os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
     except OSError as exc:
         raise _os_error("cannot open", path, exc) from None
-    try:
-        _lock(fd, path)
-        archive = ArchiveFile(fd, path)
-        archive.recover()
-        yield archive
-        if created and os.fstat(fd).st_size == 0:
-            path.unlink(missing_ok=True)  # still locked: no other run is writing to it
-    finally:
-        os.close(fd)
 
 
-def _lock(fd: int, path: Path) -> None:
+def _lock(fd: int, path: Path) -> bool:
+    """Whether the file is locked: False on a file system without locks (some network
+    mounts), where the run goes on unlocked and no file is ever removed."""
     if fcntl is None:  # pragma: no cover - Windows
-        return
+        return False
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
         raise busy(
             f"another archive run is writing {visible(str(path))}; try again later"
         ) from None
-    except OSError:  # a file system without locks (some network mounts): go on unlocked
-        return
+    except OSError:
+        return False
+    return True
 
 
 class ArchiveFile:
