@@ -53,6 +53,11 @@ def test_bad_urls_are_config_errors(url, fragment):
     assert "S3cretPW" not in str(refused.value)  # a password is never repeated
 
 
+def test_a_percent_escape_is_decoded_once():
+    """%2500 is a literal "%00" in the name, not a NUL: decoded twice it was refused."""
+    assert parse_url("postgresql://u@h/a%2500b").name == "a%00b"
+
+
 def test_flag_beats_environment_beats_default(monkeypatch):
     monkeypatch.setenv(ENV_DATABASE_URL, "sqlite:///env.db")
     assert resolve_database_url("sqlite:///flag.db") == "sqlite:///flag.db"

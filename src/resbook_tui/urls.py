@@ -167,8 +167,8 @@ def parse_url(url: str) -> DatabaseUrl:
         if not name:
             raise ConfigError(f"PostgreSQL URL names no database: {mask_url(url)}")
         options = dict(parse_qsl(parts.query, keep_blank_values=True))
-        for part, value in [("database name", name), ("user", parts.username or "")]:
-            _decoded_plainly(unquote(value), part, url)
+        _decoded_plainly(name, "database name", url)  # unquoted above
+        _decoded_plainly(unquote(parts.username or ""), "user", url)
         _decoded_plainly(unquote(parts.password or ""), "password", url)
         for key, value in options.items():
             _decoded_plainly(f"{key}={value}", "option", url)

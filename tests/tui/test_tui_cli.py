@@ -86,6 +86,12 @@ def test_demo_builds_then_reuses_its_database(tmp_path, opened):
     assert len(opened) == 3
 
 
+def test_demo_with_an_empty_db_is_refused(opened):
+    result = runner.invoke(cli, ["--db", "", "demo"])
+    assert result.exit_code == 2 and "--db is empty" in result.output
+    assert opened == []
+
+
 def test_demo_never_touches_a_database_that_is_not_a_demo(world_url, opened):
     for args in (["demo"], ["demo", "--fresh"]):
         result = runner.invoke(cli, ["--db", world_url, *args])

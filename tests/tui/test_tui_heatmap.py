@@ -120,12 +120,16 @@ async def test_week_keys_today_and_go_to_date(make_app):
         ("9999-12-31", f"more than {MAX_DAYS_AWAY} days from today"),  # as :date refuses
     ],
 )
+@pytest.mark.parametrize("opened_by", ["d", "palette"])
 @asynctest
-async def test_go_to_date_refuses_a_bad_date_beside_the_field(make_app, typed, says):
+async def test_go_to_date_refuses_a_bad_date_beside_the_field(make_app, typed, says, opened_by):
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
-        await pilot.press("d")
+        if opened_by == "d":
+            await pilot.press("d")
+        else:  # ctrl+p, "Go to date": the same reach
+            app.action_goto_date()
         await pilot.pause()
         app.screen.query_one("#field-value").value = ""
         await pilot.press(*typed, "enter")
@@ -225,24 +229,27 @@ async def test_paging_down_reads_the_next_screen_ahead(sqlite_url):
 
 @asynctest
 async def test_any_date_in_reach_can_be_reached_again(make_app):
-    """The window spans at most MAX_DAYS: past that it slides. Ten years back then ten
-    forward lands on the date asked for, `t` comes back to today from anywhere, and the
-    cursor walks past the window's end."""
+    """The window spans at most MAX_DAYS: past that it slides. The cursor walks past the
+    window's end; ten years back then ten forward lands on the date asked for, and no
+    further (the end of reach stays put); `t` comes back to today from anywhere."""
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await settle(pilot)
         grid = app.screen.query_one(HeatmapGrid)
-        for away in (-MAX_DAYS_AWAY, MAX_DAYS_AWAY, -MAX_DAYS_AWAY):
-            grid.goto_date(TODAY + timedelta(away))
-            await settle(pilot)
-            assert grid.cursor_date == TODAY + timedelta(away)
-            assert grid.days <= MAX_DAYS
-        await pilot.press("t")
+        end = grid.origin + timedelta(grid.days - 1)  # the first window's last day
+        grid.goto_date(end)
         await settle(pilot)
-        assert grid.cursor_date == TODAY
-        grid.goto_date(TODAY + timedelta(grid.days - 1 - (grid.cursor_date - grid.origin).days))
-        end = grid.cursor_date
         await pilot.press("right", "right_square_bracket")
         assert grid.cursor_date == end + timedelta(8)
         await settle(pilot)
         assert grid.window_loaded()
+        for away, key in ((-MAX_DAYS_AWAY, "left"), (MAX_DAYS_AWAY, "right")):
+            grid.goto_date(TODAY + timedelta(away))
+            await settle(pilot)
+            assert grid.cursor_date == TODAY + timedelta(away)
+            assert grid.days <= MAX_DAYS
+            await pilot.press(key, "right_square_bracket" if away > 0 else "left_square_bracket")
+            assert grid.cursor_date == TODAY + timedelta(away)  # the end of reach: it stays
+        await pilot.press("t")
+        await settle(pilot)
+        assert grid.cursor_date == TODAY

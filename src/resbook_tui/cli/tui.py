@@ -13,7 +13,7 @@ import typer
 
 from ..booking import Booking
 from ..errors import ConfigError
-from .support import handles_errors, settings, stderr
+from .support import handles_errors, not_blank, settings, stderr
 
 
 def register(app: typer.Typer) -> None:
@@ -58,7 +58,8 @@ def demo_command(
     from ..tui.demo import open_demo
 
     _require_terminal("resbook demo")
-    url = open_demo(settings(ctx).db_flag, fresh, lambda message: stderr.print(message))
+    flag = not_blank(settings(ctx).db_flag, "--db", "use the demo file in your app directory")
+    url = open_demo(flag, fresh, lambda message: stderr.print(message))
     _run(Booking.connect(url, read_only=read_only), read_only)
 
 

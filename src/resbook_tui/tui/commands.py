@@ -22,6 +22,7 @@ from ..settings import load_settings, remember_command, remember_theme
 from .calls import run_booking
 from .command_line import CommandLine
 from .command_parser import (
+    MAX_DAYS_AWAY,
     Command,
     FindEmail,
     GoToDate,
@@ -36,7 +37,7 @@ from .command_parser import (
 from .ledger import CallLedger
 from .modals import ConfirmModal, prompt
 from .outcome import Expect
-from .parsers import a_date, email, required_text
+from .parsers import a_date_near, email, required_text
 from .screens.heatmap import HeatmapScreen
 from .screens.help import HelpScreen
 from .screens.holds import HoldsScreen
@@ -201,7 +202,7 @@ class Commands(CallLedger):
             prompt(
                 "Go to date",
                 "Date",
-                a_date(),
+                a_date_near(self.today, MAX_DAYS_AWAY),  # the heatmap reaches no further
                 value=self.today.isoformat(),
                 submit_label="Go to date",
             ),

@@ -103,3 +103,17 @@ def choice(options: Sequence[str]) -> Parser:
         return text
 
     return parse
+
+
+def a_date_near(today: date, days_away: int) -> Parser:
+    """A date at most ``days_away`` days either side of ``today`` (``:date``'s reach, and
+    the heatmap's)."""
+    parse_date = a_date()
+
+    def parse(text: str) -> date:
+        value: date = parse_date(text)
+        if abs((value - today).days) > days_away:
+            raise ValueError(f"more than {days_away} days from today")
+        return value
+
+    return parse

@@ -22,7 +22,7 @@ from ..command_parser import MAX_DAYS_AWAY
 from ..format import clipped, day_text, plural
 from ..modals import Field, FormModal, prompt
 from ..outcome import Expect
-from ..parsers import Parser, a_date, integer
+from ..parsers import a_date, a_date_near, integer
 from ..widgets.heatmap_grid import TYPE_TITLES, HeatmapGrid, Selection
 from ..widgets.heatmap_messages import CursorMoved, Selected, SelectionChanged, WindowNeeded
 from ..widgets.title import set_title
@@ -36,20 +36,6 @@ TYPE_CYCLE: tuple[str | None, ...] = (None, *RESOURCE_TYPES)
 LABELS = ("max", "available", "held", "allocated")
 SHORT_LABELS = ("max", "avail", "held", "alloc")
 SHORT_NAME = 24  # a resource's name on the short status line: the date and numbers follow
-
-
-def _near(today: date) -> Parser:
-    """A date at most MAX_DAYS_AWAY either side of today, as ``:date`` takes (the
-    heatmap reaches no further)."""
-    parse_date = a_date()
-
-    def parse(text: str) -> date:
-        value: date = parse_date(text)
-        if abs((value - today).days) > MAX_DAYS_AWAY:
-            raise ValueError(f"more than {MAX_DAYS_AWAY} days from today")
-        return value
-
-    return parse
 
 
 class HeatmapScreen(ResbookScreen):
@@ -258,7 +244,7 @@ class HeatmapScreen(ResbookScreen):
             prompt(
                 "Go to date",
                 "Date",
-                _near(self.grid.today),
+                a_date_near(self.grid.today, MAX_DAYS_AWAY),
                 value=self.grid.cursor_date.isoformat(),
                 submit_label="Go to date",
             ),

@@ -306,10 +306,11 @@ class HeatmapGrid(DrawnGrid, can_focus=True):
         if days:
             target_day = self.cursor_day + days
             if not 0 <= target_day < self.days:  # beyond the window: it grows or slides
-                # ... as far as :date goes, either side of today.
-                reach = timedelta(MAX_DAYS_AWAY)
-                moved = self.cursor_date + timedelta(days)
-                self.goto_date(min(max(moved, self.today - reach), self.today + reach))
+                # ... as far as :date goes, either side of today (clamped in days, so no
+                # date past the calendar's ends is ever made).
+                ahead = (self.today - self.cursor_date).days + MAX_DAYS_AWAY
+                behind = (self.today - self.cursor_date).days - MAX_DAYS_AWAY
+                self.goto_date(self.cursor_date + timedelta(max(behind, min(days, ahead))))
                 return False
             self.cursor_day = target_day
         return True

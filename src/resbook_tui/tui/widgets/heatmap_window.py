@@ -89,7 +89,10 @@ class WindowLoading(ScrollView):
         rows = self._rows[first_row : first_row + self._visible_rows()]
         ids = [row.resource.id for row in rows if row.resource is not None]
         first = self.origin + timedelta(self._first_day())
-        last = first + timedelta(self._visible_days() - 1)
+        # Scrolled to the end, the view shows the blank column past the window's last
+        # day: not a day to load.
+        shown = min(self._visible_days(), self.days - self._first_day())
+        last = first + timedelta(max(shown, 1) - 1)
         return ids, first, last
 
     def window_loaded(self) -> bool:
