@@ -5,7 +5,13 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from resbook_tui.text import control_characters, has_control_characters, json_escaped, visible
+from resbook_tui.text import (
+    control_characters,
+    has_control_characters,
+    has_foreign_bytes,
+    json_escaped,
+    visible,
+)
 
 
 def test_escape_sequences_are_made_visible():
@@ -37,3 +43,4 @@ def test_bytes_that_were_not_utf8_are_shown_as_bytes_never_raw():
     assert json_escaped(from_the_shell) == "arch/\\udc9b2Jx.gz"
     # Still "not valid text" on the way in, not a control character.
     assert control_characters(from_the_shell) == []
+    assert has_foreign_bytes(from_the_shell) and not has_foreign_bytes("Zoë 🚙")

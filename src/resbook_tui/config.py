@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import ConfigError
-from .text import control_characters
+from .text import control_characters, has_foreign_bytes
 
 ENV_DATABASE_URL = "RESBOOK_DATABASE_URL"
 ENV_ACTOR = "RESBOOK_ACTOR"
@@ -97,13 +97,9 @@ def default_actor() -> str:
 
 
 def _plain(text: str) -> bool:
-    """No control characters, and UTF-8: the environment hands bytes that are not UTF-8
-    over as lone surrogates, which no database driver can send."""
-    try:
-        text.encode()
-    except UnicodeEncodeError:
-        return False
-    return not control_characters(text)
+    """No control characters, and no bytes that are not UTF-8 (the environment hands
+    those over as lone surrogates, which no database driver can send)."""
+    return not control_characters(text) and not has_foreign_bytes(text)
 
 
 def _env_int(name: str, default: int, low: int, high: int, unit: str) -> int:

@@ -44,6 +44,13 @@ def has_control_characters(text: str) -> bool:
     return _UNSAFE.search(text) is not None
 
 
+def has_foreign_bytes(text: str) -> bool:
+    """Whether ``text`` holds bytes that were not UTF-8 (an argument, an environment
+    variable, a file name): Python hands them over as lone surrogates, which no database
+    driver can send and no terminal should get raw."""
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
+
+
 def visible(text: str) -> str:
     """``text`` with every control character replaced by its escape (ESC becomes ``\\x1b``),
     and every byte that was not UTF-8 by its own (``\\x9b``)."""

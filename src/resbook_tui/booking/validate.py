@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..config import MAX_ACTOR_LENGTH, MAX_HOLD_TTL_MINUTES
-from ..text import control_characters, visible
+from ..text import control_characters, has_foreign_bytes, visible
 from .errors import invalid, naming
 from .records import HOLD_STATUSES, RESOURCE_TYPES
 
@@ -78,7 +78,7 @@ def text(value: object, what: str, *, required: bool = True) -> str | None:
         raise invalid(
             f"{what} contains control characters ({', '.join(bad[:5])}); they are not allowed"
         )
-    if _unicode(value) != value:
+    if has_foreign_bytes(value):
         raise invalid(f"{what} is not valid text: it holds bytes that are not UTF-8")
     cleaned = value.strip()
     if not cleaned:
@@ -140,7 +140,7 @@ def metadata(value: object) -> dict[str, Any]:
 
 def _check_json_text(value: object) -> None:
     if isinstance(value, str):
-        if control_characters(value) or _unicode(value) != value:
+        if control_characters(value) or has_foreign_bytes(value):
             raise invalid("metadata contains control characters or bytes that are not UTF-8")
     elif isinstance(value, dict):
         for key, item in value.items():
