@@ -18,7 +18,7 @@ from ..db import open_database, parse_url
 from ..errors import ConfigError, DatabaseError, ResbookError
 from ..schema.migrations import require_current_schema
 from .app import DEFAULT_THREADS, create_app
-from .one_write import OneWriteProtocol
+from .protocol import ServeProtocol
 
 ENV_THREADS = "RESBOOK_SERVE_THREADS"
 MAX_DEFAULT_WORKERS = 4
@@ -82,14 +82,14 @@ def run(url: str, *, host: str, port: int, workers: int | None, threads: int) ->
     # old one) is one line, not a traceback from each worker.
     require_current_schema(db)
     log.info("serving on %s:%d with %d process(es) x %d threads", host, port, workers, threads)
-    # No websocket upgrades: there are no websocket routes, and OneWriteProtocol is
+    # No websocket upgrades: there are no websocket routes, and ServeProtocol is
     # written for HTTP answers.
     common = {
         "host": host,
         "port": port,
         "log_config": None,
         "access_log": False,
-        "http": OneWriteProtocol,
+        "http": ServeProtocol,
         "ws": "none",
     }
     if workers == 1:

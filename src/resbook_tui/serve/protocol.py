@@ -1,4 +1,5 @@
-"""Each answer leaves in one write.
+"""uvicorn's HTTP protocol as ``resbook serve`` runs it: each answer leaves in one write,
+and a request that is not HTTP gets a problem+json 400 like every other error.
 
 uvicorn (0.54, httptools) writes a response's head when the app starts the response and
 its body when the app sends it: two ``send`` calls, and with Nagle off two packets, for
@@ -19,9 +20,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+
+from .problems import PROBLEM_JSON, invalid
 
 FLUSH_AT = 64 * 1024
+NOT_HTTP = (
+    "the request is not valid HTTP/1.1 (a control character in a header, say); nothing was read"
+)
 
 
 class JoinedWrites:
@@ -77,10 +83,32 @@ class JoinedWrites:
         return getattr(self._transport, name)
 
 
-class OneWriteProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, writing through JoinedWrites."""
+class ServeProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, writing through JoinedWrites, and answering what its
+    parser refuses with a problem."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         # As uvicorn declares it (narrower than asyncio's BaseTransport, hence the ignore).
         # JoinedWrites is a Transport in all but name (it forwards the rest).
         super().connection_made(cast(asyncio.Transport, JoinedWrites(transport, self.loop)))
+
+    def send_400_response(self, msg: str) -> None:
+        """What httptools cannot parse (a control character in a header, a malformed
+        request line) never reaches the app: uvicorn answers it here, in plain text. The
+        same 400 as a problem, so a shop's client reads every error one way. The
+        connection closes, as uvicorn's does: where the next request starts is unknown."""
+        del msg  # uvicorn's own text; the problem says it for the caller
+        body = invalid(NOT_HTTP, field="request").body().encode()
+        head = [STATUS_LINE[400]]
+        for name, value in self.server_state.default_headers:  # Date, Server
+            head.extend([name, b": ", value, b"\r\n"])
+        head.extend(
+            [
+                b"content-type: " + PROBLEM_JSON.encode() + b"\r\n",
+                b"content-length: " + str(len(body)).encode() + b"\r\n",
+                b"connection: close\r\n\r\n",
+                body,
+            ]
+        )
+        self.transport.write(b"".join(head))
+        self.transport.close()

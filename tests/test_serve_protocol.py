@@ -1,11 +1,12 @@
-"""``resbook serve`` sends each answer in one write (serve/one_write.py), and uvicorn's own
+"""``resbook serve`` sends each answer in one write (serve/protocol.py), and uvicorn's own
 protocol would send two (what the join is for)."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 import socket
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ import uvicorn
 from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from resbook_tui.serve.one_write import FLUSH_AT, JoinedWrites, OneWriteProtocol
+from resbook_tui.serve.protocol import FLUSH_AT, JoinedWrites, ServeProtocol
 
 
 class _Recorder:
@@ -147,8 +148,11 @@ def _server_sends(sends: list[bytes]) -> list[bytes]:
     return [s for s in sends if not s.startswith(b"GET ")]
 
 
-def _two_requests(protocol: type[asyncio.Protocol]) -> bytes:
-    """Serve ``_app`` with ``protocol`` and ask twice on one keep-alive connection."""
+Talk = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[bytes]]
+
+
+def _served(protocol: type[asyncio.Protocol], talk: Talk) -> bytes:
+    """Serve ``_app`` with ``protocol``; what ``talk`` read from one connection to it."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
@@ -163,11 +167,7 @@ def _two_requests(protocol: type[asyncio.Protocol]) -> bytes:
                 raise AssertionError("the server stopped before it started")
             await asyncio.sleep(0.01)
         reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        received = b""
-        for _ in range(2):
-            writer.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
-            head = await reader.readuntil(b"\r\n\r\n")
-            received += head + await reader.readexactly(12)
+        received = await talk(reader, writer)
         writer.close()
         server.should_exit = True
         await task
@@ -176,8 +176,32 @@ def _two_requests(protocol: type[asyncio.Protocol]) -> bytes:
     return asyncio.run(main())
 
 
+def _two_requests(protocol: type[asyncio.Protocol]) -> bytes:
+    """Ask twice on one keep-alive connection."""
+
+    async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+        received = b""
+        for _ in range(2):
+            writer.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+            head = await reader.readuntil(b"\r\n\r\n")
+            received += head + await reader.readexactly(12)
+        return received
+
+    return _served(protocol, talk)
+
+
+def _answer_to(protocol: type[asyncio.Protocol], request: bytes) -> bytes:
+    """Everything sent back to ``request`` until the server closes the connection."""
+
+    async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+        writer.write(request)
+        return await reader.read()  # to the end: the server closes after a 400
+
+    return _served(protocol, talk)
+
+
 def test_the_server_protocol_answers_in_one_send_each(sends: list[bytes]) -> None:
-    received = _two_requests(OneWriteProtocol)
+    received = _two_requests(ServeProtocol)
     assert received.count(b'{"ok": true}') == 2
     answers = _server_sends(sends)
     assert len(answers) == 2
@@ -185,7 +209,7 @@ def test_the_server_protocol_answers_in_one_send_each(sends: list[bytes]) -> Non
 
 
 def test_uvicorns_own_protocol_would_send_head_and_body_apart(sends: list[bytes]) -> None:
-    """What the join guards against (if uvicorn joins them itself, one_write.py can go)."""
+    """What the join guards against (if uvicorn joins them itself, the join can go)."""
     _two_requests(HttpToolsProtocol)
     answers = _server_sends(sends)
     assert len(answers) == 4
@@ -202,4 +226,28 @@ def test_resbook_serve_runs_uvicorn_with_it(monkeypatch: pytest.MonkeyPatch, tmp
     given: dict[str, Any] = {}
     monkeypatch.setattr(serve.uvicorn, "run", lambda app, **kw: given.update(kw))
     serve.run(url, host="127.0.0.1", port=0, workers=None, threads=2)
-    assert given["http"] is OneWriteProtocol and given["ws"] == "none"
+    assert given["http"] is ServeProtocol and given["ws"] == "none"
+
+
+# httptools refuses a control character in a header value before any app sees it.
+NOT_HTTP = b"GET / HTTP/1.1\r\nHost: t\r\nX-Cart: a\x01b\r\n\r\n"
+
+
+def test_a_request_that_is_not_http_gets_a_problem_and_the_connection_closes() -> None:
+    answer = _answer_to(ServeProtocol, NOT_HTTP)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 400 ")
+    assert b"content-type: application/problem+json" in head.lower()
+    assert b"connection: close" in head.lower()
+    assert f"content-length: {len(body)}".encode() in head.lower()
+    problem = json.loads(body)
+    assert problem["status"] == 400 and problem["code"] == "invalid_input"
+    assert problem["errors"] == [{"name": "request", "reason": problem["detail"]}]
+    assert "not valid HTTP/1.1" in problem["detail"]
+
+
+def test_uvicorns_own_protocol_answers_it_in_plain_text() -> None:
+    """What the override is for (if uvicorn answers a problem itself, it can go)."""
+    answer = _answer_to(HttpToolsProtocol, NOT_HTTP)
+    assert answer.startswith(b"HTTP/1.1 400 ")
+    assert b"content-type: text/plain" in answer.lower()
