@@ -24,7 +24,7 @@ from typing import Any
 import peewee
 
 from ..dialects.base import hold_created
-from ..dialects.compiled import Clock, Compiled, SlotMaker
+from ..dialects.compiled import Clock, Compiled, SlotMaker, touched
 from ..models import (
     ALLOCATION_FIELDS,
     HOLD_FIELDS,
@@ -293,9 +293,10 @@ def get_bundle(ctx: Context, bundle_id: int) -> Bundle:
 # ---- moving together ------------------------------------------------------------------------
 
 
-def _move(ctx: Context, bundle_id: int, query: peewee.ModelUpdate) -> list[Hold]:
-    """Run ``query`` (an UPDATE of this bundle's ACTIVE holds); every hold of the bundle
+def _move(ctx: Context, bundle_id: int, **changes: Any) -> list[Hold]:
+    """Make ``changes`` to this bundle's ACTIVE, unexpired holds; every hold of the bundle
     must move, or the caller's transaction is rolled back with the reason."""
+    query = Row.update(**touched(ctx.dialect, **changes)).where(_active(bundle_id, ctx))
     moved = [hold_from_row(r) for r in query.returning(*HOLD_FIELDS).tuples().execute(ctx.db)]
     total = Row.select(peewee.fn.COUNT(Row.id)).where(Row.bundle_id == bundle_id).scalar(ctx.db)
     if not total:
@@ -317,11 +318,9 @@ def extend_bundle(ctx: Context, bundle_id: int, minutes: int, *, max_life: int) 
     bundle_id = validate.ident(bundle_id, "hold")
     with naming("minutes"):
         minutes = validate.minutes(minutes)
-    d = ctx.dialect
-    new_expiry = d.plus_minutes(Row.expires_at, minutes)
+    new_expiry = ctx.dialect.plus_minutes(Row.expires_at, minutes)
     with ctx.write():
-        update = Row.update(expires_at=new_expiry).where(_active(bundle_id, ctx))
-        holds = _move(ctx, bundle_id, update)
+        holds = _move(ctx, bundle_id, expires_at=new_expiry)
         limit = max(h.created_at for h in holds) + timedelta(minutes=max_life)
         if max(h.expires_at for h in holds) > limit:
             raise BookingError(
@@ -346,8 +345,7 @@ def confirm_bundle(
         with naming("line_item_id"):
             line_item_id = validate.required_text(line_item_id, "line item id")
     with ctx.write():
-        update = Row.update(status="CONFIRMED").where(_active(bundle_id, ctx))
-        holds = _move(ctx, bundle_id, update)
+        holds = _move(ctx, bundle_id, status="CONFIRMED")
         values = [
             {
                 ResourceAllocation.resource: h.resource_id,
@@ -380,7 +378,7 @@ def release_bundle(ctx: Context, bundle_id: int) -> Bundle:
     compensations. A confirmed one is refused: cancel its allocations instead."""
     bundle_id = validate.ident(bundle_id, "hold")
     with ctx.write():
-        query = Row.update(status="RELEASED").where(
+        query = Row.update(**touched(ctx.dialect, status="RELEASED")).where(
             (Row.bundle_id == bundle_id) & (Row.status == "ACTIVE")
         )
         released = [

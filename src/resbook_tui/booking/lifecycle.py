@@ -15,7 +15,7 @@ from typing import Any
 
 import peewee
 
-from ..dialects.compiled import Clock, Compiled, SlotMaker
+from ..dialects.compiled import Clock, Compiled, SlotMaker, touched
 from ..models import ALLOCATION_FIELDS, HOLD_FIELDS, Action, ResourceAllocation, ResourceCapacity
 from ..models import ResourceHold as Row
 from . import events, validate
@@ -34,21 +34,21 @@ def _active(p: SlotMaker, dialect: Clock, *, unexpired: bool) -> peewee.ColumnBa
 _TRANSITIONS = {
     "confirm": Compiled(
         lambda p, d: (
-            Row.update(status="CONFIRMED")
+            Row.update(**touched(d, status="CONFIRMED"))
             .where(_active(p, d, unexpired=True))
             .returning(*HOLD_FIELDS)
         )
     ),
     "release": Compiled(
         lambda p, d: (
-            Row.update(status="RELEASED")
+            Row.update(**touched(d, status="RELEASED"))
             .where(_active(p, d, unexpired=False))
             .returning(*HOLD_FIELDS)
         )
     ),
     "extend": Compiled(
         lambda p, d: (
-            Row.update(expires_at=d.plus_minutes(Row.expires_at, p("minutes")))
+            Row.update(**touched(d, expires_at=d.plus_minutes(Row.expires_at, p("minutes"))))
             .where(_active(p, d, unexpired=True))
             .returning(*HOLD_FIELDS)
         )

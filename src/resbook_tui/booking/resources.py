@@ -12,6 +12,7 @@ from typing import Any
 import peewee
 from peewee import fn
 
+from ..dialects.compiled import touched
 from ..models import RESOURCE_FIELDS, Action
 from ..models import Resource as Row
 from ..text import visible
@@ -234,7 +235,7 @@ def _update(
     else:
         action, details, differs = Action.RESOURCE_EDIT, changes, _differs(changes)
     query = (
-        Row.update(**changes)
+        Row.update(**touched(ctx.dialect, **changes))
         .where((Row.id == resource_id) & Row.live() & differs)
         .returning(*RESOURCE_FIELDS)
         .tuples()

@@ -31,6 +31,15 @@ class Clock(Protocol):
     def try_serialize_condition(self, key: int | peewee.Node) -> peewee.Node: ...
 
 
+def touched(clock: Clock, **changes: Any) -> dict[str, Any]:
+    """``changes`` with ``updated_at`` set by the same UPDATE, for a row RETURNING reads.
+
+    SQLite's AFTER UPDATE trigger stamps a row only after RETURNING has read it (and skips a
+    statement that sets the stamp itself), so the change would answer with the old stamp.
+    PostgreSQL's BEFORE trigger stamps it with now() either way."""
+    return {**changes, "updated_at": clock.now()}
+
+
 @dataclass(frozen=True)
 class Slot:
     """Where a value goes in a compiled query."""
