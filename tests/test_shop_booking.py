@@ -4,6 +4,7 @@ together), API keys (hashed, never listed) and idempotency records; the CLI for 
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import psycopg2
 import pytest
@@ -14,6 +15,7 @@ from resbook_tui.booking import Booking, BookingError
 from resbook_tui.booking.idempotency import Stored
 from resbook_tui.cli import app
 from resbook_tui.db import raw_url
+from resbook_tui.models import ResourceHold
 
 EMAIL = "ana@example.com"
 runner = CliRunner()
@@ -144,6 +146,42 @@ def test_confirm_makes_an_allocation_per_hold_once(two):
     with refused(w.bk, "hold_not_active"):
         w.bk.release_bundle(b.id)  # a confirmed booking is cancelled, not released
     assert w.bk.get_bundle(b.id).allocations == done.allocations
+
+
+def test_a_cancelled_booking_reads_cancelled_and_then_releases_as_a_success(two):
+    w, guide = two
+    b = w.bk.create_bundle([line(w.rid, w.day(0), 2), line(guide, w.day(0), 1)], EMAIL)
+    done = w.bk.confirm_bundle(b.id, "order-1")
+    first, second = done.allocations
+    w.bk.cancel_allocation(first.id)
+    partly = w.bk.get_bundle(b.id)
+    assert {h.id: h.status for h in partly.holds} == {
+        first.hold_id: "CANCELLED",
+        second.hold_id: "CONFIRMED",
+    }
+    assert partly.status == "MIXED" and partly.allocations == (second,)
+    with refused(w.bk, "hold_not_active"):
+        w.bk.release_bundle(b.id)  # one booking is still there
+    w.bk.cancel_allocation(second.id)
+    gone = w.bk.get_bundle(b.id)
+    assert gone.status == "CANCELLED" and gone.allocations == ()
+    # Nothing held or booked: a shop's retried compensation succeeds, changing nothing.
+    assert w.bk.release_bundle(b.id) == gone
+    assert units(w.bk, w.rid, w.day(0)) == (5, 5, 0, 0)
+    assert units(w.bk, guide, w.day(0)) == (2, 2, 0, 0)
+
+
+def test_every_answer_about_a_bundle_says_when_it_was_made(two):
+    """The bundle's own created_at, never its first hold's (on SQLite a few ms later;
+    moved a second here so that a mix-up cannot hide in the same millisecond)."""
+    w, guide = two
+    b = w.bk.create_bundle([line(w.rid, w.day(0), 2), line(guide, w.day(0), 1)], EMAIL)
+    later = b.created_at + timedelta(seconds=1)
+    ResourceHold.update(created_at=later).where(ResourceHold.bundle_id == b.id).execute(w.bk.db)
+    extended = w.bk.extend_bundle(b.id, 5)
+    confirmed = w.bk.confirm_bundle(b.id, "order-1")
+    got = w.bk.get_bundle(b.id)
+    assert extended.created_at == confirmed.created_at == got.created_at == b.created_at
 
 
 def test_one_expired_hold_refuses_the_whole_confirm(two):

@@ -8,40 +8,36 @@ the whole request is one transaction that takes the cells in the one global lock
 count is the refusal, so nothing is read before it is written. Every cell is tried, so a
 refusal names every cell that fell short; then the transaction rolls back whole.
 
-Afterwards the bundle's holds move together: extended (never past the longest hold life
-from creation), confirmed into one allocation each, or released. Each move is one UPDATE
-``WHERE bundle_id = ? AND status = 'ACTIVE'`` whose row count must be the whole bundle.
+What happens to a bundle afterwards is bundle_life.py's.
 """
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
 from datetime import date, timedelta
 from typing import Any
 
 import peewee
 
 from ..dialects.base import hold_created
-from ..dialects.compiled import Clock, Compiled, SlotMaker, touched
+from ..dialects.compiled import Clock, Compiled, SlotMaker
 from ..models import (
-    ALLOCATION_FIELDS,
     HOLD_FIELDS,
     Action,
     Resource,
-    ResourceAllocation,
     ResourceBlackout,
     ResourceCapacity,
     ResourceHold,
 )
 from ..shop_models import HoldBundle
 from . import validate
+from .bundle_life import bundle_record, cell_of
 from .context import Context
 from .errors import BookingError, CapacityRefused, invalid, naming, not_found
 from .lifecycle import record_hold_event
-from .records import Allocation, Bundle, Hold, Shortfall
-from .rows import allocation_from_row, day, hold_from_row, moment
+from .records import Bundle, Shortfall
+from .rows import day, hold_from_row, moment
 
 MAX_LINES = 100
 MAX_CELLS = 1_000  # (resource, date) cells one request may take
@@ -116,12 +112,12 @@ def create_bundle(
         for n, ((rid, day_), q) in enumerate(sorted(cells.items())):
             values.update({f"r{n}": rid, f"d{n}": day_, f"q{n}": q, f"k{n}": uuid.uuid4().hex})
         inserted = _insert_holds(len(cells)).run(ctx.db, d, values).fetchall()
-        made = sorted(((r, hold_from_row(r)) for r in inserted), key=lambda p: _cell(p[1]))
+        made = sorted(((r, hold_from_row(r)) for r in inserted), key=lambda p: cell_of(p[1]))
         for row, hold in made:
             details = {**hold_created(row, ttl), "bundle_id": bundle[0]}
             record_hold_event(ctx, Action.HOLD_CREATE, hold, details)
     holds = [hold for _, hold in made]
-    return _bundle(bundle[0], email, moment(bundle[1]), holds, "ACTIVE")
+    return bundle_record(bundle[0], email, moment(bundle[1]), holds, "ACTIVE")
 
 
 # Rendered once (dialects/compiled.py): building them took more of a hold's CPU than
@@ -161,10 +157,6 @@ _HOLD_INSERTS = {n: _holds_insert(n) for n in range(1, _RENDERED_ROWS + 1)}
 
 def _insert_holds(n: int) -> Compiled:
     return _HOLD_INSERTS.get(n) or _holds_insert(n)
-
-
-def _cell(record: Hold | Allocation) -> tuple[int, date]:
-    return (record.resource_id, record.date)
 
 
 def _asking(lines: Lines, on: date) -> str:
@@ -220,179 +212,3 @@ def _refusal(ctx: Context, refused: list[tuple[int, date, int]], lines: Lines) -
     )
     more = f" and {len(shortfalls) - 5} more" if len(shortfalls) > 5 else ""
     return CapacityRefused(f"not enough capacity: {said}{more}", tuple(shortfalls))
-
-
-# ---- reading --------------------------------------------------------------------------------
-
-
-def _bundle(
-    bundle_id: int,
-    email: str,
-    created_at: Any,
-    holds: Sequence[Hold],
-    status: str,
-    allocations: Sequence[Allocation] = (),
-) -> Bundle:
-    return Bundle(
-        id=bundle_id,
-        email=email,
-        status=status,
-        expires_at=min(h.expires_at for h in holds),
-        created_at=created_at,
-        holds=tuple(holds),
-        allocations=tuple(allocations),
-    )
-
-
-def _as_of(holds: Sequence[Hold], now: Any) -> list[Hold]:
-    """The holds as a shop should read them: one past its expiry is EXPIRED, though its
-    row says ACTIVE until the sweep (its units are no longer held for this request)."""
-    return [
-        replace(h, status="EXPIRED") if h.status == "ACTIVE" and h.expires_at <= now else h
-        for h in holds
-    ]
-
-
-def _status(holds: Sequence[Hold]) -> str:
-    statuses = {h.status for h in holds}
-    return statuses.pop() if len(statuses) == 1 else "MIXED"
-
-
-def get_bundle(ctx: Context, bundle_id: int) -> Bundle:
-    bundle_id = validate.ident(bundle_id, "hold")
-    with ctx.read():
-        found = (
-            HoldBundle.select(HoldBundle.customer_email, HoldBundle.created_at)
-            .where(HoldBundle.id == bundle_id)
-            .tuples()
-            .first(ctx.db)
-        )
-        if found is None:
-            raise not_found("hold", bundle_id)
-        rows = (
-            Row.select(*HOLD_FIELDS)
-            .where(Row.bundle_id == bundle_id)
-            .order_by(Row.resource, Row.date)
-            .tuples()
-            .execute(ctx.db)
-        )
-        holds = [hold_from_row(r) for r in rows]
-        allocations = [
-            allocation_from_row(r)
-            for r in ResourceAllocation.select(*ALLOCATION_FIELDS)
-            .where(ResourceAllocation.hold.in_([h.id for h in holds]))
-            .order_by(ResourceAllocation.id)
-            .tuples()
-            .execute(ctx.db)
-        ]
-        now = moment(ctx.value(ctx.dialect.now()))
-    holds = _as_of(holds, now)
-    return _bundle(bundle_id, found[0], moment(found[1]), holds, _status(holds), allocations)
-
-
-# ---- moving together ------------------------------------------------------------------------
-
-
-def _move(ctx: Context, bundle_id: int, **changes: Any) -> list[Hold]:
-    """Make ``changes`` to this bundle's ACTIVE, unexpired holds; every hold of the bundle
-    must move, or the caller's transaction is rolled back with the reason."""
-    query = Row.update(**touched(ctx.dialect, **changes)).where(_active(bundle_id, ctx))
-    moved = [hold_from_row(r) for r in query.returning(*HOLD_FIELDS).tuples().execute(ctx.db)]
-    total = Row.select(peewee.fn.COUNT(Row.id)).where(Row.bundle_id == bundle_id).scalar(ctx.db)
-    if not total:
-        raise not_found("hold", bundle_id)
-    if len(moved) != total:
-        raise BookingError("hold_not_active", f"hold {bundle_id} is not active (expired or done)")
-    return sorted(moved, key=_cell)
-
-
-def _active(bundle_id: int, ctx: Context) -> peewee.ColumnBase:
-    return (
-        (Row.bundle_id == bundle_id)
-        & (Row.status == "ACTIVE")
-        & (Row.expires_at > ctx.dialect.now())
-    )
-
-
-def extend_bundle(ctx: Context, bundle_id: int, minutes: int, *, max_life: int) -> Bundle:
-    bundle_id = validate.ident(bundle_id, "hold")
-    with naming("minutes"):
-        minutes = validate.minutes(minutes)
-    new_expiry = ctx.dialect.plus_minutes(Row.expires_at, minutes)
-    with ctx.write():
-        holds = _move(ctx, bundle_id, expires_at=new_expiry)
-        limit = max(h.created_at for h in holds) + timedelta(minutes=max_life)
-        if max(h.expires_at for h in holds) > limit:
-            raise BookingError(
-                "hold_life_exceeded",
-                f"hold {bundle_id} may live at most {max_life} minutes from creation "
-                f"(until {limit:%Y-%m-%d %H:%M:%S} UTC); extending by {minutes} passes that",
-            )
-        for hold in holds:
-            details = {"minutes": minutes, "expires_at": hold.expires_at.isoformat()}
-            record_hold_event(ctx, Action.HOLD_EXTEND, hold, {**details, "bundle_id": bundle_id})
-    return _bundle(bundle_id, holds[0].customer_email, holds[0].created_at, holds, "ACTIVE")
-
-
-def confirm_bundle(
-    ctx: Context, bundle_id: int, *, order_id: str, line_item_id: str | None
-) -> Bundle:
-    """Every hold ACTIVE and unexpired -> CONFIRMED, each with its allocation."""
-    bundle_id = validate.ident(bundle_id, "hold")
-    with naming("order_id"):
-        order_id = validate.required_text(order_id, "order id")
-    if line_item_id is not None:
-        with naming("line_item_id"):
-            line_item_id = validate.required_text(line_item_id, "line item id")
-    with ctx.write():
-        holds = _move(ctx, bundle_id, status="CONFIRMED")
-        values = [
-            {
-                ResourceAllocation.resource: h.resource_id,
-                ResourceAllocation.date: h.date,
-                ResourceAllocation.quantity: h.quantity,
-                ResourceAllocation.order_id: order_id,
-                ResourceAllocation.line_item_id: line_item_id or f"hold-{h.id}",
-                ResourceAllocation.hold: h.id,
-            }
-            for h in holds
-        ]
-        insert = ResourceAllocation.insert_many(values).returning(*ALLOCATION_FIELDS)
-        made = sorted((allocation_from_row(r) for r in insert.tuples().execute(ctx.db)), key=_cell)
-        for hold, allocation in zip(holds, made, strict=True):
-            details = {
-                "allocation_id": allocation.id,
-                "order_id": order_id,
-                "line_item_id": allocation.line_item_id,
-                "quantity": hold.quantity,
-                "bundle_id": bundle_id,
-            }
-            record_hold_event(ctx, Action.HOLD_CONFIRM, hold, details)
-    first = holds[0]
-    return _bundle(bundle_id, first.customer_email, first.created_at, holds, "CONFIRMED", made)
-
-
-def release_bundle(ctx: Context, bundle_id: int) -> Bundle:
-    """Every ACTIVE hold -> RELEASED, its units given back. Releasing a bundle that holds
-    nothing any more (released or expired) changes nothing and succeeds: shops retry their
-    compensations. A confirmed one is refused: cancel its allocations instead."""
-    bundle_id = validate.ident(bundle_id, "hold")
-    with ctx.write():
-        query = Row.update(**touched(ctx.dialect, status="RELEASED")).where(
-            (Row.bundle_id == bundle_id) & (Row.status == "ACTIVE")
-        )
-        released = [
-            hold_from_row(r) for r in query.returning(*HOLD_FIELDS).tuples().execute(ctx.db)
-        ]
-        for hold in sorted(released, key=_cell):
-            ResourceCapacity.give_back(hold.resource_id, hold.date, hold.quantity).execute(ctx.db)
-            record_hold_event(
-                ctx, Action.HOLD_RELEASE, hold, {"quantity": hold.quantity, "bundle_id": bundle_id}
-            )
-    bundle = get_bundle(ctx, bundle_id)
-    if not released and any(h.status == "CONFIRMED" for h in bundle.holds):
-        raise BookingError(
-            "hold_not_active",
-            f"hold {bundle_id} is confirmed; cancel its allocations to give the units back",
-        )
-    return bundle

@@ -8,7 +8,7 @@ from typing import Any, TypeVar
 
 from ..config import max_hold_life_minutes
 from ..errors import ResbookError
-from . import api_keys, bundles, idempotency, resources
+from . import api_keys, bundle_life, bundles, idempotency, resources
 from .context import Context
 from .context import api as _api
 from .idempotency import Outcome, Stored
@@ -53,26 +53,26 @@ class ShopApi:
 
     @_api
     def get_bundle(self, bundle_id: int) -> Bundle:
-        return bundles.get_bundle(self.ctx, bundle_id)
+        return bundle_life.get_bundle(self.ctx, bundle_id)
 
     @_api
     def extend_bundle(self, bundle_id: int, minutes: int) -> Bundle:
         """Push every hold's expiry back; ``hold_life_exceeded`` past the longest life."""
-        return bundles.extend_bundle(self.ctx, bundle_id, minutes, max_life=self._max_life())
+        return bundle_life.extend_bundle(self.ctx, bundle_id, minutes, max_life=self._max_life())
 
     @_api
     def confirm_bundle(
         self, bundle_id: int, order_id: str, line_item_id: str | None = None
     ) -> Bundle:
         """Every hold into an allocation (line item ``hold-<id>`` unless one is given)."""
-        return bundles.confirm_bundle(
+        return bundle_life.confirm_bundle(
             self.ctx, bundle_id, order_id=order_id, line_item_id=line_item_id
         )
 
     @_api
     def release_bundle(self, bundle_id: int) -> Bundle:
         """Give every held unit back; a bundle that holds nothing any more is a success."""
-        return bundles.release_bundle(self.ctx, bundle_id)
+        return bundle_life.release_bundle(self.ctx, bundle_id)
 
     # ---- resources, as the admin API edits them --------------------------------------------
 
