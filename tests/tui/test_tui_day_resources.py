@@ -53,6 +53,20 @@ async def test_day_detail_shows_capacity_holds_and_allocations(make_app):
 
 
 @asynctest
+async def test_a_hold_whose_booking_was_cancelled_reads_cancelled(make_app, booking):
+    """Not CONFIRMED beside an allocation list that no longer has its booking."""
+    (allocation,) = [a for a in booking.list_allocations() if a.order_id == "order-1"]
+    booking.cancel_allocation(allocation.id)
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_day(pilot)  # Land Cruiser 01, today: the day of order-1
+        holds = {r[0]: r[2] for r in table_rows(app, "#day-holds")}
+        assert holds[str(allocation.hold_id)] == "CANCELLED"
+        assert sorted(holds.values()) == ["ACTIVE", "CANCELLED"]
+        assert table_rows(app, "#day-allocations") == []
+
+
+@asynctest
 async def test_set_capacity(make_app, booking, world_ids):
     app = make_app()
     notes = record_notifications(app)

@@ -63,11 +63,17 @@ def _day_order(hold: Hold) -> tuple[bool, float]:
     return (True, -hold.id)
 
 
-def hold_row(hold: Hold) -> list[Any]:
+def hold_row(hold: Hold, *, booked: set[int | None]) -> list[Any]:
+    """``booked``: the holds the day's allocations were made from. A confirmed hold
+    outside it had its booking cancelled, which its status says (as the hold detail does),
+    rather than CONFIRMED beside an allocation list without it."""
+    status = hold.status
+    if status == "CONFIRMED" and hold.id not in booked:
+        status = "CANCELLED"
     return [
         str(hold.id),
         hold.expires_at if hold.status == "ACTIVE" else None,
-        Tag(hold.status, STATUS_ROLES.get(hold.status, "")),
+        Tag(status, STATUS_ROLES.get(status, "muted")),
         str(hold.quantity),
         hold.customer_email,
         time_text(hold.created_at),
