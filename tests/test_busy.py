@@ -8,6 +8,7 @@ within 15 s, a sweep done within 30 s), not synchronisation: nothing waits on a 
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -125,6 +126,25 @@ def test_capacity_set_on_a_locked_cell_is_busy_within_15_seconds(pg_url, w, lock
     )
     assert result.returncode == EXIT_BUSY and "busy" in _one_line(result.stderr)
     assert units(w.bk, w.rid, w.day(0)) == (5, 5, 0, 0)
+
+
+@pytest.mark.postgres
+def test_info_with_the_migrations_table_locked_is_busy_not_unreachable(pg_url, w):
+    """``info`` reports the problem, and exits 4 as every command does for a lock held
+    past lock_timeout (it said 3, the database unreachable, which it was not)."""
+    conn = psycopg2.connect(plain_url(pg_url))
+    try:
+        with conn.cursor() as cur:
+            cur.execute("LOCK TABLE schema_migrations IN ACCESS EXCLUSIVE MODE")
+        fast = {"RESBOOK_LOCK_TIMEOUT_MS": "300"}
+        shown = resbook(pg_url, "info", "--json", timeout=SAFETY_NET_S, env=fast)
+    finally:
+        conn.rollback()
+        conn.close()
+    assert shown.returncode == EXIT_BUSY, shown.stderr
+    report = json.loads(shown.stdout)
+    assert report["reachable"] is True and report["error"].startswith("busy")
+    assert resbook(pg_url, "info", timeout=SAFETY_NET_S).returncode == 0
 
 
 @pytest.mark.postgres

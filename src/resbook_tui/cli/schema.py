@@ -10,7 +10,7 @@ import typer
 from ..booking import BookingError, validate
 from ..config import default_database_path
 from ..db import dialect, parse_url
-from ..errors import EXIT_DATABASE, EXIT_REFUSED
+from ..errors import EXIT_DATABASE, EXIT_REFUSED, BusyError, ResbookError
 from ..schema.losses import Loss
 from ..schema.migrations import DataLossError, DownPlan, Migration, Migrator, require_migrated
 from ..schema.verify import VerifyReport, verify
@@ -53,6 +53,7 @@ def info(ctx: typer.Context, json: JsonOpt = False) -> None:
         "reachable": False,
         "error": None,
     }
+    failed: int | None = None  # the exit code of the problem met, if any
     try:
         db = s.database()
         migrator = Migrator(db)
@@ -63,6 +64,10 @@ def info(ctx: typer.Context, json: JsonOpt = False) -> None:
         )
     except Exception as exc:  # info reports the problem instead of failing on it
         result["error"] = str(exc)
+        # A lock held past lock_timeout is busy (4), as for every other command: the
+        # database was reached; anything else is a database problem (3).
+        failed = exc.exit_code if isinstance(exc, ResbookError) else EXIT_DATABASE
+        result["reachable"] = isinstance(exc, BusyError)
     if json:
         print_json(result)
     else:
@@ -77,8 +82,8 @@ def info(ctx: typer.Context, json: JsonOpt = False) -> None:
             stdout.print(f"{key.replace('_', ' '):>20}: {shown}", markup=False)
         if result["error"]:
             stdout.print(f"{'error':>20}: {visible(result['error'])}", markup=False)
-    if not result["reachable"]:
-        raise typer.Exit(EXIT_DATABASE)
+    if failed is not None:
+        raise typer.Exit(failed)
 
 
 @migrate_app.command("up")
