@@ -87,6 +87,31 @@ def test_migrate_status_down_and_json(db_url):
     assert result.exit_code == 0 and f"Reverted {count - 1} migration(s)" in result.output
 
 
+def test_migrate_up_and_down_with_json_print_one_document(db_url):
+    up = run(db_url, "migrate", "up", "--json")
+    assert up.exit_code == 0
+    done = json.loads(up.stdout)  # the progress lines went to stderr
+    versions = [m["version"] for m in done["applied"]]
+    assert versions == sorted(versions) and done["schema_version"] == versions[-1]
+    assert json.loads(run(db_url, "migrate", "up", "--json").stdout) == {
+        "applied": [],
+        "schema_version": versions[-1],
+    }
+    run(db_url, "resources", "add", "Cruiser", "--type", "VEHICLE")
+    plan = json.loads(run(db_url, "migrate", "down", "--to", "0", "--dry-run", "--json").stdout)
+    assert [m["version"] for m in plan["would_revert"]] == versions[::-1]
+    assert {"table": "resource", "column": None, "rows": 1} in plan["would_destroy"]
+    refused = run(db_url, "migrate", "down", "--to", "0", "--json")
+    assert refused.exit_code == 2
+    assert json.loads(refused.stdout)["error"] == "would_lose_data"
+    assert "Would destroy resource: 1 row(s)" in refused.stderr
+    down = json.loads(run(db_url, "migrate", "down", "--json").stdout)
+    assert down == {
+        "reverted": [done["applied"][-1]],
+        "schema_version": versions[-2],
+    }
+
+
 def test_seed_bad_input_exits_2_and_changes_nothing(db_url):
     run(db_url, "migrate", "up")
     assert run(db_url, "seed", "--days", "0").exit_code == 2

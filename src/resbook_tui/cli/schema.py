@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any
 
 import peewee
 import typer
+from rich.console import Console
 
 from ..booking import BookingError, validate
 from ..config import default_database_path
@@ -91,17 +93,21 @@ def info(ctx: typer.Context, json: JsonOpt = False) -> None:
 def migrate_up(
     ctx: typer.Context,
     to: Annotated[int | None, typer.Option("--to", help="Stop at this version.")] = None,
+    json: JsonOpt = False,
 ) -> None:
     """Apply every pending migration (or those up to --to)."""
     db = settings(ctx).database(create=True)
     migrator = Migrator(db)
+    progress = stderr if json else stdout  # with --json, stdout is the one document
     applied = migrator.up(
         target=to,
         on_wait=lambda: stderr.print("Another resbook migration is running; waiting for it..."),
-        on_apply=lambda m: stdout.print(f"Applying {_label(m)}...", markup=False),
+        on_apply=lambda m: progress.print(f"Applying {_label(m)}...", markup=False),
     )
     version = migrator.current_version()
-    if applied:
+    if json:
+        print_json({"applied": _listed(applied), "schema_version": version})
+    elif applied:
         stdout.print(f"Applied {len(applied)} migration(s); schema is at version {version}.")
     else:
         stdout.print(f"Nothing to apply; schema is at version {version}.")
@@ -122,6 +128,7 @@ def migrate_down(
         bool,
         typer.Option("--dry-run", help="Show what would be reverted and lost."),
     ] = False,
+    json: JsonOpt = False,
 ) -> None:
     """Revert the newest migration, or every migration above --to.
 
@@ -131,20 +138,35 @@ def migrate_down(
     db = settings(ctx).database()
     migrator = Migrator(db)
     if dry_run:
-        _print_down_plan(migrator.plan_down(to))
+        plan = migrator.plan_down(to)
+        if json:
+            print_json(
+                {
+                    "would_revert": _listed(plan.migrations),
+                    "would_destroy": plan.losses,
+                    "schema_version": plan.target,
+                }
+            )
+        else:
+            _print_down_plan(plan)
         return
+    progress = stderr if json else stdout
     try:
         reverted = migrator.down(
             to=to,
             force=force,
             on_wait=lambda: stderr.print("Another resbook migration is running; waiting for it..."),
-            on_revert=lambda m: stdout.print(f"Reverting {_label(m)}...", markup=False),
+            on_revert=lambda m: progress.print(f"Reverting {_label(m)}...", markup=False),
         )
     except DataLossError as exc:
-        _print_losses(exc.losses, "Would destroy")
+        _print_losses(
+            exc.losses, "Would destroy", to=progress
+        )  # --json: the error line is stdout's
         raise
     version = migrator.current_version()
-    if reverted:
+    if json:
+        print_json({"reverted": _listed(reverted), "schema_version": version})
+    elif reverted:
         stdout.print(f"Reverted {len(reverted)} migration(s); schema is at version {version}.")
     else:
         stdout.print("Nothing to revert; no migration is applied.")
@@ -204,9 +226,13 @@ def _label(m: Migration) -> str:
     return f"{m.version:04d}_{m.name}"
 
 
-def _print_losses(losses: list[Loss], verb: str) -> None:
+def _listed(migrations: Sequence[Migration]) -> list[dict[str, Any]]:
+    return [{"version": m.version, "name": m.name} for m in migrations]
+
+
+def _print_losses(losses: list[Loss], verb: str, *, to: Console = stdout) -> None:
     for loss in losses:
-        stdout.print(f"{verb} {loss}", markup=False)
+        to.print(f"{verb} {loss}", markup=False)
 
 
 def _print_down_plan(plan: DownPlan) -> None:
