@@ -3,7 +3,9 @@ idempotency, bundles, errors as problem+json."""
 
 from __future__ import annotations
 
+import logging
 import threading
+import uuid
 
 import pytest
 
@@ -531,6 +533,24 @@ def test_a_replay_logs_no_database_warning(shop, caplog):
         assert shop.hold("w1", shop.line(shop.van, 0, 1)).status_code == 201
     assert shop.hold("w1", shop.line(shop.van, 0, 2)).status_code == 422
     assert "unavailable" not in caplog.text.replace("_", " "), caplog.text
+
+
+def test_a_request_id_that_may_hold_a_secret_is_neither_echoed_nor_logged(shop, caplog):
+    caplog.set_level(logging.INFO, logger="resbook.serve")
+    secret = shop.store["Authorization"].removeprefix("Bearer ")
+    body = secret.removeprefix("rbk_")
+    for given in (secret, f"req-{secret}", body, body[:40], secret.upper(), f"a.{body[:39]}"):
+        echoed = shop.client.get("/v1/resources", headers={**shop.store, "X-Request-Id": given})
+        assert echoed.status_code == 200 and echoed.headers["x-request-id"] != given, given
+    # A bad credential the caller also sent as its request id is not echoed either.
+    wrong = {"Authorization": "Bearer garbage-secret-123", "X-Request-Id": "garbage-secret-123"}
+    refused = shop.client.get("/v1/resources", headers=wrong)
+    assert refused.status_code == 401 and refused.headers["x-request-id"] != "garbage-secret-123"
+    assert caplog.text.count("GET /v1/resources 200") == 6  # the lines are there...
+    assert body[:20] not in caplog.text and "garbage-secret" not in caplog.text  # ...not it
+    for kept in ("req-42", str(uuid.uuid4()), uuid.uuid4().hex, "trace.2026-12-02.000017"):
+        echoed = shop.client.get("/v1/resources", headers={**shop.store, "X-Request-Id": kept})
+        assert echoed.headers["x-request-id"] == kept
 
 
 def test_protocol_odds_and_ends(shop):

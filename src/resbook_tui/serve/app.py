@@ -39,6 +39,12 @@ log = logging.getLogger("resbook.serve")
 DEFAULT_THREADS = 8
 MAX_BODY_BYTES = 1 << 20
 _REQUEST_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# A run of a key's alphabet longer than a hex UUID, unless it is hex (UUIDs, trace ids): a
+# request id holding one may hold most of a key's secret (43 characters of token_urlsafe,
+# which are hex alone with a chance of about 1e-20), with or without its prefix.
+_SECRET_LIKE = re.compile(r"[A-Za-z0-9_-]{33,}")
+_HEX = re.compile(r"[0-9A-Fa-f-]+")
+_SHARED = 16  # characters of the request's own credential a request id may not contain
 
 
 def create_app(
@@ -236,6 +242,29 @@ class HeadAsGet:
                 scope["route"] = as_get["route"]
 
 
+def _caller_id(headers: dict[bytes, bytes]) -> str | None:
+    """The caller's X-Request-Id if it is sane and can hold no secret: it goes into the
+    log and back out. Not one with an API key's prefix (in any case), nor any 16
+    characters of the request's own Authorization credential, nor a run of a key's
+    characters longer than a hex UUID unless it is hex."""
+    given = headers.get(b"x-request-id", b"").decode("latin-1")
+    if not _REQUEST_ID.fullmatch(given):
+        return None
+    if any(not _HEX.fullmatch(run) for run in _SECRET_LIKE.findall(given)):
+        return None
+    if KEY_PREFIX in given.lower():
+        return None
+    credential = headers.get(b"authorization", b"").decode("latin-1").partition(" ")[2]
+    credential = credential.strip().lower()
+    lowered = given.lower()
+    if credential and credential in lowered:
+        return None
+    windows = range(len(credential) - _SHARED + 1)
+    if any(credential[i : i + _SHARED] in lowered for i in windows):
+        return None
+    return given
+
+
 class RequestLog:
     """Logs method, route, status, milliseconds and request id, one line a request (never
     a header or a body: no secrets). Sends X-Request-Id back (the caller's, if sane).
@@ -250,11 +279,7 @@ class RequestLog:
             return
         started = time.perf_counter()
         headers = dict(scope.get("headers") or [])
-        given = headers.get(b"x-request-id", b"").decode("latin-1")
-        # A caller's own id if it is sane, and not an API key pasted there by mistake
-        # (it goes into the log and back out).
-        sane = _REQUEST_ID.fullmatch(given) and not given.startswith(KEY_PREFIX)
-        request_id = given if sane else uuid.uuid4().hex
+        request_id = _caller_id(headers) or uuid.uuid4().hex
         status = 500
 
         async def send_with_id(message: Message) -> None:
