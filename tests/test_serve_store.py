@@ -432,6 +432,11 @@ def test_openapi_links_the_hold_to_its_next_steps(shop):
         "release_hold",
     }
     assert "422" not in schema["paths"]["/v1/holds/{hold_id}"]["get"]["responses"]
+    created = schema["paths"]["/v1/holds"]["post"]["responses"]["201"]["headers"]
+    assert set(created) == {"Location", "Idempotent-Replayed"}
+    for step in ("extend", "confirm"):
+        answered = schema["paths"][f"/v1/holds/{{hold_id}}/{step}"]["post"]["responses"]["200"]
+        assert set(answered["headers"]) == {"Idempotent-Replayed"}
     assert shop.client.get("/docs").status_code == 200
 
 

@@ -42,6 +42,18 @@ _LINKS = {
 }
 
 
+# The answer headers a shop may read, for the OpenAPI document.
+_REPLAYED = {
+    "Idempotent-Replayed": {
+        "description": "`true` on the stored answer to an earlier request with this key",
+        "schema": {"type": "string", "enum": ["true"]},
+    }
+}
+_LOCATION = {
+    "Location": {"description": "The hold request: /v1/holds/{id}", "schema": {"type": "string"}}
+}
+
+
 @router.get(
     "/resources",
     operation_id="list_resources",
@@ -108,7 +120,7 @@ def _ok(b: Bundle) -> tuple[int, dict[str, object], str | None]:
     status_code=201,
     response_model=HoldRequestOut,
     responses={
-        201: {"description": "Every line held", "links": _LINKS},
+        201: {"description": "Every line held", "links": _LINKS, "headers": _LOCATION | _REPLAYED},
         **problem_responses(400, 401, 404, 409, 422, 503),
     },
 )
@@ -148,7 +160,10 @@ def get_hold(request: Request, credentials: Key, hold_id: HoldId) -> Response:
     "/holds/{hold_id}/extend",
     operation_id="extend_hold",
     response_model=HoldRequestOut,
-    responses=problem_responses(400, 401, 404, 409, 422, 503),
+    responses={
+        200: {"description": "Extended", "headers": _REPLAYED},
+        **problem_responses(400, 401, 404, 409, 422, 503),
+    },
 )
 def extend_hold(
     request: Request,
@@ -176,7 +191,10 @@ def extend_hold(
     "/holds/{hold_id}/confirm",
     operation_id="confirm_hold",
     response_model=HoldRequestOut,
-    responses=problem_responses(400, 401, 404, 409, 422, 503),
+    responses={
+        200: {"description": "Confirmed: an allocation per hold", "headers": _REPLAYED},
+        **problem_responses(400, 401, 404, 409, 422, 503),
+    },
 )
 def confirm_hold(
     request: Request,
