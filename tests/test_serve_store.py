@@ -492,6 +492,9 @@ def test_validation_reasons_speak_plainly(shop):
     bad_day = shop.client.get("/v1/availability?from=someday", headers=shop.store)
     [error] = problem(bad_day, 400, "invalid_input")["errors"]
     assert error == {"name": "from", "reason": "must be a date as YYYY-MM-DD"}
+    no_such_day = shop.hold("p2", {"resource_id": shop.van, "date": "2026-02-30", "quantity": 1})
+    [error] = problem(no_such_day, 400, "invalid_input")["errors"]
+    assert error == {"name": "lines[0].date", "reason": "2026-02-30 is not a date (YYYY-MM-DD)"}
 
 
 @pytest.mark.parametrize(

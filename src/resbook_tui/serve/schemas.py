@@ -42,8 +42,13 @@ _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 def _iso_day(value: object) -> object:
+    """The date itself, so that one that does not exist (2026-02-30) is told the same
+    way as one in another form, not in pydantic's words."""
     if isinstance(value, str) and _ISO_DAY.fullmatch(value):
-        return value
+        try:
+            return dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValueError(f"{value} is not a date (YYYY-MM-DD)") from None
     raise ValueError("must be a date as YYYY-MM-DD")
 
 
