@@ -4,8 +4,9 @@ SQLite's AFTER UPDATE trigger stamps ``updated_at`` once RETURNING has read the 
 change that left the stamp to it answered with the old one (``holds extend --json`` said
 the hold was last updated when it was made). Each row is first given an old stamp, which
 on SQLite (where the trigger skips a statement that sets the stamp itself) makes a stale
-answer certain rather than a matter of the clock moving on; PostgreSQL's BEFORE trigger
-stamps that UPDATE with now() too, and is checked the same way."""
+answer certain rather than a matter of the clock moving on. PostgreSQL's BEFORE trigger
+stamps that UPDATE with now() too, so there the answer is only checked against a fresh
+read."""
 
 from __future__ import annotations
 
@@ -47,15 +48,13 @@ def test_a_changed_hold_answers_with_its_new_stamp(w: World, change: str) -> Non
     assert changed.updated_at == w.bk.get_hold(hold_id).updated_at
 
 
-@pytest.mark.parametrize("change", ["extend", "confirm", "release"])
+@pytest.mark.parametrize("change", ["extend", "confirm"])  # release answers a fresh read
 def test_a_changed_bundle_answers_with_its_holds_new_stamps(w: World, change: str) -> None:
     bundle_id = _aged_bundle(w)
     if change == "extend":
         changed = w.bk.extend_bundle(bundle_id, 10)
-    elif change == "confirm":
-        changed = w.bk.confirm_bundle(bundle_id, "order-1")
     else:
-        changed = w.bk.release_bundle(bundle_id)
+        changed = w.bk.confirm_bundle(bundle_id, "order-1")
     stamps = [h.updated_at for h in changed.holds]
     assert all(s > LONG_AGO for s in stamps)
     assert stamps == [h.updated_at for h in w.bk.get_bundle(bundle_id).holds]

@@ -1,7 +1,7 @@
 """A bundle after it is made: read as a shop should see it, and its holds moved together:
 extended (never past the longest hold life from creation), confirmed into one allocation
 each, or released. Each move is one UPDATE ``WHERE bundle_id = ? AND status = 'ACTIVE'``
-whose row count must be the whole bundle (bundles.py makes them)."""
+whose row count must be the whole bundle. (bundles.py makes bundles.)"""
 
 from __future__ import annotations
 
@@ -200,8 +200,9 @@ def confirm_bundle(
 
 def release_bundle(ctx: Context, bundle_id: int) -> Bundle:
     """Every ACTIVE hold -> RELEASED, its units given back. Releasing a bundle that holds
-    nothing any more (released or expired) changes nothing and succeeds: shops retry their
-    compensations. A confirmed one is refused: cancel its allocations instead."""
+    and books nothing any more (released, expired, or its bookings cancelled) changes
+    nothing and succeeds: shops retry their compensations. One with a booking left is
+    refused: cancel its allocations instead."""
     bundle_id = validate.ident(bundle_id, "hold")
     with ctx.write():
         query = Row.update(**touched(ctx.dialect, status="RELEASED")).where(

@@ -153,7 +153,8 @@ class Bundle:
     """A hold request made over HTTP: every line of every date, held all or none.
 
     ``status`` is read from its holds: ACTIVE while they hold units, then CONFIRMED,
-    RELEASED or EXPIRED (MIXED only if something outside the shop moved one hold alone).
+    RELEASED, EXPIRED or CANCELLED (confirmed, then its bookings cancelled); MIXED when
+    its holds differ (one booking of two cancelled, or a hold moved alone outside the shop).
     """
 
     id: int

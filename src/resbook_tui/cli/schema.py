@@ -66,8 +66,9 @@ def info(ctx: typer.Context, json: JsonOpt = False) -> None:
         )
     except Exception as exc:  # info reports the problem instead of failing on it
         result["error"] = str(exc)
-        # A lock held past lock_timeout is busy (4), as for every other command: the
-        # database was reached; anything else is a database problem (3).
+        # Each resbook error exits with its own code, as for every other command (a lock
+        # held past lock_timeout is busy, 4, and the database was reached; a setting the
+        # driver refuses is 2); anything else is a database problem (3).
         failed = exc.exit_code if isinstance(exc, ResbookError) else EXIT_DATABASE
         result["reachable"] = isinstance(exc, BusyError)
     if json:
@@ -159,9 +160,8 @@ def migrate_down(
             on_revert=lambda m: progress.print(f"Reverting {_label(m)}...", markup=False),
         )
     except DataLossError as exc:
-        _print_losses(
-            exc.losses, "Would destroy", to=progress
-        )  # --json: the error line is stdout's
+        # With --json the error's one line is stdout's; the losses go to stderr.
+        _print_losses(exc.losses, "Would destroy", to=progress)
         raise
     version = migrator.current_version()
     if json:
