@@ -59,6 +59,7 @@ async def test_help_lists_keys_and_closes(make_app):
         assert isinstance(app.screen, HelpScreen)
         sections = dict(app.screen.sections())
         assert ("n", "New hold") in sections["Day detail"]
+        assert ("tab", "Holds / allocations") in sections["Day detail"]
         assert ("c", "Confirm") in sections["3 Holds"]
         assert any(desc == "Go to date" or desc == "Date" for _, desc in sections["2 Heatmap"])
         await pilot.press("escape")

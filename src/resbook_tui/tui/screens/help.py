@@ -24,6 +24,8 @@ EXTRA_GLOBAL = [
     ("ctrl+p", "Command palette"),
     ("r", "Refresh"),
 ]
+# Textual's own focus keys, which pick the table c, x and + act on.
+DAY_EXTRA = [("tab", "Holds / allocations")]
 FORM_KEYS = [
     ("tab", "Next field"),
     ("shift+tab", "Previous field"),
@@ -96,7 +98,7 @@ class HelpScreen(ModalScreen[None]):
             ("Everywhere", everywhere),
             ("1 Resources", keys(ResourcesScreen)),
             ("2 Heatmap", keys(HeatmapScreen, HeatmapGrid, skip=frozenset({"reload"}))),
-            ("Day detail", keys(DayScreen, skip=frozenset({"reload"}))),
+            ("Day detail", keys(DayScreen, skip=frozenset({"reload"})) + DAY_EXTRA),
             ("3 Holds", keys(HoldsScreen, skip=frozenset({"reload"}))),
             ("Hold detail", keys(HoldDetailScreen, skip=frozenset({"reload"}))),
             ("Tables", keys(KeyedTable, skip=frozenset({"scroll_left", "scroll_right"}))),
