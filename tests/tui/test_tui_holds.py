@@ -96,6 +96,23 @@ async def test_filter_narrows_as_you_type_and_enter_shows_the_customer(make_app)
 
 
 @asynctest
+async def test_the_customer_view_says_which_booking_was_cancelled(make_app, booking):
+    """Support looks a customer up: a cancelled booking is not shown as CONFIRMED."""
+    (allocation,) = [a for a in booking.list_allocations() if a.order_id == "order-1"]
+    booking.cancel_allocation(allocation.id)
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_holds(pilot)
+        await pilot.press("slash", *"ana@example.com", "enter")
+        await settle(pilot)
+        ids, statuses = column(app, "#holds", "id"), column(app, "#holds", "status")
+        shown = dict(zip(ids, statuses, strict=True))
+        assert shown[str(allocation.hold_id)] == "CANCELLED"
+        assert "CONFIRMED" in shown.values()  # order-6 still stands
+        assert sorted(a[4] for a in table_rows(app, "#allocations")) == ["order-6"]
+
+
+@asynctest
 async def test_confirm_a_hold_with_the_form(make_app, booking, world_ids):
     app = make_app()
     notes = record_notifications(app)

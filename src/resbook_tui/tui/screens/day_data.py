@@ -63,13 +63,18 @@ def _day_order(hold: Hold) -> tuple[bool, float]:
     return (True, -hold.id)
 
 
+def booked_status(hold: Hold, booked: set[int | None] | None) -> str:
+    """``booked``: the holds that allocations shown beside them were made from (None: no
+    allocations are shown). A confirmed hold outside it had its booking cancelled, which
+    its status says (as the hold detail does), rather than CONFIRMED beside an allocation
+    list without it."""
+    if hold.status == "CONFIRMED" and booked is not None and hold.id not in booked:
+        return "CANCELLED"
+    return hold.status
+
+
 def hold_row(hold: Hold, *, booked: set[int | None]) -> list[Any]:
-    """``booked``: the holds the day's allocations were made from. A confirmed hold
-    outside it had its booking cancelled, which its status says (as the hold detail does),
-    rather than CONFIRMED beside an allocation list without it."""
-    status = hold.status
-    if status == "CONFIRMED" and hold.id not in booked:
-        status = "CANCELLED"
+    status = booked_status(hold, booked)
     return [
         str(hold.id),
         hold.expires_at if hold.status == "ACTIVE" else None,

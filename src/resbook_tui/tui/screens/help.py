@@ -24,8 +24,9 @@ EXTRA_GLOBAL = [
     ("ctrl+p", "Command palette"),
     ("r", "Refresh"),
 ]
-# Textual's own focus keys, which pick the table c, x and + act on.
-DAY_EXTRA = [("tab", "Holds / allocations")]
+# Textual's own focus key, which picks the table c, x and + act on (in the day detail, and
+# in the Holds screen's customer view).
+TABLE_SWITCH = [("tab", "Holds / allocations")]
 FORM_KEYS = [
     ("tab", "Next field"),
     ("shift+tab", "Previous field"),
@@ -98,8 +99,8 @@ class HelpScreen(ModalScreen[None]):
             ("Everywhere", everywhere),
             ("1 Resources", keys(ResourcesScreen)),
             ("2 Heatmap", keys(HeatmapScreen, HeatmapGrid, skip=frozenset({"reload"}))),
-            ("Day detail", keys(DayScreen, skip=frozenset({"reload"})) + DAY_EXTRA),
-            ("3 Holds", keys(HoldsScreen, skip=frozenset({"reload"}))),
+            ("Day detail", keys(DayScreen, skip=frozenset({"reload"})) + TABLE_SWITCH),
+            ("3 Holds", keys(HoldsScreen, skip=frozenset({"reload"})) + TABLE_SWITCH),
             ("Hold detail", keys(HoldDetailScreen, skip=frozenset({"reload"}))),
             ("Tables", keys(KeyedTable, skip=frozenset({"scroll_left", "scroll_right"}))),
             ("Forms and questions", FORM_KEYS),

@@ -10,7 +10,7 @@ from ...booking import Booking
 from ...booking.records import Allocation, Hold, Resource
 from ..widgets.columns import Column, Tag
 from ..widgets.countdown import countdown
-from .day_data import STATUS_ROLES
+from .day_data import STATUS_ROLES, booked_status
 
 if TYPE_CHECKING:
     pass
@@ -170,9 +170,18 @@ def _left(hold: Hold, status: Tag, columns: list[Column]) -> Any:
     return status if columns is ACTIVE_COLUMNS else None
 
 
-def hold_row(hold: Hold, names: dict[int, str], columns: list[Column]) -> list[Any]:
+def hold_row(
+    hold: Hold,
+    names: dict[int, str],
+    columns: list[Column],
+    *,
+    booked: set[int | None] | None = None,
+) -> list[Any]:
+    """``booked``: as day_data.booked_status takes it (the customer view has the
+    customer's allocations; the queue has none to tell by)."""
     active = hold.status == "ACTIVE"
-    status = Tag(hold.status, STATUS_ROLES.get(hold.status, ""))
+    shown = booked_status(hold, booked)
+    status = Tag(shown, STATUS_ROLES.get(shown, "muted"))
     cells: dict[str, Any] = {
         "id": str(hold.id),
         "left": _left(hold, status, columns),
