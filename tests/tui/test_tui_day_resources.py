@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from tui_helpers import asynctest, record_notifications, settle, table_rows, text_of
+from tui_helpers import asynctest, cancel_booking, record_notifications, settle, table_rows, text_of
 
 from conftest import TODAY
 from resbook_tui.tui.modals import FormModal
@@ -55,8 +55,7 @@ async def test_day_detail_shows_capacity_holds_and_allocations(make_app):
 @asynctest
 async def test_a_hold_whose_booking_was_cancelled_reads_cancelled(make_app, booking):
     """Not CONFIRMED beside an allocation list that no longer has its booking."""
-    (allocation,) = [a for a in booking.list_allocations() if a.order_id == "order-1"]
-    booking.cancel_allocation(allocation.id)
+    allocation = cancel_booking(booking, "order-1")
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await open_day(pilot)  # Land Cruiser 01, today: the day of order-1

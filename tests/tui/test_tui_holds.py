@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from tui_helpers import asynctest, column, record_notifications, settle, table_rows, text_of
+from tui_helpers import (
+    asynctest,
+    cancel_booking,
+    column,
+    record_notifications,
+    settle,
+    table_rows,
+    text_of,
+)
 
 from conftest import NOW
 from resbook_tui.tui.screens.hold_detail import HoldDetailScreen
@@ -98,8 +106,7 @@ async def test_filter_narrows_as_you_type_and_enter_shows_the_customer(make_app)
 @asynctest
 async def test_the_customer_view_says_which_booking_was_cancelled(make_app, booking):
     """Support looks a customer up: a cancelled booking is not shown as CONFIRMED."""
-    (allocation,) = [a for a in booking.list_allocations() if a.order_id == "order-1"]
-    booking.cancel_allocation(allocation.id)
+    allocation = cancel_booking(booking, "order-1")
     app = make_app()
     async with app.run_test(size=(120, 36)) as pilot:
         await open_holds(pilot)

@@ -13,6 +13,8 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static
 from textual.worker import WorkerCancelled, WorkerFailed
 
+from resbook_tui.booking import Booking
+from resbook_tui.booking.records import Allocation
 from resbook_tui.tui import ResbookApp
 from resbook_tui.tui.widgets.keyed_table import KeyedTable, Tag
 
@@ -66,6 +68,13 @@ async def settle(pilot: Pilot, rounds: int = 50) -> None:
             quiet = 0
     running = [w for w in app.workers if w.is_running]
     raise AssertionError(f"the app did not settle: busy={app.busy}, running={running}")
+
+
+def cancel_booking(booking: Booking, order_id: str) -> Allocation:
+    """Cancel the world's one allocation of ``order_id``, as another desk would."""
+    (allocation,) = [a for a in booking.list_allocations() if a.order_id == order_id]
+    booking.cancel_allocation(allocation.id)
+    return allocation
 
 
 def text_of(app: ResbookApp, selector: str) -> str:

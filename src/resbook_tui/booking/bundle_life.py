@@ -60,14 +60,10 @@ def _as_of(holds: Sequence[Hold], now: Any) -> list[Hold]:
 
 
 def _as_booked(holds: Sequence[Hold], allocations: Sequence[Allocation]) -> list[Hold]:
-    """A confirmed hold whose booking was cancelled (its allocation is gone) reads
-    CANCELLED: the shop's order no longer has those units, though the row says CONFIRMED
-    (what the hold became; the cancel is the allocation's, in the audit trail)."""
+    """A confirmed hold whose booking was cancelled reads CANCELLED: the shop's order no
+    longer has those units."""
     booked = {a.hold_id for a in allocations}
-    return [
-        replace(h, status="CANCELLED") if h.status == "CONFIRMED" and h.id not in booked else h
-        for h in holds
-    ]
+    return [replace(h, status=h.status_beside(booked)) for h in holds]
 
 
 def _status(holds: Sequence[Hold]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
@@ -56,6 +57,13 @@ class Hold:
     created_at: datetime
     updated_at: datetime
     replay: bool = False
+
+    def status_beside(self, booked: Collection[int | None]) -> str:
+        """The status to show beside the allocations made from the holds in ``booked``:
+        a confirmed hold none of them came from had its booking cancelled (the row stays
+        CONFIRMED, what the hold became; the cancel is the allocation's, in the audit
+        trail)."""
+        return "CANCELLED" if self.status == "CONFIRMED" and self.id not in booked else self.status
 
 
 @dataclass(frozen=True)

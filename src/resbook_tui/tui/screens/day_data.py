@@ -65,12 +65,8 @@ def _day_order(hold: Hold) -> tuple[bool, float]:
 
 def booked_status(hold: Hold, booked: set[int | None] | None) -> str:
     """``booked``: the holds that allocations shown beside them were made from (None: no
-    allocations are shown). A confirmed hold outside it had its booking cancelled, which
-    its status says (as the hold detail does), rather than CONFIRMED beside an allocation
-    list without it."""
-    if hold.status == "CONFIRMED" and booked is not None and hold.id not in booked:
-        return "CANCELLED"
-    return hold.status
+    allocations are shown, so nothing to tell a cancelled booking by)."""
+    return hold.status if booked is None else hold.status_beside(booked)
 
 
 def hold_row(hold: Hold, *, booked: set[int | None]) -> list[Any]:
