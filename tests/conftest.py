@@ -83,10 +83,11 @@ def pg_url(pg_database_url: str) -> Iterator[str]:
         yield f"{pg_database_url}{sep}options={options}"
     finally:
         with conn.cursor() as cur:
+            # Every other session on the test database, a test's own lockers included: one
+            # that failed holding a lock would otherwise leave DROP SCHEMA waiting for ever.
             cur.execute(
                 "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-                "AND application_name = 'resbook'"
+                "WHERE datname = current_database() AND pid <> pg_backend_pid()"
             )
             cur.execute(f'DROP SCHEMA "{schema}" CASCADE')
         conn.close()

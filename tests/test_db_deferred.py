@@ -104,7 +104,8 @@ def test_a_later_statement_goes_with_commit_and_keeps_its_values(db, other):
         later(db, SET_S, s=text, x=1)
         assert _rows(other) == []
     assert len(sent) == 2
-    assert sent[1].startswith('UPDATE "t" SET') and sent[1].endswith("; COMMIT")
+    # Prepared (test_prepared.py): the UPDATE goes as an EXECUTE, with the COMMIT.
+    assert sent[1].startswith("EXECUTE rb_") and sent[1].endswith("; COMMIT")
     assert _rows(other) == [(1, text)]
     with db.atomic():
         later(db, ADD, x=2, s="%")

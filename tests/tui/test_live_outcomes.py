@@ -25,8 +25,10 @@ from test_live import SIZE, statuses, terminate_resbook_backends, until
 from tui_helpers import asynctest, record_notifications, settle
 
 from conftest import FixedBooking, make_booking
+from resbook_tui import dialects
 from resbook_tui.booking import Booking
 from resbook_tui.db import open_database
+from resbook_tui.dialects.prepared import statement_name
 from resbook_tui.errors import DatabaseError
 from resbook_tui.schema.migrations import Migrator
 from resbook_tui.seed import SeedPlan, seed
@@ -402,6 +404,9 @@ async def test_countdowns_use_the_database_clock_not_a_skewed_local_one(sqlite_u
 def test_events_follow_exits_3_with_one_line_when_the_connection_is_lost(pg_db, pg_url):
     seed(pg_db, SeedPlan(vehicles=1, days=2, capacity=5))
     env = {**os.environ, "RESBOOK_DATABASE_URL": pg_url}
+    # The feed's poll, as pg_stat_activity shows it: the EXECUTE of its prepared statement.
+    dialect = dialects.of(pg_db)
+    poll = f"EXECUTE {statement_name(dialect._newest_event.sql(pg_db, dialect)[0])}"
     admin = psycopg2.connect(pg_url.split("?")[0], application_name="resbook-test-admin")
     admin.autocommit = True
     with admin.cursor() as cur:
@@ -423,8 +428,8 @@ def test_events_follow_exits_3_with_one_line_when_the_connection_is_lost(pg_db, 
                 cur.execute(
                     "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'resbook' "
                     "AND datname = current_database() AND backend_start >= %s "
-                    "AND query LIKE 'SELECT MAX(%%booking_event%%'",
-                    (started,),
+                    "AND query = %s",
+                    (started, poll),
                 )
                 if cur.fetchone()[0]:
                     break

@@ -4,7 +4,8 @@ Peewee builds and renders a query's SQL on every call: for the capacity rule wit
 EXISTS that is a good part of a millisecond, several times what SQLite takes to run it. The
 hold path runs a few such statements per date, so it builds each one once per database
 class, with named slots where the values go, and binds the values on each run. The SQL is
-still the model query's own; nobody writes it by hand.
+still the model query's own; nobody writes it by hand. On PostgreSQL the rendered text is
+also prepared on each connection that runs it (prepared.py), so the server plans it once.
 """
 
 from __future__ import annotations
@@ -74,15 +75,24 @@ class Compiled:
         sql, params = self.sql(db, dialect)
         return sql, [values[p.name] if isinstance(p, Slot) else p for p in params]
 
+    def statement(
+        self, db: peewee.Database, dialect: Clock, values: Mapping[str, Any]
+    ) -> tuple[str, list[Any]]:
+        """What to send: the SQL and its values, or on a database that prepares statements
+        (PostgreSQL: ``ResbookPostgresqlDatabase.prepared``), the EXECUTE of its own."""
+        sql, bound = self.bind(db, dialect, values)
+        prepared = getattr(db, "prepared", None)
+        return (sql if prepared is None else prepared(sql, len(bound))), bound
+
     def run(self, db: peewee.Database, dialect: Clock, values: Mapping[str, Any]) -> Any:
         """The driver's cursor (rows as the driver gives them)."""
-        return db.execute_sql(*self.bind(db, dialect, values))
+        return db.execute_sql(*self.statement(db, dialect, values))
 
     def later(self, db: peewee.Database, dialect: Clock, values: Mapping[str, Any]) -> None:
         """Run it (nobody reads its answer) by the end of the transaction: on PostgreSQL
         with the transaction's next statement or its COMMIT, a round trip fewer
         (``ResbookPostgresqlDatabase.later``); elsewhere, or outside a transaction, now."""
-        sql, bound = self.bind(db, dialect, values)
+        sql, bound = self.statement(db, dialect, values)
         defer = getattr(db, "later", None)
         if defer is not None and db.in_transaction():
             defer(sql, bound)

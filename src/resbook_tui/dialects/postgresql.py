@@ -33,6 +33,7 @@ from .base import (
     TokenTaken,
 )
 from .catalog import HISTORY_TABLE, Catalog, ColumnInfo, ObjectInfo, TableInfo, normalise
+from .prepared import PreparedOnUse
 
 CONNECT_TIMEOUT_S = 5
 # A peer gone without a word (a NAT dropping an idle connection, a failover) is found out:
@@ -69,6 +70,7 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
         self.resbook_read_only = settings.read_only
         self.resbook_connections = ConnectionRegistry(_cancel)
         self.resbook_url: DatabaseUrl | None = None
+        self._prepared = PreparedOnUse()
 
     def _connect(self) -> Any:
         # One an ended thread left, if one still serves (connections.py says why), else new.
@@ -133,6 +135,10 @@ class ResbookPostgresqlDatabase(peewee.PostgresqlDatabase):
         """The first statement error since this thread's last BEGIN (None: there was none)."""
         found: BaseException | None = getattr(self._deferred, "failure", None)
         return found
+
+    def prepared(self, sql: str, count: int) -> str:
+        """The EXECUTE of ``sql`` prepared on this thread's connection (Compiled.statement)."""
+        return self._prepared.statement(self.connection(), sql, count)  # type: ignore[no-untyped-call]
 
     def later(self, sql: str, params: Any) -> None:
         """Send this statement (whose answer nobody reads) with the transaction's next
