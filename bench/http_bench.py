@@ -21,7 +21,10 @@ Before the measured rounds the server is warmed up with ``--warm-up`` requests a
 largest client count, not counted: a shop's server has been running, its threads and
 their PostgreSQL connections open (a new backend's first hold costs about 10 ms more:
 its catalogue caches and the triggers' PL/pgSQL plans), as the reference's connection is.
-A client count given twice (``--clients 8,8,8``) is measured twice.
+A client count given twice (``--clients 8,8,8``) is measured twice. ``--stack`` adds two
+8-client rounds against the HTTP stack alone (http_stack.py: the same server stack and
+request, a handler doing nothing of resbook's; then with 4 round trips of ``SELECT 1``),
+so the server's CPU a request can be read beside what the stack itself costs.
 Floor (issue 10): 8 clients >= 0.8x the Python API, p99 < 50 ms at 8. Goal 1.0x.
 """
 
@@ -266,16 +269,51 @@ def start_server(
         env={**os.environ, "RESBOOK_ACTOR": "bench"},
     )
     url = f"http://127.0.0.1:{port}"
+    wait_for(url, process)
+    return process, url
+
+
+def wait_for(url: str, process: subprocess.Popen[bytes]) -> None:
+    """Until ``url`` answers /healthz (polling a process we started: nothing to wait on)."""
     deadline = time.monotonic() + 30
     while True:
         try:
             if httpx.get(f"{url}/healthz", timeout=1).status_code == 200:
-                return process, url
+                return
         except httpx.HTTPError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             raise SystemExit("the server did not start")
         time.sleep(0.05)
+
+
+def stack_rounds(
+    url: str, work: list[tuple[int, date]], workers: int, kind: str
+) -> list[tuple[int, float, float]]:
+    """(round trips, requests/s, server CPU ms a request) of http_stack.py's server at 8
+    clients, with 0 and then 4 round trips to PostgreSQL a request."""
+    found = []
+    for trips in (0, 4):
+        port = free_port()
+        env = {**os.environ, "STACK_DATABASE_URL": url, "STACK_ROUND_TRIPS": str(trips)}
+        stack = Path(__file__).with_name("http_stack.py")
+        process = subprocess.Popen(
+            [sys.executable, str(stack), str(port), str(workers)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        server = f"http://127.0.0.1:{port}"
+        try:
+            wait_for(server, process)
+            http_round(server, "bench", work, 8, f"stack-warm{trips}", kind)
+            spent = cpu_ms(process.pid)
+            wall, _took, _split = http_round(server, "bench", work, 8, f"stack{trips}", kind)
+            found.append((trips, len(work) / wall, (cpu_ms(process.pid) - spent) / len(work)))
+        finally:
+            process.send_signal(signal.SIGTERM)
+            process.wait(30)
+    return found
 
 
 def main() -> None:
@@ -291,6 +329,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--client", choices=sorted(CLIENTS), default="stdlib", help="the clients' HTTP library"
+    )
+    parser.add_argument(
+        "--stack", action="store_true", help="also measure the HTTP stack alone (http_stack.py)"
     )
     args = parser.parse_args()
     counts = [int(c) for c in args.clients.split(",")]
@@ -334,6 +375,9 @@ def main() -> None:
                         db_ms=db_ms / n,
                     )
                 )
+            stack = []
+            if args.stack:
+                stack = stack_rounds(url, cells(rng, today, n), workers, args.client)
             mine, base = cpu_ms(os.getpid()), database_cpu(bk)
             after_s, after_lat = python_api(bk, cells(rng, today, n))
             api_cpu += cpu_ms(os.getpid()) - mine
@@ -369,6 +413,11 @@ def main() -> None:
                 f"server CPU {r.server_ms:.2f} ms a request, "
                 f"database {r.db_ms:.2f} ms, clients {r.clients_ms:.2f} ms, "
                 f"connections per server process {shared}"
+            )
+        for trips, rate, server_ms in stack:
+            print(
+                f"  the HTTP stack alone, 8 clients, {trips} round trip(s) of SELECT 1 a "
+                f"request: {rate:,.0f} requests/s, server CPU {server_ms:.2f} ms a request"
             )
         for r in rounds:
             if r.clients == 8:
