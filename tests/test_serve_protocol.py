@@ -14,7 +14,7 @@ import uvicorn
 from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-from resbook_tui.serve.protocol import FLUSH_AT, JoinedWrites, ServeProtocol
+from resbook_tui.serve.protocol import FLUSH_AT, MAX_HEAD_BYTES, JoinedWrites, ServeProtocol
 
 
 class _Recorder:
@@ -251,3 +251,40 @@ def test_uvicorns_own_protocol_answers_it_in_plain_text() -> None:
     answer = _answer_to(HttpToolsProtocol, NOT_HTTP)
     assert answer.startswith(b"HTTP/1.1 400 ")
     assert b"content-type: text/plain" in answer.lower()
+
+
+def _problem_of(answer: bytes) -> tuple[bytes, dict[str, Any]]:
+    head, _, body = answer.partition(b"\r\n\r\n")
+    return head, json.loads(body)
+
+
+def test_an_endless_header_gets_a_431_problem_and_the_connection_closes() -> None:
+    """httptools would keep the header whole, however long, until it ends."""
+    request = b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * (4 * MAX_HEAD_BYTES)
+    head, problem = _problem_of(_answer_to(ServeProtocol, request))  # never finished
+    assert head.startswith(b"HTTP/1.1 431 ")
+    assert b"connection: close" in head.lower()
+    assert problem["status"] == 431 and problem["code"] == "request_head_too_large"
+    assert str(MAX_HEAD_BYTES) in problem["detail"]
+
+
+def test_an_endless_request_line_is_refused_the_same_way() -> None:
+    head, problem = _problem_of(_answer_to(ServeProtocol, b"GET /" + b"a" * 2 * MAX_HEAD_BYTES))
+    assert head.startswith(b"HTTP/1.1 431 ") and problem["code"] == "request_head_too_large"
+
+
+def test_heads_under_the_limit_pass_and_a_body_is_not_counted_as_head() -> None:
+    """Two requests on one connection, each with a head of most of the limit; the first
+    with a body several times the limit, sent with its head."""
+    big = b"X-Big: " + b"a" * (MAX_HEAD_BYTES - 1024) + b"\r\n"
+    body = b"b" * (3 * MAX_HEAD_BYTES)
+
+    async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+        length = f"Content-Length: {len(body)}\r\n".encode()
+        writer.write(b"POST / HTTP/1.1\r\nHost: t\r\n" + length + big + b"\r\n" + body)
+        received = await reader.readuntil(b"\r\n\r\n") + await reader.readexactly(12)
+        writer.write(b"GET / HTTP/1.1\r\nHost: t\r\n" + big + b"\r\n")
+        return received + await reader.readuntil(b"\r\n\r\n") + await reader.readexactly(12)
+
+    received = _served(ServeProtocol, talk)
+    assert received.count(b"HTTP/1.1 200 ") == 2 and received.count(b'{"ok": true}') == 2

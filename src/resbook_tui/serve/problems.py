@@ -43,6 +43,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "idempotency_request_in_progress": (409, "A request with this Idempotency-Key is in flight"),
     "idempotency_key_reused": (422, "The Idempotency-Key was used with another request body"),
     "unsupported_media_type": (415, "Send JSON (Content-Type: application/json)"),
+    "request_head_too_large": (431, "The request line and headers are too large"),
     "internal_error": (500, "Internal error"),
     "busy": (503, "Busy: nothing changed, try again"),
     "database_unavailable": (503, "The database cannot be reached"),

@@ -1,5 +1,6 @@
 """uvicorn's HTTP protocol as ``resbook serve`` runs it: each answer leaves in one write,
-and a request that is not HTTP gets a problem+json 400 like every other error.
+a request that is not HTTP gets a problem+json 400 like every other error, and a request
+head (request line and headers) has a size limit.
 
 uvicorn (0.54, httptools) writes a response's head when the app starts the response and
 its body when the app sends it: two ``send`` calls, and with Nagle off two packets, for
@@ -18,16 +19,27 @@ large or streamed body.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any, cast
 
 from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
 
-from .problems import PROBLEM_JSON, invalid
+from .problems import PROBLEM_JSON, Problem, invalid
 
+log = logging.getLogger("resbook.serve")
 FLUSH_AT = 64 * 1024
 NOT_HTTP = (
     "the request is not valid HTTP/1.1 (a control character in a header, say); nothing was read"
 )
+# httptools keeps a request line and headers whole, however long, until they end: without
+# a limit one endless header fills the server's memory. 64 KiB is four times nginx's
+# default (large_client_header_buffers 4 8k) and a shop sends under 1 KiB.
+MAX_HEAD_BYTES = 64 * 1024
+HEAD_TOO_LARGE = f"the request line and headers may be at most {MAX_HEAD_BYTES} bytes"
+# How long a refused connection stays half-open (answered, reading paused) before it is
+# closed: closing with the caller's bytes unread would reset the connection, and with
+# the reset the caller's system may drop the answer before the caller reads it.
+LINGER_S = 1.0
 
 
 class JoinedWrites:
@@ -84,22 +96,54 @@ class JoinedWrites:
 
 
 class ServeProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol, writing through JoinedWrites, and answering what its
-    parser refuses with a problem."""
+    """uvicorn's httptools protocol, writing through JoinedWrites, answering what its
+    parser refuses with a problem, and refusing a request head over MAX_HEAD_BYTES."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         # As uvicorn declares it (narrower than asyncio's BaseTransport, hence the ignore).
         # JoinedWrites is a Transport in all but name (it forwards the rest).
         super().connection_made(cast(asyncio.Transport, JoinedWrites(transport, self.loop)))
+        self._in_head = False
+        self._head_bytes = 0
+        self._refused = False
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._in_head = True
+        self._head_bytes = 0
+
+    def on_headers_complete(self) -> None:
+        self._in_head = False
+        super().on_headers_complete()
+
+    def data_received(self, data: bytes) -> None:
+        if self._refused:
+            return  # answered and closing: nothing more is read
+        super().data_received(data)
+        # Counted after the parser has had the bytes: those past the head's end (a body)
+        # are the request's, not its head's. So at most one read more than the limit is
+        # ever kept.
+        if self._in_head and not self.transport.is_closing():
+            self._head_bytes += len(data)
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._in_head = False
+                self._refuse(Problem("request_head_too_large", HEAD_TOO_LARGE))
 
     def send_400_response(self, msg: str) -> None:
         """What httptools cannot parse (a control character in a header, a malformed
         request line) never reaches the app: uvicorn answers it here, in plain text. The
-        same 400 as a problem, so a shop's client reads every error one way. The
-        connection closes, as uvicorn's does: where the next request starts is unknown."""
+        same 400 as a problem, so a shop's client reads every error one way."""
         del msg  # uvicorn's own text; the problem says it for the caller
-        body = invalid(NOT_HTTP, field="request").body().encode()
-        head = [STATUS_LINE[400]]
+        self._refuse(invalid(NOT_HTTP, field="request"))
+
+    def _refuse(self, problem: Problem) -> None:
+        """``problem`` before any app saw the request, and the connection closed, as
+        uvicorn closes it (where the next request starts is unknown): at once for writing,
+        after LINGER_S for reading."""
+        # The request log's line (the app never saw this request): no method, no route.
+        log.info("- (unparsed) %d - %s", problem.status, problem.code)
+        body = problem.body().encode()
+        head = [STATUS_LINE[problem.status]]
         for name, value in self.server_state.default_headers:  # Date, Server
             head.extend([name, b": ", value, b"\r\n"])
         head.extend(
@@ -111,4 +155,10 @@ class ServeProtocol(HttpToolsProtocol):
             ]
         )
         self.transport.write(b"".join(head))
-        self.transport.close()
+        self._refused = True
+        if not self.transport.can_write_eof():
+            self.transport.close()
+            return
+        self.transport.write_eof()
+        self.transport.pause_reading()
+        self.loop.call_later(LINGER_S, self.transport.close)
