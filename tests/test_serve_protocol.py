@@ -14,6 +14,7 @@ import uvicorn
 from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from resbook_tui.serve import protocol
 from resbook_tui.serve.protocol import FLUSH_AT, MAX_HEAD_BYTES, JoinedWrites, ServeProtocol
 
 
@@ -156,7 +157,9 @@ def _served(protocol: type[asyncio.Protocol], talk: Talk) -> bytes:
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
-    config = uvicorn.Config(_app, loop="asyncio", http=protocol, log_config=None, lifespan="off")
+    config = uvicorn.Config(
+        _app, loop="asyncio", http=protocol, log_config=None, lifespan="off", timeout_keep_alive=1
+    )
     server = uvicorn.Server(config)
 
     async def main() -> bytes:
@@ -288,3 +291,34 @@ def test_heads_under_the_limit_pass_and_a_body_is_not_counted_as_head() -> None:
 
     received = _served(ServeProtocol, talk)
     assert received.count(b"HTTP/1.1 200 ") == 2 and received.count(b'{"ok": true}') == 2
+
+
+@pytest.fixture
+def quick_head_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(protocol, "HEAD_TIMEOUT_S", 0.2)
+
+
+def test_a_head_that_stalls_gets_a_408_problem_and_the_connection_closes(
+    quick_head_clock: None,
+) -> None:
+    # Read to the end: the server's own clock ends it (a hang here is the failure).
+    head, problem = _problem_of(_answer_to(ServeProtocol, b"GET / HTTP/1.1\r\nHost: t\r\n"))
+    assert head.startswith(b"HTTP/1.1 408 ") and b"connection: close" in head.lower()
+    assert problem["status"] == 408 and problem["code"] == "request_timeout"
+
+
+def test_a_connection_that_never_asks_is_closed_too(quick_head_clock: None) -> None:
+    head, problem = _problem_of(_answer_to(ServeProtocol, b""))
+    assert head.startswith(b"HTTP/1.1 408 ") and problem["code"] == "request_timeout"
+
+
+def test_the_head_clock_stops_with_the_head(quick_head_clock: None) -> None:
+    """A request answered, then a keep-alive connection idle past the head clock (0.2 s):
+    closed by uvicorn's keep-alive timeout (1 s here), with no 408 after the answer."""
+
+    async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+        writer.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+        return await reader.read()  # to the end: uvicorn closes the idle connection
+
+    received = _served(ServeProtocol, talk)
+    assert received.startswith(b"HTTP/1.1 200 ") and b"408" not in received

@@ -30,6 +30,7 @@ PROBLEMS: dict[str, tuple[int, str]] = {
     "forbidden": (403, "This API key may not use this route"),
     "not_found": (404, "Not found"),
     "method_not_allowed": (405, "Method not allowed"),
+    "request_timeout": (408, "The request did not arrive in time"),
     "insufficient_capacity": (409, "Not enough capacity"),
     "blacked_out": (409, "The resource is blacked out on a date asked for"),
     "hold_not_active": (409, "The hold is no longer active"),

@@ -1,6 +1,6 @@
 """uvicorn's HTTP protocol as ``resbook serve`` runs it: each answer leaves in one write,
 a request that is not HTTP gets a problem+json 400 like every other error, and a request
-head (request line and headers) has a size limit.
+head (request line and headers) has a size limit and a time limit.
 
 uvicorn (0.54, httptools) writes a response's head when the app starts the response and
 its body when the app sends it: two ``send`` calls, and with Nagle off two packets, for
@@ -40,6 +40,10 @@ HEAD_TOO_LARGE = f"the request line and headers may be at most {MAX_HEAD_BYTES} 
 # closed: closing with the caller's bytes unread would reset the connection, and with
 # the reset the caller's system may drop the answer before the caller reads it.
 LINGER_S = 1.0
+# uvicorn waits for a request head for as long as its connection stays open, so a client
+# sending a byte now and then (or nothing) holds a connection, and enough of them every
+# file descriptor. nginx's client_header_timeout is 60 s; a shop's head arrives at once.
+HEAD_TIMEOUT_S = 30.0
 
 
 class JoinedWrites:
@@ -106,15 +110,38 @@ class ServeProtocol(HttpToolsProtocol):
         self._in_head = False
         self._head_bytes = 0
         self._refused = False
+        self._head_timer: asyncio.TimerHandle | None = None
+        self._start_head_clock()  # a connection that never sends a request is refused too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._stop_head_clock()
+        super().connection_lost(exc)
 
     def on_message_begin(self) -> None:
         super().on_message_begin()
         self._in_head = True
         self._head_bytes = 0
+        self._start_head_clock()
 
     def on_headers_complete(self) -> None:
         self._in_head = False
+        self._stop_head_clock()
         super().on_headers_complete()
+
+    def _start_head_clock(self) -> None:
+        self._stop_head_clock()
+        self._head_timer = self.loop.call_later(HEAD_TIMEOUT_S, self._head_too_slow)
+
+    def _stop_head_clock(self) -> None:
+        if self._head_timer is not None:
+            self._head_timer.cancel()
+            self._head_timer = None
+
+    def _head_too_slow(self) -> None:
+        self._head_timer = None
+        if not self._refused and not self.transport.is_closing():
+            detail = f"the request line and headers did not arrive within {HEAD_TIMEOUT_S:g} s"
+            self._refuse(Problem("request_timeout", detail))
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
