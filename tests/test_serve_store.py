@@ -437,6 +437,10 @@ def test_openapi_links_the_hold_to_its_next_steps(shop):
     for step in ("extend", "confirm"):
         answered = schema["paths"][f"/v1/holds/{{hold_id}}/{step}"]["post"]["responses"]["200"]
         assert set(answered["headers"]) == {"Idempotent-Replayed"}
+    # A stored 404 is replayed with the header too (test_an_unknown_resource_is_stored...).
+    for path in ("/v1/holds", "/v1/holds/{hold_id}/extend", "/v1/holds/{hold_id}/confirm"):
+        unknown = schema["paths"][path]["post"]["responses"]["404"]
+        assert set(unknown["headers"]) == {"Idempotent-Replayed"}
     assert shop.client.get("/docs").status_code == 200
 
 

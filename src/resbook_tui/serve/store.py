@@ -49,6 +49,10 @@ _REPLAYED = {
         "schema": {"type": "string", "enum": ["true"]},
     }
 }
+# A 404 is stored under the Idempotency-Key (calls.RETRIED says which are not), so its
+# replay carries Idempotent-Replayed too.
+_IDEMPOTENT_PROBLEMS = problem_responses(400, 401, 404, 409, 422, 503)
+_IDEMPOTENT_PROBLEMS[404] = {**_IDEMPOTENT_PROBLEMS[404], "headers": _REPLAYED}
 _LOCATION = {
     "Location": {"description": "The hold request: /v1/holds/{id}", "schema": {"type": "string"}}
 }
@@ -121,7 +125,7 @@ def _ok(b: Bundle) -> tuple[int, dict[str, object], str | None]:
     response_model=HoldRequestOut,
     responses={
         201: {"description": "Every line held", "links": _LINKS, "headers": _LOCATION | _REPLAYED},
-        **problem_responses(400, 401, 404, 409, 422, 503),
+        **_IDEMPOTENT_PROBLEMS,
     },
 )
 def create_hold(
@@ -162,7 +166,7 @@ def get_hold(request: Request, credentials: Key, hold_id: HoldId) -> Response:
     response_model=HoldRequestOut,
     responses={
         200: {"description": "Extended", "headers": _REPLAYED},
-        **problem_responses(400, 401, 404, 409, 422, 503),
+        **_IDEMPOTENT_PROBLEMS,
     },
 )
 def extend_hold(
@@ -193,7 +197,7 @@ def extend_hold(
     response_model=HoldRequestOut,
     responses={
         200: {"description": "Confirmed: an allocation per hold", "headers": _REPLAYED},
-        **problem_responses(400, 401, 404, 409, 422, 503),
+        **_IDEMPOTENT_PROBLEMS,
     },
 )
 def confirm_hold(
