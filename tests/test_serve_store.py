@@ -582,3 +582,17 @@ def test_protocol_odds_and_ends(shop):
     problem(keyless, 404, "not_found")
     no_header = shop.client.put("/v1/admin/capacity", json={})
     assert "send Authorization" in problem(no_header, 401, "unauthorized")["detail"]
+
+
+def test_a_query_parameter_given_twice_is_invalid_unless_it_is_a_list(shop):
+    twice = f"/v1/availability?from={shop.day(0)}&from={shop.day(5)}"
+    [error] = problem(shop.client.get(twice, headers=shop.store), 400, "invalid_input")["errors"]
+    assert error == {"name": "from", "reason": "given more than once"}
+    unknown = {"Authorization": "Bearer rbk_nope"}
+    problem(shop.client.get(twice, headers=unknown), 401, "unauthorized")  # the key first
+    limits = "/v1/admin/events?limit=2&limit=1000"
+    problem(shop.client.get(limits, headers=shop.admin), 400, "invalid_input")
+    filters = f"/v1/admin/blackouts?resource_id={shop.van}&resource_id={shop.van}"
+    problem(shop.client.get(filters, headers=shop.admin), 400, "invalid_input")  # one here
+    ids = f"/v1/availability?from={shop.day(0)}&resource_id={shop.van}&resource_id={shop.van}"
+    assert shop.client.get(ids, headers=shop.store).status_code == 200  # a list: repeatable

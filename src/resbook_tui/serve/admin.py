@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from starlette.responses import Response
 
@@ -20,6 +20,7 @@ from .calls import (
     idempotent,
     json_response,
     service,
+    single_query_values,
 )
 from .problems import problem_responses
 from .schemas import (
@@ -43,7 +44,7 @@ from .schemas import (
     TypeFilter,
 )
 
-router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"])
+router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[Depends(single_query_values)])
 PathId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 OptionalId = Annotated[int | None, Query(ge=1, le=INT64_MAX)]
 READ = problem_responses(400, 401, 403, 503)

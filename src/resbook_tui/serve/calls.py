@@ -11,6 +11,7 @@ from typing import Annotated, Any, TypeVar
 
 import peewee
 from fastapi import Depends, Header, Request, Security
+from fastapi.exceptions import RequestValidationError
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.security.utils import get_authorization_scheme_param
 from pydantic import BaseModel
@@ -48,6 +49,22 @@ async def credentials(
 def missing_key() -> Problem:
     challenge = {"WWW-Authenticate": "Bearer"}
     return Problem("unauthorized", "send Authorization: Bearer <API key>", headers=challenge)
+
+
+# Query parameters that are lists, by route; any other given twice is a 400, not the last
+# of them taken silently (a shop's URL built by appending, say).
+REPEATABLE = {"/v1/availability": frozenset({"resource_id"})}
+
+
+async def single_query_values(request: Request) -> None:
+    """A scalar query parameter given twice is invalid input (told after the key's 401)."""
+    lists = REPEATABLE.get(request.url.path, frozenset())
+    seen: set[str] = set()
+    for name, _ in request.query_params.multi_items():
+        if name in seen and name not in lists:
+            error = {"loc": ("query", name), "msg": "given more than once", "type": "value_error"}
+            raise RequestValidationError([error])
+        seen.add(name)
 
 
 # Every route's API key (the handler checks it), and the Idempotency-Key where required.

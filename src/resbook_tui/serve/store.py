@@ -4,13 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Path, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from starlette.responses import Response
 
 from ..booking.records import Bundle
 from ..booking.validate import INT64_MAX
 from . import render
-from .calls import Caller, IdemKey, Key, idempotent, json_response, service
+from .calls import (
+    Caller,
+    IdemKey,
+    Key,
+    idempotent,
+    json_response,
+    service,
+    single_query_values,
+)
 from .problems import Problem, problem_responses
 from .schemas import (
     AvailabilityOut,
@@ -24,7 +32,7 @@ from .schemas import (
     TypeFilter,
 )
 
-router = APIRouter(prefix="/v1", tags=["store"])
+router = APIRouter(prefix="/v1", tags=["store"], dependencies=[Depends(single_query_values)])
 OptionalIdemKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=255, description="Optional."),
