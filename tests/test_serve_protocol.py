@@ -152,13 +152,13 @@ def _server_sends(sends: list[bytes]) -> list[bytes]:
 Talk = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[bytes]]
 
 
-def _served(protocol: type[asyncio.Protocol], talk: Talk) -> bytes:
-    """Serve ``_app`` with ``protocol``; what ``talk`` read from one connection to it."""
+def _served(protocol: type[asyncio.Protocol], talk: Talk, app: Any = _app) -> bytes:
+    """Serve ``app`` with ``protocol``; what ``talk`` read from one connection to it."""
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     config = uvicorn.Config(
-        _app, loop="asyncio", http=protocol, log_config=None, lifespan="off", timeout_keep_alive=1
+        app, loop="asyncio", http=protocol, log_config=None, lifespan="off", timeout_keep_alive=1
     )
     server = uvicorn.Server(config)
 
@@ -322,3 +322,22 @@ def test_the_head_clock_stops_with_the_head(quick_head_clock: None) -> None:
 
     received = _served(ServeProtocol, talk)
     assert received.startswith(b"HTTP/1.1 200 ") and b"408" not in received
+
+
+def test_a_pipelined_head_waits_for_the_answer_before_it_is_timed_out(
+    quick_head_clock: None,
+) -> None:
+    """The first request's answer takes longer than the head clock (0.2 s) while half of
+    the next head has come: the first answer goes out whole, then the 408."""
+
+    async def slow(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await asyncio.sleep(0.5)  # the app's own slowness, not the test's synchronisation
+        await _app(scope, receive, send)
+
+    async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+        writer.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost:")
+        return await reader.read()  # to the end: the 408 closes it
+
+    received = _served(ServeProtocol, talk, app=slow)
+    first, _, rest = received.partition(b'{"ok": true}')
+    assert first.startswith(b"HTTP/1.1 200 ") and rest.startswith(b"HTTP/1.1 408 ")

@@ -101,7 +101,8 @@ class JoinedWrites:
 
 class ServeProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, writing through JoinedWrites, answering what its
-    parser refuses with a problem, and refusing a request head over MAX_HEAD_BYTES."""
+    parser refuses with a problem, and refusing a request head over MAX_HEAD_BYTES or
+    slower than HEAD_TIMEOUT_S."""
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         # As uvicorn declares it (narrower than asyncio's BaseTransport, hence the ignore).
@@ -139,6 +140,11 @@ class ServeProtocol(HttpToolsProtocol):
 
     def _head_too_slow(self) -> None:
         self._head_timer = None
+        if self.cycle is not None and not self.cycle.response_complete:
+            # A pipelined head behind an answer still being made: an answer now would
+            # cut into that one. Its clock runs again.
+            self._start_head_clock()
+            return
         if not self._refused and not self.transport.is_closing():
             detail = f"the request line and headers did not arrive within {HEAD_TIMEOUT_S:g} s"
             self._refuse(Problem("request_timeout", detail))
