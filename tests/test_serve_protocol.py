@@ -324,20 +324,23 @@ def test_the_head_clock_stops_with_the_head(quick_head_clock: None) -> None:
     assert received.startswith(b"HTTP/1.1 200 ") and b"408" not in received
 
 
-def test_a_pipelined_head_waits_for_the_answer_before_it_is_timed_out(
-    quick_head_clock: None,
-) -> None:
-    """The first request's answer takes longer than the head clock (0.2 s) while half of
-    the next head has come: the first answer goes out whole, then the 408."""
+async def _slow_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    await asyncio.sleep(0.5)  # the app's own slowness, not the test's synchronisation
+    await _app(scope, receive, send)
 
-    async def slow(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await asyncio.sleep(0.5)  # the app's own slowness, not the test's synchronisation
-        await _app(scope, receive, send)
+
+@pytest.mark.parametrize("header", [b"", b" " + b"a" * (2 * MAX_HEAD_BYTES)])
+def test_a_pipelined_head_waits_for_the_answer_before_it_is_refused(
+    quick_head_clock: None, header: bytes
+) -> None:
+    """The first request's answer takes longer than the head clock (0.2 s) while part of
+    the next head has come (short, or past the size limit): the first answer goes out
+    whole, then the 408."""
 
     async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
-        writer.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost:")
+        writer.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost:" + header)
         return await reader.read()  # to the end: the 408 closes it
 
-    received = _served(ServeProtocol, talk, app=slow)
+    received = _served(ServeProtocol, talk, app=_slow_app)
     first, _, rest = received.partition(b'{"ok": true}')
     assert first.startswith(b"HTTP/1.1 200 ") and rest.startswith(b"HTTP/1.1 408 ")

@@ -158,9 +158,15 @@ class ServeProtocol(HttpToolsProtocol):
         # ever kept.
         if self._in_head and not self.transport.is_closing():
             self._head_bytes += len(data)
-            if self._head_bytes > MAX_HEAD_BYTES:
-                self._in_head = False
-                self._refuse(Problem("request_head_too_large", HEAD_TOO_LARGE))
+            if self._head_bytes <= MAX_HEAD_BYTES:
+                return
+            if self.cycle is not None and not self.cycle.response_complete:
+                # Pipelined behind an answer still being made, which a refusal now would
+                # cut into: nothing more is read, and the head's clock ends it after.
+                self.transport.pause_reading()
+                return
+            self._in_head = False
+            self._refuse(Problem("request_head_too_large", HEAD_TOO_LARGE))
 
     def send_400_response(self, msg: str) -> None:
         """What httptools cannot parse (a control character in a header, a malformed
