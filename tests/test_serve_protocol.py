@@ -329,7 +329,9 @@ async def _slow_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await _app(scope, receive, send)
 
 
-@pytest.mark.parametrize("header", [b"", b" " + b"a" * (2 * MAX_HEAD_BYTES)])
+@pytest.mark.parametrize(
+    "header", [b"", b" " + b"a" * (2 * MAX_HEAD_BYTES)], ids=["short", "past-the-limit"]
+)
 def test_a_pipelined_head_waits_for_the_answer_before_it_is_refused(
     quick_head_clock: None, header: bytes
 ) -> None:
