@@ -329,20 +329,45 @@ async def _slow_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await _app(scope, receive, send)
 
 
+PAST_THE_LIMIT = b" " + b"a" * (MAX_HEAD_BYTES + 1024)
+
+
 @pytest.mark.parametrize(
-    "header", [b"", b" " + b"a" * (2 * MAX_HEAD_BYTES)], ids=["short", "past-the-limit"]
+    ("header", "refusal"),
+    [
+        (b"", b"408"),
+        (PAST_THE_LIMIT, b"431"),
+        (PAST_THE_LIMIT + b"\r\n\r\n", b"431"),
+        (b" t\r\nX-Cart: a\x01b\r\n\r\n", b"400"),
+    ],
+    ids=["short", "past-the-limit", "past-the-limit-and-ended", "not-http"],
 )
 def test_a_pipelined_head_waits_for_the_answer_before_it_is_refused(
-    quick_head_clock: None, header: bytes
+    quick_head_clock: None, header: bytes, refusal: bytes
 ) -> None:
-    """The first request's answer takes longer than the head clock (0.2 s) while part of
-    the next head has come (short, or past the size limit): the first answer goes out
-    whole, then the 408."""
+    """The first request's answer takes longer than the head clock (0.2 s) while the
+    next head has come (part of one, one past the size limit, or one that is not HTTP):
+    the first answer goes out whole, then the refusal, which closes the connection."""
 
     async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
         writer.write(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET / HTTP/1.1\r\nHost:" + header)
-        return await reader.read()  # to the end: the 408 closes it
+        return await reader.read()  # to the end: the refusal closes it
 
     received = _served(ServeProtocol, talk, app=_slow_app)
     first, _, rest = received.partition(b'{"ok": true}')
-    assert first.startswith(b"HTTP/1.1 200 ") and rest.startswith(b"HTTP/1.1 408 ")
+    assert first.startswith(b"HTTP/1.1 200 ") and rest.startswith(b"HTTP/1.1 " + refusal + b" ")
+    assert b"connection: close" in rest.lower() and b'{"ok": true}' not in rest
+
+
+def test_a_head_past_the_limit_that_ends_is_refused_too() -> None:
+    """Whole, and ended in the read that took it past the limit (the server reads up to
+    256 KiB at once), which counting the reads of an unfinished head misses."""
+    request = b"GET / HTTP/1.1\r\nHost: t\r\nX-Big:" + PAST_THE_LIMIT + b"\r\n\r\n"
+    head, problem = _problem_of(_answer_to(ServeProtocol, request))
+    assert head.startswith(b"HTTP/1.1 431 ") and problem["code"] == "request_head_too_large"
+
+
+def test_many_headers_together_past_the_limit_are_refused() -> None:
+    many = b"".join(b"X-%d: %s\r\n" % (n, b"a" * 100) for n in range(MAX_HEAD_BYTES // 100))
+    head, problem = _problem_of(_answer_to(ServeProtocol, b"GET / HTTP/1.1\r\n" + many + b"\r\n"))
+    assert head.startswith(b"HTTP/1.1 431 ") and problem["code"] == "request_head_too_large"

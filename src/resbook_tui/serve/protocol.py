@@ -111,6 +111,8 @@ class ServeProtocol(HttpToolsProtocol):
         self._in_head = False
         self._head_bytes = 0
         self._refused = False
+        # A refusal of a pipelined request behind an answer still being made, sent after.
+        self._due: Problem | None = None
         self._head_timer: asyncio.TimerHandle | None = None
         self._start_head_clock()  # a connection that never sends a request is refused too
 
@@ -118,16 +120,60 @@ class ServeProtocol(HttpToolsProtocol):
         self._stop_head_clock()
         super().connection_lost(exc)
 
+    @property
+    def _dropping(self) -> bool:
+        """Whether what the parser still finds in this read is dropped: once a refusal
+        is sent or due, no request after it may start."""
+        return self._refused or self._due is not None
+
+    # The parser's callbacks (uvicorn's, called while a read is parsed).
+
     def on_message_begin(self) -> None:
+        if self._dropping:
+            return
         super().on_message_begin()
         self._in_head = True
         self._head_bytes = 0
         self._start_head_clock()
 
+    def on_url(self, url: bytes) -> None:
+        if not self._dropping:
+            super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        if not self._dropping:
+            super().on_header(name, value)
+
     def on_headers_complete(self) -> None:
+        if self._dropping:
+            return
         self._in_head = False
         self._stop_head_clock()
+        # Measured here too, from what the parser kept: a head that ends in the read that
+        # took it past the limit is never counted by data_received, which counts the
+        # reads of a head still unfinished.
+        if _head_size(self.url, self.headers) > MAX_HEAD_BYTES:
+            self._refuse_in_turn(Problem("request_head_too_large", HEAD_TOO_LARGE))
+            return
         super().on_headers_complete()
+
+    def on_body(self, body: bytes) -> None:
+        if not self._dropping:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        if not self._dropping:
+            super().on_message_complete()
+
+    def on_response_complete(self) -> None:
+        super().on_response_complete()
+        if self._due is not None and not self._answering():
+            self._unset_keepalive_if_required()  # uvicorn's, armed just now
+            self._refuse(self._due)
+
+    def _answering(self) -> bool:
+        """Whether an answer is still being made (or one pipelined is still to start)."""
+        return bool(self.pipeline) or (self.cycle is not None and not self.cycle.response_complete)
 
     def _start_head_clock(self) -> None:
         self._stop_head_clock()
@@ -140,40 +186,44 @@ class ServeProtocol(HttpToolsProtocol):
 
     def _head_too_slow(self) -> None:
         self._head_timer = None
-        if self.cycle is not None and not self.cycle.response_complete:
+        if self._answering():
             # A pipelined head behind an answer still being made: an answer now would
             # cut into that one. Its clock runs again.
             self._start_head_clock()
             return
-        if not self._refused and not self.transport.is_closing():
+        if not self._dropping and not self.transport.is_closing():
             detail = f"the request line and headers did not arrive within {HEAD_TIMEOUT_S:g} s"
             self._refuse(Problem("request_timeout", detail))
 
+    def _refuse_in_turn(self, problem: Problem) -> None:
+        """Refuse the request now, or, behind an answer still being made (which a refusal
+        now would cut into), read nothing more and refuse it after that answer."""
+        self._in_head = False
+        self._stop_head_clock()
+        if self._answering():
+            self._due = problem
+            self.transport.pause_reading()
+            return
+        self._refuse(problem)
+
     def data_received(self, data: bytes) -> None:
-        if self._refused:
-            return  # answered and closing: nothing more is read
+        if self._dropping:
+            return  # answered and closing, or to be: nothing more is read
         super().data_received(data)
         # Counted after the parser has had the bytes: those past the head's end (a body)
         # are the request's, not its head's. So at most one read more than the limit is
         # ever kept.
         if self._in_head and not self.transport.is_closing():
             self._head_bytes += len(data)
-            if self._head_bytes <= MAX_HEAD_BYTES:
-                return
-            if self.cycle is not None and not self.cycle.response_complete:
-                # Pipelined behind an answer still being made, which a refusal now would
-                # cut into: nothing more is read, and the head's clock ends it after.
-                self.transport.pause_reading()
-                return
-            self._in_head = False
-            self._refuse(Problem("request_head_too_large", HEAD_TOO_LARGE))
+            if self._head_bytes > MAX_HEAD_BYTES:
+                self._refuse_in_turn(Problem("request_head_too_large", HEAD_TOO_LARGE))
 
     def send_400_response(self, msg: str) -> None:
         """What httptools cannot parse (a control character in a header, a malformed
         request line) never reaches the app: uvicorn answers it here, in plain text. The
         same 400 as a problem, so a shop's client reads every error one way."""
         del msg  # uvicorn's own text; the problem says it for the caller
-        self._refuse(invalid(NOT_HTTP, field="request"))
+        self._refuse_in_turn(invalid(NOT_HTTP, field="request"))
 
     def _refuse(self, problem: Problem) -> None:
         """``problem`` before any app saw the request, and the connection closed, as
@@ -195,9 +245,16 @@ class ServeProtocol(HttpToolsProtocol):
         )
         self.transport.write(b"".join(head))
         self._refused = True
+        self._due = None
         if not self.transport.can_write_eof():
             self.transport.close()
             return
         self.transport.write_eof()
         self.transport.pause_reading()
         self.loop.call_later(LINGER_S, self.transport.close)
+
+
+def _head_size(url: bytes, headers: list[tuple[bytes, bytes]]) -> int:
+    """A parsed head's size in bytes: its target, its headers with ": " and CRLF, and a
+    request line's other parts ("PATCH " and " HTTP/1.1" and CRLF, at most 17)."""
+    return len(url) + 17 + sum(len(name) + len(value) + 4 for name, value in headers)
