@@ -288,6 +288,20 @@ def test_blackout_and_unknown_resource(shop):
     )
 
 
+@pytest.mark.parametrize("spelling", ["0{id}", "+{id}", "%30{id}"])
+def test_an_idempotency_key_names_the_hold_however_its_id_is_spelled(shop, spelling):
+    """The key's scope is the route with its id as parsed: another spelling of the same id
+    replays, rather than running the extend again past the first answer."""
+    made = shop.hold("s1", shop.line(shop.van, 0, 1), ttl_minutes=15).json()
+    key = {**shop.store, "Idempotency-Key": "e-once"}
+    first = shop.client.post(f"/v1/holds/{made['id']}/extend", json={"minutes": 30}, headers=key)
+    assert first.status_code == 200, first.text
+    path = "/v1/holds/" + spelling.format(id=made["id"]) + "/extend"
+    again = shop.client.post(path, json={"minutes": 30}, headers=key)
+    assert again.status_code == 200 and again.headers["idempotent-replayed"] == "true"
+    assert again.json()["expires_at"] == first.json()["expires_at"]
+
+
 def test_extend_confirm_and_release(shop):
     made = shop.hold("c1", shop.line(shop.van, 0, 2), shop.line(shop.guide, 0, 1)).json()
     url = f"/v1/holds/{made['id']}"
@@ -596,3 +610,16 @@ def test_a_query_parameter_given_twice_is_invalid_unless_it_is_a_list(shop):
     problem(shop.client.get(filters, headers=shop.admin), 400, "invalid_input")  # one here
     ids = f"/v1/availability?from={shop.day(0)}&resource_id={shop.van}&resource_id={shop.van}"
     assert shop.client.get(ids, headers=shop.store).status_code == 200  # a list: repeatable
+
+
+@pytest.mark.parametrize("name", ["Idempotency-Key", "Authorization"])
+def test_a_header_read_as_one_value_given_twice_is_invalid_and_changes_nothing(shop, name):
+    """Starlette would take the first silently; a hold placed under a key the caller did
+    not mean to send, or by a key it did not mean to use, is worse than a 400."""
+    given = [*shop.store.items(), ("Idempotency-Key", "k1")]
+    given.append((name, shop.store["Authorization"] if name == "Authorization" else "k2"))
+    body = {"email": "ana@example.com", "lines": [shop.line(shop.van, 0, 1)]}
+    answer = shop.client.post("/v1/holds", json=body, headers=given)
+    [error] = problem(answer, 400, "invalid_input")["errors"]
+    assert error == {"name": name, "reason": "given more than once"}
+    assert units(shop.bk, shop.van, shop.first) == (5, 5, 0, 0)

@@ -20,7 +20,7 @@ from .calls import (
     idempotent,
     json_response,
     service,
-    single_query_values,
+    single_values,
 )
 from .problems import problem_responses
 from .schemas import (
@@ -44,7 +44,7 @@ from .schemas import (
     TypeFilter,
 )
 
-router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[Depends(single_query_values)])
+router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[Depends(single_values)])
 PathId = Annotated[int, Path(ge=1, le=INT64_MAX)]
 OptionalId = Annotated[int | None, Query(ge=1, le=INT64_MAX)]
 READ = problem_responses(400, 401, 403, 503)
@@ -89,10 +89,10 @@ def admin_create_resource(
     return idempotent(
         request,
         caller,
-        idempotency_key,
-        body,
-        lambda bk: bk.add_resource(body.name, body.type, body.description),
-        answer,
+        key=idempotency_key,
+        body=body,
+        effect=lambda bk: bk.add_resource(body.name, body.type, body.description),
+        answer=answer,
     )
 
 
@@ -165,10 +165,12 @@ def admin_create_blackout(
     return idempotent(
         request,
         caller,
-        idempotency_key,
-        body,
-        lambda bk: bk.add_blackout(body.resource_id, body.date_from, body.date_to, body.reason),
-        answer,
+        key=idempotency_key,
+        body=body,
+        effect=lambda bk: bk.add_blackout(
+            body.resource_id, body.date_from, body.date_to, body.reason
+        ),
+        answer=answer,
     )
 
 
@@ -248,5 +250,10 @@ def admin_sweep(
         return 200, render.sweep(result), None
 
     return idempotent(
-        request, caller, idempotency_key, asked, lambda bk: bk.sweep(dry_run=asked.dry_run), answer
+        request,
+        caller,
+        key=idempotency_key,
+        body=asked,
+        effect=lambda bk: bk.sweep(dry_run=asked.dry_run),
+        answer=answer,
     )

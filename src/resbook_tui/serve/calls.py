@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, TypeVar
 
@@ -54,17 +54,26 @@ def missing_key() -> Problem:
 # Query parameters that are lists, by route; any other given twice is a 400, not the last
 # of them taken silently (a shop's URL built by appending, say).
 REPEATABLE = {"/v1/availability": frozenset({"resource_id"})}
+# Headers read as one value: given twice, Starlette would take the first silently (and a
+# proxy or a client library adding its own could make a key the caller never meant).
+SINGLE_HEADERS = ("Authorization", "Idempotency-Key")
 
 
-async def single_query_values(request: Request) -> None:
-    """A scalar query parameter given twice is invalid input (told after the key's 401)."""
+async def single_values(request: Request) -> None:
+    """A scalar query parameter, or a header of SINGLE_HEADERS, given twice is invalid
+    input (told after the key's 401)."""
+    errors: list[dict[str, Any]] = []
     lists = REPEATABLE.get(request.url.path, frozenset())
     seen: set[str] = set()
     for name, _ in request.query_params.multi_items():
         if name in seen and name not in lists:
-            error = {"loc": ("query", name), "msg": "given more than once", "type": "value_error"}
-            raise RequestValidationError([error])
+            errors.append({"loc": ("query", name), "msg": "given more than once"})
         seen.add(name)
+    for name in SINGLE_HEADERS:
+        if len(request.headers.getlist(name)) > 1:
+            errors.append({"loc": ("header", name), "msg": "given more than once"})
+    if errors:
+        raise RequestValidationError([{**e, "type": "value_error"} for e in errors])
 
 
 # Every route's API key (the handler checks it), and the Idempotency-Key where required.
@@ -205,18 +214,30 @@ def _sent(stored: Stored, *, replayed: bool) -> Response:
 RETRIED = frozenset({400, 409, 429})
 
 
+def scope_of(request: Request, ids: Mapping[str, int]) -> str:
+    """The route an Idempotency-Key belongs to: method and route template with its ids as
+    parsed (``POST /v1/holds/4/extend``), never the raw path, where ``/v1/holds/04/extend``
+    or ``/v1/holds/+4/extend`` would name the same hold under another key scope and run
+    its effect again."""
+    template: str = request.scope["route"].path_format
+    return f"{request.method} {template.format_map(ids)}"
+
+
 def idempotent(
     request: Request,
     caller: Caller,
-    idempotency_key: str | None,
+    *,
+    key: str | None,
     body: BaseModel | None,
     effect: Callable[[Booking], T],
     answer: Callable[[T], tuple[int, Any, str | None]],
+    ids: Mapping[str, int] | None = None,
 ) -> Response:
-    """Run ``effect`` once per Idempotency-Key (per API key and route), as the IETF draft
-    says: a replay gets the stored answer, another body 422, a request in flight 409.
-    The answer is stored in the effect's transaction, unless it is RETRIED or a 5xx."""
-    if idempotency_key is None:
+    """Run ``effect`` once per Idempotency-Key ``key`` (per API key and route, the route's
+    ``ids`` as parsed), as the IETF draft says: a replay gets the stored answer, another
+    body 422, a request in flight 409. The answer is stored in the effect's transaction,
+    unless it is RETRIED or a 5xx."""
+    if key is None:
         raise Problem("idempotency_key_missing", "send an Idempotency-Key header (a cart id, say)")
     bk = caller.bk
 
@@ -233,8 +254,8 @@ def idempotent(
     try:
         outcome = bk.run_idempotent(
             api_key_id=caller.key.id,
-            route=f"{request.method} {request.url.path}"[:300],
-            key=idempotency_key,
+            route=scope_of(request, ids or {})[:300],
+            key=key,
             request_hash=_fingerprint(body),
             effect=lambda: effect(bk),
             answer=stored,

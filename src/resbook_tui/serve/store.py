@@ -17,7 +17,7 @@ from .calls import (
     idempotent,
     json_response,
     service,
-    single_query_values,
+    single_values,
 )
 from .problems import Problem, problem_responses
 from .schemas import (
@@ -32,7 +32,7 @@ from .schemas import (
     TypeFilter,
 )
 
-router = APIRouter(prefix="/v1", tags=["store"], dependencies=[Depends(single_query_values)])
+router = APIRouter(prefix="/v1", tags=["store"], dependencies=[Depends(single_values)])
 OptionalIdemKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=255, description="Optional."),
@@ -147,12 +147,12 @@ def create_hold(
     return idempotent(
         request,
         caller,
-        idempotency_key,
-        body,
-        lambda bk: bk.create_bundle(
+        key=idempotency_key,
+        body=body,
+        effect=lambda bk: bk.create_bundle(
             lines, body.email, ttl_minutes=body.ttl_minutes, api_key_id=caller.key.id
         ),
-        _created,
+        answer=_created,
     )
 
 
@@ -192,10 +192,11 @@ def extend_hold(
     return idempotent(
         request,
         caller,
-        idempotency_key,
-        body,
-        lambda bk: bk.extend_bundle(hold_id, body.minutes),
-        _ok,
+        key=idempotency_key,
+        body=body,
+        effect=lambda bk: bk.extend_bundle(hold_id, body.minutes),
+        answer=_ok,
+        ids={"hold_id": hold_id},
     )
 
 
@@ -221,10 +222,11 @@ def confirm_hold(
     return idempotent(
         request,
         caller,
-        idempotency_key,
-        body,
-        lambda bk: bk.confirm_bundle(hold_id, body.order_id, body.line_item_id),
-        _ok,
+        key=idempotency_key,
+        body=body,
+        effect=lambda bk: bk.confirm_bundle(hold_id, body.order_id, body.line_item_id),
+        answer=_ok,
+        ids={"hold_id": hold_id},
     )
 
 
