@@ -8,8 +8,10 @@ Each HTTP request is what a shop sends: POST /v1/holds, one line (one unit of a 
 cell), a fresh Idempotency-Key, Authorization: Bearer. The server checks the key, claims
 the Idempotency-Key, holds, stores the answer in the hold's transaction and logs a line.
 The reference is the same hold through the Python API (``Booking.create_bundle``, one
-thread, no HTTP, no key, no idempotency record), run before and after the HTTP rounds;
-``Booking.create_hold`` (the single-cell hot path) is printed too.
+thread, no HTTP, no key, no idempotency record), a round of it just before the first HTTP
+round and one after each: each HTTP round's ratio is to the two rounds around it, since
+the machine's speed drifts within a run. ``Booking.create_hold`` (the single-cell hot
+path) is printed too.
 
 Clients are threads of this process, each with its own keep-alive connection: the
 standard library's ``http.client`` by default, ``httpx.Client`` with ``--client httpx``
@@ -31,20 +33,15 @@ Floor (issue 10): 8 clients >= 0.8x the Python API, p99 < 50 ms at 8. Goal 1.0x.
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
 import os
 import random
-import re
 import signal
 import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
-from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -53,6 +50,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import cpu_ms, description, throwaway_postgres  # noqa: E402
+from http_clients import CLIENTS, EMAIL, http_round  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from resbook_tui.db import open_database  # noqa: E402
 from resbook_tui.schema.migrations import Migrator  # noqa: E402
@@ -60,7 +58,6 @@ from resbook_tui.seed import SeedPlan, seed  # noqa: E402
 from resbook_tui.serve import default_workers  # noqa: E402
 
 RESOURCES, DAYS, CAPACITY = 100, 60, 100_000
-EMAIL = "bench@example.com"
 
 
 @dataclass(frozen=True)
@@ -72,6 +69,32 @@ class Round:
     server_ms: float  # CPU a request, every process of the server
     clients_ms: float  # CPU a request, the client threads of this process
     db_ms: float  # CPU a request, every backend of the bench database
+    reference: float = 0.0  # the Python API's holds/s in the rounds just before and after
+
+
+@dataclass
+class Reference:
+    """The Python API's rounds, one just before the first HTTP round and one after each:
+    each HTTP round is read against the two around it, as this machine's speed drifts
+    within a run (a reference measured only before and after every round once differed
+    by 40% between the two)."""
+
+    seconds: list[float] = field(default_factory=list)
+    took: list[float] = field(default_factory=list)
+    cpu_ms: float = 0.0  # this process
+    db_ms: float = 0.0
+
+    def measure(self, bk: Booking, work: list[tuple[int, date]]) -> None:
+        mine, base = cpu_ms(os.getpid()), database_cpu(bk)
+        wall, took = python_api(bk, work)
+        self.cpu_ms += cpu_ms(os.getpid()) - mine
+        self.db_ms += database_spent(base, bk)
+        self.seconds.append(wall)
+        self.took.extend(took)
+
+    def around(self, n: int) -> float:
+        """Holds/s of the last two rounds (``n`` holds each)."""
+        return 2 * n / sum(self.seconds[-2:])
 
 
 def cells(rng: random.Random, today: date, n: int) -> list[tuple[int, date]]:
@@ -93,133 +116,6 @@ def python_create_hold(bk: Booking, work: list[tuple[int, date]]) -> float:
     for rid, day in work:
         bk.create_hold(rid, day, 1, EMAIL)
     return time.perf_counter() - started
-
-
-class StdlibClient:
-    """One keep-alive connection (http.client), with httpx's calls as far as used here."""
-
-    def __init__(self, url: str) -> None:
-        host, port = url.removeprefix("http://").split(":")
-        self.conn = http.client.HTTPConnection(host, int(port), timeout=30)
-
-    def __enter__(self) -> StdlibClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.conn.close()
-
-    def connect(self) -> None:
-        self.conn.connect()
-
-    def request(
-        self, method: str, path: str, body: object, headers: dict[str, str]
-    ) -> tuple[int, str]:
-        data = None if body is None else json.dumps(body).encode()
-        sent = {**headers, "Content-Type": "application/json"} if data else headers
-        self.conn.request(method, path, body=data, headers=sent)
-        answer = self.conn.getresponse()
-        return answer.status, answer.read().decode()
-
-
-class HttpxClient:
-    def __init__(self, url: str) -> None:
-        self.http = httpx.Client(base_url=url, timeout=30)
-
-    def __enter__(self) -> HttpxClient:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.http.close()
-
-    def connect(self) -> None:
-        """httpx has no call to connect alone: its first request does."""
-
-    def request(
-        self, method: str, path: str, body: object, headers: dict[str, str]
-    ) -> tuple[int, str]:
-        answer = self.http.request(method, path, json=body, headers=headers)
-        return answer.status_code, answer.text
-
-
-CLIENTS = {"stdlib": StdlibClient, "httpx": HttpxClient}
-
-
-def http_round(
-    url: str,
-    key: str,
-    work: list[tuple[int, date]],
-    clients: int,
-    tag: str,
-    kind: str = "stdlib",
-    *,
-    greet: bool = True,
-) -> tuple[float, list[float], list[int]]:
-    """``clients`` threads share ``work``; wall time, every request's latency and the
-    connections per server process. Each client sends ``GET /healthz`` before the clock
-    starts, or with ``greet`` False only opens its socket (no request warms the server)."""
-    shares = [work[n::clients] for n in range(clients)]
-    took: list[float] = []
-    lock = threading.Lock()
-    split: list[int] = []
-    port = int(url.rsplit(":", 1)[1])
-    # Once every client is connected: how the server's processes shared the connections.
-    barrier = threading.Barrier(clients + 1, action=lambda: split.extend(connections(port)))
-    failures: list[str] = []
-
-    def client(n: int) -> None:
-        mine: list[float] = []
-        headers = {"Authorization": f"Bearer {key}"}
-        with CLIENTS[kind](url) as http:
-            if greet:  # connected before the clock starts
-                http.request("GET", "/healthz", None, {})
-            else:
-                http.connect()
-            barrier.wait()
-            for i, (rid, day) in enumerate(shares[n]):
-                body = {
-                    "email": EMAIL,
-                    "lines": [{"resource_id": rid, "date": day.isoformat(), "quantity": 1}],
-                }
-                t0 = time.perf_counter()
-                status, text = http.request(
-                    "POST", "/v1/holds", body, {**headers, "Idempotency-Key": f"{tag}-{n}-{i}"}
-                )
-                mine.append(time.perf_counter() - t0)
-                if status != 201:
-                    failures.append(f"{status} {text[:200]}")
-        with lock:
-            took.extend(mine)
-
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
-    for t in threads:
-        t.start()
-    barrier.wait()
-    started = time.perf_counter()
-    for t in threads:
-        t.join()
-    wall = time.perf_counter() - started
-    if failures:
-        raise SystemExit(f"{len(failures)} request(s) failed, first: {failures[0]}")
-    return wall, took, split
-
-
-def connections(port: int) -> list[int]:
-    """Established connections to ``port`` per server process, most first (``ss -p``).
-
-    With several processes each accepts from one shared listener, whichever is first, so 8
-    connections opened at once split unevenly (7+1 and 6+2 in most runs). Printed so that a
-    run can be read with it; two one-process servers with 4 clients each made no better
-    ratio than 7+1 (bench/README.md): the two cores, not one process's GIL, are the limit."""
-    try:
-        out = subprocess.run(
-            ["ss", "-tnpH", "state", "established", f"( sport = :{port} )"],
-            capture_output=True,
-            text=True,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.CalledProcessError):
-        return []  # no ss here: the split is not printed
-    return sorted(Counter(re.findall(r"pid=(\d+)", out)).values(), reverse=True)
 
 
 def database_cpu(bk: Booking) -> dict[int, float]:
@@ -348,13 +244,12 @@ def main() -> None:
         workers = args.workers or default_workers(url)
         try:
             n = args.requests
-            mine, base = cpu_ms(os.getpid()), database_cpu(bk)
-            before_s, before_lat = python_api(bk, cells(rng, today, n))
-            api_cpu, api_db = cpu_ms(os.getpid()) - mine, database_spent(base, bk)
             hold_s = python_create_hold(bk, cells(rng, today, n))
             if args.warm_up:
                 work = cells(rng, today, args.warm_up)
                 http_round(server, key, work, max(counts), "warm", args.client)
+            reference = Reference()
+            reference.measure(bk, cells(rng, today, n))
             rounds: list[Round] = []
             for i, c in enumerate(counts):
                 work = cells(rng, today, n)
@@ -364,6 +259,7 @@ def main() -> None:
                 wall, took, split = http_round(server, key, work, c, f"r{i}", args.client)
                 clients_ms = (time.process_time() - clients) * 1000 / n
                 server_ms, db_ms = cpu_ms(process.pid) - spent, database_spent(base, bk)
+                reference.measure(bk, cells(rng, today, n))
                 rounds.append(
                     Round(
                         clients=c,
@@ -373,21 +269,17 @@ def main() -> None:
                         server_ms=server_ms / n,
                         clients_ms=clients_ms,
                         db_ms=db_ms / n,
+                        reference=reference.around(n),
                     )
                 )
             stack = []
             if args.stack:
                 stack = stack_rounds(url, cells(rng, today, n), workers, args.client)
-            mine, base = cpu_ms(os.getpid()), database_cpu(bk)
-            after_s, after_lat = python_api(bk, cells(rng, today, n))
-            api_cpu += cpu_ms(os.getpid()) - mine
-            api_db += database_spent(base, bk)
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
             bk.close()
-        ref = 2 * n / (before_s + after_s)
-        lat = before_lat + after_lat
+        runs = len(reference.seconds)
         print(
             f"PostgreSQL, {n} holds a round, one line each on random cells of "
             f"{RESOURCES} resources x {DAYS} days; server: {workers} process(es) x "
@@ -395,20 +287,22 @@ def main() -> None:
             f"requests at {max(counts)} clients; load average "
             f"{load_before:.1f} before, {os.getloadavg()[0]:.1f} after, on {os.cpu_count()} cores"
         )
+        rates = ", ".join(f"{n / s:,.0f}" for s in reference.seconds)
         print(
-            f"  Python API create_bundle, 1 thread: {n / before_s:,.0f} holds/s before, "
-            f"{n / after_s:,.0f} after: reference {ref:,.0f} holds/s, "
-            f"p50 {pct(lat, 50):.1f} ms, p99 {pct(lat, 99):.1f} ms, "
-            f"CPU {api_cpu / (2 * n):.2f} ms a hold in this process, "
-            f"{api_db / (2 * n):.2f} ms in the database"
+            f"  Python API create_bundle, 1 thread, before the first HTTP round and after "
+            f"each: {rates} holds/s, p50 {pct(reference.took, 50):.1f} ms, "
+            f"p99 {pct(reference.took, 99):.1f} ms, "
+            f"CPU {reference.cpu_ms / (runs * n):.2f} ms a hold in this process, "
+            f"{reference.db_ms / (runs * n):.2f} ms in the database"
         )
         print(f"  Python API create_hold (single-cell path): {n / hold_s:,.0f} holds/s")
         for r in rounds:
             rate = n / r.wall
             shared = "+".join(map(str, r.split)) or "?"
             print(
-                f"  HTTP, {r.clients:>2} client(s): {rate:,.0f} holds/s = {rate / ref:.2f}x the "
-                f"Python API, p50 {pct(r.took, 50):.1f} ms, p99 {pct(r.took, 99):.1f} ms, "
+                f"  HTTP, {r.clients:>2} client(s): {rate:,.0f} holds/s = "
+                f"{rate / r.reference:.2f}x the Python API around it ({r.reference:,.0f}), "
+                f"p50 {pct(r.took, 50):.1f} ms, p99 {pct(r.took, 99):.1f} ms, "
                 f"mean {statistics.mean(r.took) * 1000:.1f} ms, "
                 f"server CPU {r.server_ms:.2f} ms a request, "
                 f"database {r.db_ms:.2f} ms, clients {r.clients_ms:.2f} ms, "
@@ -421,7 +315,7 @@ def main() -> None:
             )
         for r in rounds:
             if r.clients == 8:
-                ratio, p99 = n / r.wall / ref, pct(r.took, 99)
+                ratio, p99 = n / r.wall / r.reference, pct(r.took, 99)
                 verdict = "meets" if ratio >= 0.8 and p99 < 50 else "misses"
                 print(
                     f"  8 clients: {ratio:.2f}x, p99 {p99:.1f} ms: {verdict} the floor "
