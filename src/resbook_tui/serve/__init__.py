@@ -39,7 +39,7 @@ def from_environment() -> FastAPI:
     whole server. A worker that cannot even open its database (a SQLite file gone) exits
     with uvicorn's STARTUP_FAILURE, which stops the parent; any other exit code would have
     it restarted every half second."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    _log_to_stderr()
     threads = int(os.environ.get(ENV_THREADS, DEFAULT_THREADS))
     try:
         db = open_database(resolve_database_url(None), create=False, connect=False)
@@ -47,6 +47,17 @@ def from_environment() -> FastAPI:
         log.error("a server process could not start: %s", exc)
         sys.exit(STARTUP_FAILURE)
     return create_app(db, threads=threads, check_schema=False)
+
+
+def _log_to_stderr() -> None:
+    """Log lines on stderr, one a request, in LOG_FORMAT. What LOG_FORMAT does not show
+    is not gathered (the logging HOWTO's "Optimization"): the calling frame, thread,
+    process and process name of every record were 2% of a busy server's CPU."""
+    logging._srcfile = None  # the HOWTO's own switch for the caller's frame
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
 
 
 def default_workers(url: str) -> int:
@@ -68,7 +79,7 @@ def default_workers(url: str) -> int:
 def run(url: str, *, host: str, port: int, workers: int | None, threads: int) -> None:
     """Serve until SIGINT or SIGTERM (uvicorn finishes the requests in flight, then exits).
     ``workers`` None: ``default_workers(url)``."""
-    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    _log_to_stderr()
     if workers is None:
         workers = default_workers(url)
     elif workers > 1 and parse_url(url).path is not None:  # a SQLite file
