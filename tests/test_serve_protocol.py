@@ -339,8 +339,9 @@ PAST_THE_LIMIT = b" " + b"a" * (MAX_HEAD_BYTES + 1024)
         (PAST_THE_LIMIT, b"431"),
         (PAST_THE_LIMIT + b"\r\n\r\n", b"431"),
         (b" t\r\nX-Cart: a\x01b\r\n\r\n", b"400"),
+        (b" t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", b"400"),
     ],
-    ids=["short", "past-the-limit", "past-the-limit-and-ended", "not-http"],
+    ids=["short", "past-the-limit", "past-the-limit-and-ended", "not-http", "bad-chunk"],
 )
 def test_a_pipelined_head_waits_for_the_answer_before_it_is_refused(
     quick_head_clock: None, header: bytes, refusal: bytes
@@ -371,3 +372,80 @@ def test_many_headers_together_past_the_limit_are_refused() -> None:
     many = b"".join(b"X-%d: %s\r\n" % (n, b"a" * 100) for n in range(MAX_HEAD_BYTES // 100))
     head, problem = _problem_of(_answer_to(ServeProtocol, b"GET / HTTP/1.1\r\n" + many + b"\r\n"))
     assert head.startswith(b"HTTP/1.1 431 ") and problem["code"] == "request_head_too_large"
+
+
+async def _reading_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """Reads the whole body first (a route with a body does), then answers with the names
+    of the request's headers as it has them then."""
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            return
+        if not message.get("more_body"):
+            break
+    names = sorted(name.decode() for name, _ in scope["headers"])
+    await Response(json.dumps(names), media_type="application/json")(scope, receive, send)
+
+
+def _answer_within(request: bytes, app: Any = _reading_app, *, then: bytes = b"") -> bytes:
+    """Everything sent back to ``request`` (and ``then`` once the first answer is in) until
+    the server closes the connection; failing, not hanging, if it never does."""
+
+    async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+        writer.write(request)
+        if not then:
+            return await asyncio.wait_for(reader.read(), 10)
+        received = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+        writer.write(then)
+        return received + await asyncio.wait_for(reader.read(), 10)
+
+    return _served(ServeProtocol, talk, app=app)
+
+
+CHUNKED = b"POST / HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@pytest.mark.parametrize("chunk", [b"zz\r\n", b"ffffffffffffffffff\r\n"], ids=["not-hex", "huge"])
+def test_a_malformed_chunk_in_a_body_being_read_is_refused_at_once(chunk: bytes) -> None:
+    """The request's own app waits for the rest of its body: the 400 cannot wait for its
+    answer (which would never come: the connection was held for ever)."""
+    head, problem = _problem_of(_answer_within(CHUNKED + chunk))
+    assert head.startswith(b"HTTP/1.1 400 ") and problem["code"] == "invalid_input"
+
+
+def test_trailers_past_the_limit_are_refused_and_short_ones_are_not_headers() -> None:
+    endless = b"".join(
+        b"X-T%d: %s\r\n" % (n, b"a" * 1000) for n in range(2 * MAX_HEAD_BYTES // 1000)
+    )
+    head, problem = _problem_of(_answer_within(CHUNKED + b"2\r\n{}\r\n0\r\n" + endless))
+    assert head.startswith(b"HTTP/1.1 431 ") and problem["code"] == "request_head_too_large"
+    assert "trailers" in problem["detail"]
+    # Trailers under the limit: the request is answered, and the app never sees them
+    # among the request's headers.
+    short = CHUNKED.replace(b"POST", b"POST").replace(b"\r\n\r\n", b"\r\nConnection: close\r\n\r\n")
+    answer = _answer_within(short + b"2\r\n{}\r\n0\r\nX-Trailer: 1\r\n\r\n")
+    assert answer.startswith(b"HTTP/1.1 200 ")
+    assert json.loads(answer.partition(b"\r\n\r\n")[2]) == [
+        "connection",
+        "host",
+        "transfer-encoding",
+    ]
+
+
+def test_empty_lines_on_a_kept_alive_connection_do_not_hold_it(quick_head_clock: None) -> None:
+    """HTTP lets empty lines come before a request; they began none, and uvicorn stopped
+    its keep-alive clock for them (a client sending one now and then held it for ever)."""
+    answer = _answer_within(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n", app=_app, then=b"\r\n")
+    first, _, rest = answer.partition(b'{"ok": true}')
+    assert first.startswith(b"HTTP/1.1 200 ") and rest.startswith(b"HTTP/1.1 408 ")
+
+
+def test_a_body_before_a_head_in_one_read_is_not_counted_as_that_head() -> None:
+    """A request's body fills most of a read that also starts the next request's head:
+    only the head's own bytes count against its limit."""
+    body = b"b" * (MAX_HEAD_BYTES + 4096)
+    first = b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    answer = _answer_within(
+        first + b"GET / HTTP/1.1\r\nHo", then=b"st: t\r\nConnection: close\r\n\r\n"
+    )
+    assert answer.count(b"HTTP/1.1 200 ") == 2, answer[:300]
