@@ -171,6 +171,18 @@ def test_create_get_and_the_link_header(shop):
     assert again.status_code == 200 and again.json() == doc
 
 
+@pytest.mark.parametrize("raw", ["😀-1".encode(), "é".encode(), b"cart\x7f"])
+def test_an_idempotency_key_is_printable_ascii(shop, raw):
+    """Header bytes arrive as latin-1 text: UTF-8 was refused for the C1 "control
+    characters" in its bytes (😀), or stored as other characters (é)."""
+    body = {"email": "ana@example.com", "lines": [shop.line(shop.van, 0, 1)]}
+    headers = [*[(k.encode(), v.encode()) for k, v in shop.store.items()]]
+    answer = shop.client.post("/v1/holds", json=body, headers=[*headers, (b"Idempotency-Key", raw)])
+    [error] = problem(answer, 400, "invalid_input")["errors"]
+    assert error["name"] == "Idempotency-Key" and "printable ASCII" in error["reason"]
+    assert units(shop.bk, shop.van, shop.first) == (5, 5, 0, 0)
+
+
 def test_replay_conflict_and_a_missing_key(shop):
     first = shop.hold("cart-7", shop.line(shop.van, 0, 2))
     replay = shop.hold("cart-7", shop.line(shop.van, 0, 2))

@@ -67,6 +67,13 @@ class Outcome:
 def key(value: object) -> str:
     if not isinstance(value, str) or not value.strip():
         raise invalid("the Idempotency-Key header is required on this request", field=HEADER)
+    # An HTTP header's bytes arrive as latin-1 text: a UTF-8 key would be stored as other
+    # characters, or refused for the C1 "control characters" inside its bytes. The IETF
+    # draft's key is an ASCII string.
+    if not value.isascii() or not value.isprintable():
+        raise invalid(
+            "the Idempotency-Key must be printable ASCII (a UUID or a cart id, say)", field=HEADER
+        )
     with naming(HEADER):
         cleaned = validate.text(value, "idempotency key", required=True)
     assert cleaned is not None
