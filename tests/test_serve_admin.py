@@ -194,6 +194,18 @@ def test_a_control_character_in_a_query_names_its_parameter(shop, path, name):
     assert [e["name"] for e in problem(answer, 400, "invalid_input")["errors"]] == [name]
 
 
+@pytest.mark.parametrize(
+    ("path", "most"),
+    [("/v1/admin/resources?search=", 200), ("/v1/admin/allocations?order_id=", 200)],
+)
+def test_a_query_text_too_long_says_characters(shop, path, most):
+    """pydantic counts a query's text checked by its own validator first as a sequence
+    ("at most 200 items"); the caller is told characters."""
+    answer = shop.client.get(path + "a" * 5000, headers=shop.admin)
+    [error] = problem(answer, 400, "invalid_input")["errors"]
+    assert error["reason"] == f"String should have at most {most} characters"
+
+
 @pytest.mark.parametrize("path", ["/v1/admin/blackouts", "/v1/admin/allocations"])
 def test_a_list_window_ending_before_it_starts_is_400(shop, path):
     answer = shop.client.get(f"{path}?from={shop.day(5)}&to={shop.day(1)}", headers=shop.admin)

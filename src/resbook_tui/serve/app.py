@@ -145,6 +145,11 @@ def _reason(request: Request, error: Any) -> str:
         "content-type", ""
     ):
         return "send a JSON object with Content-Type: application/json"
+    given, most = error.get("input"), (error.get("ctx") or {}).get("max_length")
+    if error.get("type") == "too_long" and isinstance(given, str) and most is not None:
+        # A query's text limited by Query(max_length) after its own check: pydantic
+        # counts it as a sequence ("items").
+        return f"String should have at most {most} characters"
     return str(error.get("msg")).removeprefix("Value error, ")
 
 
