@@ -95,6 +95,35 @@ def test_edit_refuses_control_characters_and_an_edit_of_nothing(w):
 
 
 @pytest.mark.parametrize(
+    "call",
+    [
+        lambda w, ch: w.bk.create_hold(w.rid, w.day(1), 1, f"ana{ch}@example.com"),
+        lambda w, ch: w.bk.create_bundle(
+            [{"resource_id": w.rid, "date": w.day(1), "quantity": 1}], f"{ch}ana@example.com"
+        ),
+        lambda w, ch: w.bk.add_resource(f"Van{ch}", "VEHICLE"),
+        lambda w, ch: w.bk.edit_resource(w.rid, name=f"Van{ch}"),
+    ],
+    ids=["hold email", "bundle email", "new name", "edited name"],
+)
+@pytest.mark.parametrize("ch", ["\u200b", "\ufeff", "\u00ad", "\u200e", "\u2060"])
+def test_invisible_characters_are_refused_where_text_is_told_apart_by_eye(w, call, ch):
+    """A zero-width space makes a customer or a resource that looks like another, which
+    support cannot type to find."""
+    with refused(w.bk, "invalid_input") as info:
+        call(w, ch)
+    assert f"invisible characters (\\u{ord(ch):04x})" in str(info.value)
+
+
+def test_joiners_stay_in_names_and_descriptions_take_any_format_character(w):
+    """Emoji sequences need the zero-width joiner; a description is read, not looked up."""
+    family = w.bk.add_resource("Family \U0001f468\u200d\U0001f469\u200d\U0001f467 tour", "TOUR")
+    assert "\u200d" in family.name
+    note = w.bk.add_resource("Van 9", "VEHICLE", description="soft\u00adhyphen").description
+    assert note == "soft\u00adhyphen"
+
+
+@pytest.mark.parametrize(
     "field, call",
     [
         ("email", lambda w, t: w.bk.create_hold(w.rid, w.day(1), 1, t[:-12] + "@example.com")),

@@ -13,6 +13,7 @@ isolate marks, which can make a terminal show text in an order other than stored
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
 
@@ -35,6 +36,26 @@ def control_characters(text: str) -> list[str]:
     seen: list[str] = []
     for match in _UNSAFE.finditer(text):
         shown = _escape(match)
+        if shown not in seen:
+            seen.append(shown)
+    return seen
+
+
+# Format characters (Unicode's Cf) that show as nothing, yet make two texts differ: the
+# zero-width space, word joiner, byte order mark, soft hyphen, left-to-right and
+# right-to-left marks. Refused in what people tell apart by eye and type to find (emails,
+# resource names). The joiners stay in names: emoji sequences and some scripts need them.
+_JOINERS = frozenset("\u200c\u200d")
+
+
+def invisible_characters(text: str, *, joiners: bool = False) -> list[str]:
+    """The distinct invisible format characters in ``text``, escaped for an error message
+    (``joiners``: the zero-width joiner and non-joiner are allowed)."""
+    seen: list[str] = []
+    for ch in text:
+        if unicodedata.category(ch) != "Cf" or (joiners and ch in _JOINERS):
+            continue
+        shown = f"\\u{ord(ch):04x}" if ord(ch) <= 0xFFFF else f"\\U{ord(ch):08x}"
         if shown not in seen:
             seen.append(shown)
     return seen

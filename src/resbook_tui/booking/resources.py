@@ -148,7 +148,7 @@ def add_resource(
     metadata: dict[str, Any] | None = None,
 ) -> Resource:
     with naming("name"):
-        name = validate.required_text(name, "name")
+        name = validate.name(name)
     with naming("type"):
         kind = validate.resource_type(resource_type)
     with naming("description"):
@@ -183,7 +183,7 @@ def edit_resource(
     changes: dict[str, Any] = {}
     if name is not None:
         with naming("name"):
-            changes["name"] = validate.required_text(name, "name")
+            changes["name"] = validate.name(name)
     if resource_type is not None:
         with naming("type"):
             changes["type"] = validate.resource_type(resource_type)

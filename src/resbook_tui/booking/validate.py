@@ -17,7 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 from ..config import MAX_ACTOR_LENGTH, MAX_HOLD_TTL_MINUTES
-from ..text import control_characters, has_foreign_bytes, visible
+from ..text import control_characters, has_foreign_bytes, invisible_characters, visible
 from .errors import invalid, naming
 from .records import HOLD_STATUSES, RESOURCE_TYPES
 
@@ -99,9 +99,25 @@ def required_text(value: object, what: str) -> str:
 
 def email(value: object) -> str:
     """Emails are compared case-insensitively, so they are stored lower-case."""
-    cleaned = required_text(value, "email").lower()
+    cleaned = _seen_as_typed(required_text(value, "email"), "email", joiners=False).lower()
     if not _EMAIL.match(cleaned):
         raise invalid(f"malformed email address {shown(value)}")
+    return cleaned
+
+
+def name(value: object) -> str:
+    """A resource's name: one line of text, told apart by eye and typed to find it."""
+    return _seen_as_typed(required_text(value, "name"), "name", joiners=True)
+
+
+def _seen_as_typed(cleaned: str, what: str, *, joiners: bool) -> str:
+    """``cleaned`` unless it holds characters that show as nothing (a zero-width space):
+    a look-alike of another customer or resource, which nobody could type to find."""
+    bad = invisible_characters(cleaned, joiners=joiners)
+    if bad:
+        raise invalid(
+            f"{what} contains invisible characters ({', '.join(bad[:5])}); they are not allowed"
+        )
     return cleaned
 
 
