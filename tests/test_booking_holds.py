@@ -414,8 +414,13 @@ def test_cancel_allocation_gives_units_back(w):
     assert cancelled == alloc
     assert units(w.bk, w.rid, w.day(0)) == (5, 5, 0, 0)
     assert w.bk.list_allocations() == []
-    # The hold stays CONFIRMED (its history is kept) and cannot be released for more units.
-    assert w.bk.get_hold(hold.id).status == "CONFIRMED"
+    # The hold's row stays CONFIRMED (its history is kept), so a CONFIRMED filter finds
+    # it; every read says CANCELLED; it cannot be released for more units.
+    assert w.bk.get_hold(hold.id).status == "CANCELLED"
+    [listed] = w.bk.list_holds(status="CONFIRMED")
+    assert listed.id == hold.id and listed.status == "CANCELLED"
+    [paged] = w.bk.hold_page(status="CONFIRMED", email_contains=None, offset=0, limit=10)
+    assert paged.status == "CANCELLED" and w.bk.get_holds([hold.id])[0].status == "CANCELLED"
     with refused(w.bk, "invalid_state"):
         w.bk.release_hold(hold.id)
     with refused(w.bk, "not_found"):

@@ -64,6 +64,12 @@ def test_hold_lifecycle_through_the_cli(seeded):
         "hold.confirm",
         "allocation.cancel",
     ]
+    # Its booking cancelled, the hold reads so, in the JSON and on the screen.
+    assert shown["hold"]["status"] == "CANCELLED"
+    listed = run(seeded, "holds", "list", "--status", "CONFIRMED")
+    assert listed.exit_code == 0 and "CANCELLED" in listed.stdout
+    assert "Status:" in (shown_text := run(seeded, "holds", "show", str(hold["id"])).stdout)
+    assert "CANCELLED" in shown_text
 
 
 @pytest.mark.parametrize(

@@ -317,6 +317,19 @@ HOLD_FIELDS: tuple[peewee.Field[Any], ...] = (
     ResourceHold.updated_at,
     ResourceHold.request_token,
 )
+# A hold as the interfaces read it (get_hold, list_holds, the queue): a confirmed hold
+# with no allocation had its booking cancelled and reads CANCELLED. The row stays
+# CONFIRMED, what the hold became; the cancel is the allocation's, in the audit trail.
+# (Its EXISTS is one probe of idx_allocation_hold.)
+_BOOKING_CANCELLED = (ResourceHold.status == "CONFIRMED") & ~fn.EXISTS(
+    ResourceAllocation.select(SQL("1")).where(ResourceAllocation.hold == ResourceHold.id)
+)
+SHOWN_HOLD_FIELDS: tuple[Any, ...] = tuple(
+    peewee.Case(None, [(_BOOKING_CANCELLED, "CANCELLED")], ResourceHold.status)
+    if field is ResourceHold.status
+    else field
+    for field in HOLD_FIELDS
+)
 RESOURCE_FIELDS: tuple[peewee.Field[Any], ...] = (
     Resource.id,
     Resource.name,

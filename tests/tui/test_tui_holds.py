@@ -120,6 +120,22 @@ async def test_the_customer_view_says_which_booking_was_cancelled(make_app, book
 
 
 @asynctest
+async def test_the_confirmed_queue_says_which_booking_was_cancelled(make_app, booking):
+    """Dispatch pages through confirmed holds: a cancelled booking reads CANCELLED there
+    too (its row stays CONFIRMED, so the CONFIRMED queue still lists it)."""
+    allocation = cancel_booking(booking, "order-1")
+    app = make_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_holds(pilot)
+        await pilot.press("s")  # ACTIVE -> CONFIRMED
+        await settle(pilot)
+        ids, statuses = column(app, "#holds", "id"), column(app, "#holds", "status")
+        shown = dict(zip(ids, statuses, strict=True))
+        assert shown[str(allocation.hold_id)] == "CANCELLED"
+        assert "CONFIRMED" in shown.values()  # order-6 still stands
+
+
+@asynctest
 async def test_confirm_a_hold_with_the_form(make_app, booking, world_ids):
     app = make_app()
     notes = record_notifications(app)

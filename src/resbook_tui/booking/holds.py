@@ -26,7 +26,14 @@ import peewee
 
 from ..dialects import CellRefused, HoldPlan, HoldRow, TokenTaken
 from ..dialects.compiled import Compiled
-from ..models import HOLD_FIELDS, HoldRequest, Resource, ResourceBlackout, ResourceCapacity
+from ..models import (
+    HOLD_FIELDS,
+    SHOWN_HOLD_FIELDS,
+    HoldRequest,
+    Resource,
+    ResourceBlackout,
+    ResourceCapacity,
+)
 from ..models import ResourceHold as Row
 from . import search, validate
 from .context import Context, where
@@ -187,7 +194,7 @@ def _refusal(ctx: Context, plan: HoldPlan, day: date, *, after: bool) -> Booking
 def get_hold(ctx: Context, hold_id: int) -> Hold:
     hold_id = validate.ident(hold_id, "hold")
     with ctx.read():
-        row = Row.select(*HOLD_FIELDS).where(Row.id == hold_id).tuples().first(ctx.db)
+        row = Row.select(*SHOWN_HOLD_FIELDS).where(Row.id == hold_id).tuples().first(ctx.db)
     if row is None:
         raise not_found("hold", hold_id)
     return hold_from_row(row)
@@ -213,7 +220,7 @@ def list_holds(
     date_to = validate.optional_day(date_to, "end date")
     limit = validate.limit(limit)
     query = where(
-        Row.select(*HOLD_FIELDS),
+        Row.select(*SHOWN_HOLD_FIELDS),
         (Row.customer_email == email) if email else None,
         search.matching(Row.customer_email, email_contains),
         (Row.status == validate.hold_status(status)) if status else None,

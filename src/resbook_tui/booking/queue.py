@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import peewee
 
-from ..models import HOLD_FIELDS
+from ..models import SHOWN_HOLD_FIELDS
 from ..models import ResourceHold as Row
 from . import search, validate
 from .context import Context, where
@@ -52,7 +52,7 @@ def hold_page(
     offset = validate.whole(offset, "offset", 0, validate.INT32_MAX)
     limit = validate.whole(limit, "limit", 1, MAX_PAGE)
     query = (
-        where(Row.select(*HOLD_FIELDS), *_filters(status, email_contains))
+        where(Row.select(*SHOWN_HOLD_FIELDS), *_filters(status, email_contains))
         .order_by(*_order(status.upper() if status else None))
         .offset(offset)
         .limit(limit)
@@ -67,7 +67,7 @@ def get_holds(ctx: Context, hold_ids: Sequence[int]) -> list[Hold]:
         raise invalid(f"at most {MAX_IDS} holds at once, not {len(ids)}")
     if not ids:
         return []
-    query = Row.select(*HOLD_FIELDS).where(Row.id.in_(ids)).order_by(Row.id)
+    query = Row.select(*SHOWN_HOLD_FIELDS).where(Row.id.in_(ids)).order_by(Row.id)
     with ctx.read():
         return [hold_from_row(r) for r in query.tuples().execute(ctx.db)]
 

@@ -133,7 +133,11 @@ def holds_list(
     ctx: typer.Context,
     email: EmailOpt = None,
     status: Annotated[
-        str | None, typer.Option(help="ACTIVE, CONFIRMED, RELEASED or EXPIRED.")
+        str | None,
+        typer.Option(
+            help="ACTIVE, CONFIRMED, RELEASED or EXPIRED (a confirmed hold whose booking was "
+            "cancelled reads CANCELLED, and is listed under CONFIRMED)."
+        ),
     ] = None,
     resource: ResourceOpt = None,
     limit: Annotated[int, typer.Option(help="At most this many (1 to 1000000).")] = 500,

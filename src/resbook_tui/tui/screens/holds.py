@@ -46,7 +46,8 @@ from .holds_queue import QueueView
 
 ACTIVE = "ACTIVE"
 STATUS_CYCLE: tuple[str | None, ...] = (*HOLD_STATUSES, None)  # None: every status
-STATUS_ORDER = {"ACTIVE": 0, "CONFIRMED": 1, "RELEASED": 2, "EXPIRED": 3}
+# A cancelled booking stays among the confirmed, where its row is.
+STATUS_ORDER = {"ACTIVE": 0, "CONFIRMED": 1, "CANCELLED": 1, "RELEASED": 2, "EXPIRED": 3}
 
 
 class HoldsScreen(QueueView):
