@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import socket
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
@@ -230,6 +231,7 @@ def test_resbook_serve_runs_uvicorn_with_it(monkeypatch: pytest.MonkeyPatch, tmp
     monkeypatch.setattr(serve.uvicorn, "run", lambda app, **kw: given.update(kw))
     serve.run(url, host="127.0.0.1", port=0, workers=None, threads=2)
     assert given["http"] is ServeProtocol and given["ws"] == "none"
+    assert given["timeout_graceful_shutdown"] == serve.GRACEFUL_SHUTDOWN_S
 
 
 # httptools refuses a control character in a header value before any app sees it.
@@ -449,3 +451,97 @@ def test_a_body_before_a_head_in_one_read_is_not_counted_as_that_head() -> None:
         first + b"GET / HTTP/1.1\r\nHo", then=b"st: t\r\nConnection: close\r\n\r\n"
     )
     assert answer.count(b"HTTP/1.1 200 ") == 2, answer[:300]
+
+
+def test_a_broken_body_of_a_request_that_never_reads_it_follows_its_answer() -> None:
+    """A DELETE (say) still being answered when its chunked body turns out malformed: it
+    answers as it would, then comes the 400 (it was sent before the answer)."""
+    answer = _answer_within(CHUNKED + b"zz\r\n", app=_slow_app)
+    first, _, rest = answer.partition(b'{"ok": true}')
+    assert first.startswith(b"HTTP/1.1 200 ") and rest.startswith(b"HTTP/1.1 400 ")
+
+
+def test_trailers_past_the_limit_in_the_read_that_ends_them_are_refused() -> None:
+    trailers = b"".join(b"X-T%d: %s\r\n" % (n, b"a" * 990) for n in range(100)) + b"\r\n"
+    then = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
+    head, problem = _problem_of(_answer_within(CHUNKED + b"1\r\na\r\n0\r\n" + trailers + then))
+    assert head.startswith(b"HTTP/1.1 431 ") and "trailers" in problem["detail"]
+
+
+def test_what_follows_a_refusal_in_its_read_is_not_refused_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    big = b"GET / HTTP/1.1\r\nHost: t\r\nX-Big: " + b"a" * (MAX_HEAD_BYTES + 10) + b"\r\n\r\n"
+    answer = _answer_within(big + b"\x00\r\n\r\n")
+    assert answer.count(b"HTTP/1.1 ") == 1 and answer.startswith(b"HTTP/1.1 431 ")
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_a_head_begun_behind_an_answer_gets_its_408_not_the_keep_alive_close(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Part of the next head came with the first request, whose answer took 0.5 s: the
+    head clock (2.5 s here) ends the connection with a 408, not uvicorn's keep-alive clock
+    (1 s here), which closed it without a word."""
+    monkeypatch.setattr(protocol, "HEAD_TIMEOUT_S", 2.5)
+    answer = _answer_within(b"GET / HTTP/1.1\r\nHost: t\r\n\r\nGET /hea", app=_slow_app)
+    first, _, rest = answer.partition(b'{"ok": true}')
+    assert first.startswith(b"HTTP/1.1 200 ") and rest.startswith(b"HTTP/1.1 408 ")
+
+
+class _Queue(ServeProtocol):
+    """Records how many requests ever waited their turn at once."""
+
+    most = 0
+
+    def on_headers_complete(self) -> None:
+        super().on_headers_complete()
+        _Queue.most = max(_Queue.most, len(self.pipeline))
+
+
+def test_pipelined_requests_wait_in_a_queue_of_one_read_at_most() -> None:
+    """uvicorn read on after each answer and queued what it read: a client sending heads
+    without reading its answers grew the server's memory without end (the head limit
+    bounds one head, not a queue of them)."""
+    _Queue.most = 0
+    head = b"GET / HTTP/1.1\r\nHost: t\r\nX-F: " + b"a" * 30_000 + b"\r\n\r\n"
+    count = 60  # 1.8 MB; a read is at most 256 KiB, about 8 of them
+
+    async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+        writer.write(head * count)
+        received = b""
+        while received.count(b'{"ok": true}') < count:
+            received += await asyncio.wait_for(reader.read(65536), 10)
+        return received
+
+    received = _served(_Queue, talk)
+    assert received.count(b"HTTP/1.1 200 ") == count
+    assert _Queue.most <= 10, _Queue.most
+
+
+def test_stopping_does_not_wait_for_a_body_that_never_comes() -> None:
+    """SIGTERM (here ``should_exit``) with a request whose body is still coming: its app
+    is told the client left and the server stops, instead of waiting until the client
+    sends the rest."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    config = uvicorn.Config(_reading_app, loop="asyncio", http=ServeProtocol, lifespan="off")
+    server = uvicorn.Server(config)
+
+    async def main() -> bytes:
+        task = asyncio.create_task(server.serve(sockets=[listener]))
+        while not server.started:
+            await asyncio.sleep(0.01)  # polls the server's own flag
+        port = listener.getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.write(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n\r\n{")
+        await writer.drain()
+        while not server.server_state.tasks:
+            await asyncio.sleep(0.01)  # until the request's app runs
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)  # before the fix: until the client gave up
+        received = await reader.read()
+        writer.close()
+        return received
+
+    assert asyncio.run(main()) == b""  # closed, with no answer to a request never sent whole

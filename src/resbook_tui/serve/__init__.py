@@ -21,6 +21,7 @@ from .app import DEFAULT_THREADS, create_app
 from .protocol import ServeProtocol
 
 ENV_THREADS = "RESBOOK_SERVE_THREADS"
+GRACEFUL_SHUTDOWN_S = 35
 MAX_DEFAULT_WORKERS = 4
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
@@ -102,6 +103,10 @@ def run(url: str, *, host: str, port: int, workers: int | None, threads: int) ->
         "access_log": False,
         "http": ServeProtocol,
         "ws": "none",
+        # SIGTERM waits this long for the requests in flight: a statement's own limit
+        # (statement_timeout, 30 s by default) ends any database work first, so what is
+        # still open after it is a client holding a connection (a body never finished).
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_S,
     }
     if workers == 1:
         app = create_app(db, threads=threads, check_schema=False)  # checked just above

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import cast
+from typing import Any, cast
 
 from uvicorn._types import ASGI3Application
 from uvicorn.protocols.http.httptools_impl import (
@@ -28,7 +28,8 @@ __all__ = ["FLUSH_AT", "MAX_HEAD_BYTES", "JoinedWrites", "ServeProtocol"]
 
 log = logging.getLogger("resbook.serve")
 NOT_HTTP = (
-    "the request is not valid HTTP/1.1 (a control character in a header, say); nothing was read"
+    "the request is not valid HTTP/1.1 (a control character in a header or a malformed chunk,"
+    " say); the rest was not read"
 )
 # 64 KiB is four times nginx's default (large_client_header_buffers 4 8k) and a shop
 # sends under 1 KiB. Trailers (after a chunked body) count against it too.
@@ -64,6 +65,9 @@ class ServeProtocol(HttpToolsProtocol):
         self._parsed_here = 0  # its bytes given as heads and bodies of requests
         self._body_here = False  # in the read being parsed: body bytes came
         self._running: RequestResponseCycle | None = None  # the request being answered
+        # The running request whose body turned out broken: its app is told the client
+        # left (it would wait for the rest of the body for ever).
+        self._broken: RequestResponseCycle | None = None
         self._refused = False
         self._due: Problem | None = None  # a refusal waiting for the answer before it
         self._head_timer: asyncio.TimerHandle | None = None
@@ -86,7 +90,60 @@ class ServeProtocol(HttpToolsProtocol):
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         self._running = cycle
-        super()._start_asgi_task(cycle, app)
+        super()._start_asgi_task(cycle, self._watched(cycle, app))
+
+    def _watched(self, cycle: RequestResponseCycle, app: ASGI3Application) -> ASGI3Application:
+        """``app`` for ``cycle``: if the request's body turns out broken while it runs, an
+        app waiting for the body is told the client left, and its answer to that is not
+        sent: the refusal goes out when it ends. An app that never read the body answers
+        as it would, and the refusal follows that answer."""
+        told = False
+
+        async def receive() -> Any:
+            nonlocal told
+            if cycle is not self._broken:
+                message = await cycle.receive()
+                if cycle is not self._broken:
+                    return message
+            told = True
+            return {"type": "http.disconnect"}
+
+        async def send(message: Any) -> None:
+            if not told:
+                await cycle.send(message)
+
+        async def run(scope: Any, _receive: Any, _send: Any) -> None:
+            try:
+                await app(scope, receive, send)
+            finally:
+                if told:
+                    cycle.disconnected = True  # so uvicorn adds no 500 of its own
+                    if self._due is None:
+                        self.transport.close()  # the server is stopping (shutdown)
+                    elif not self._answering_other(cycle):
+                        self._refuse(self._due)
+
+        return run
+
+    def shutdown(self) -> None:
+        """SIGTERM: the requests in flight finish, except one whose body is still coming,
+        which would hold the server's exit until its client sends the rest (or the
+        graceful shutdown's time runs out, with a traceback): its app is told the client
+        left, and the connection closes."""
+        running = self._running
+        waiting = running is self.cycle and self._in_message and not self._in_head
+        if running is not None and waiting and not running.response_complete:
+            self._broken = running
+            running.message_event.set()
+        super().shutdown()
+
+    def _answering_other(self, cycle: RequestResponseCycle) -> bool:
+        """Whether an answer other than ``cycle``'s is still to be made."""
+        return bool(self.pipeline) or (
+            self._running is not None
+            and self._running is not cycle
+            and not self._running.response_complete
+        )
 
     # The parser's callbacks (uvicorn's, called while a read is parsed).
 
@@ -135,15 +192,29 @@ class ServeProtocol(HttpToolsProtocol):
             super().on_body(body)
 
     def on_message_complete(self) -> None:
-        if not self._dropping:
-            self._in_message = False
-            super().on_message_complete()
+        if self._dropping:
+            return
+        if self._trailer_bytes > MAX_HEAD_BYTES:  # trailers that ended in one read
+            self._refuse_in_turn(Problem("request_head_too_large", TRAILERS_TOO_LARGE))
+            return
+        self._in_message = False
+        super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         if self._due is not None and not self._answering():
             self._unset_keepalive_if_required()  # uvicorn's, armed just now
             self._refuse(self._due)
+            return
+        if self.pipeline:
+            # uvicorn reads on after each answer, and each read may queue more requests
+            # behind the one it starts: a client that never reads its answers would grow
+            # the queue without end. The next read waits for the queue to empty.
+            self.flow.pause_reading()
+        elif self._in_head:
+            # Part of the next head has come: its head clock ends it, not uvicorn's
+            # keep-alive clock (which would close it without an answer).
+            self._unset_keepalive_if_required()
 
     def data_received(self, data: bytes) -> None:
         if self._dropping:
@@ -196,7 +267,14 @@ class ServeProtocol(HttpToolsProtocol):
         self._in_head = self._in_message = False
         self._stop_head_clock()
         if in_body and self.cycle is self._running:
-            self._refuse(problem)
+            if not self._answering():
+                self._refuse(problem)
+                return
+            # Still being answered: by an app that may never read its body (a DELETE), or
+            # one waiting for the rest, which is woken and told the client left.
+            self._due, self._broken = problem, self._running
+            self.transport.pause_reading()
+            self._running.message_event.set()
             return
         if in_body:  # waiting its turn: it never starts
             for waiting in [w for w in self.pipeline if w[0] is self.cycle]:
@@ -231,6 +309,11 @@ class ServeProtocol(HttpToolsProtocol):
         """``problem`` as the connection's last answer, and the connection closed, as
         uvicorn closes it (where the next request starts is unknown): at once for writing,
         after LINGER_S for reading."""
+        if self._refused:
+            return
+        self._refused, self._due = True, None
+        if self.transport.is_closing():
+            return  # closed after the answer before it (Connection: close): nothing to say
         # The request log's line (no app answered this): no method, no route.
         log.info("- (unparsed) %d - %s", problem.status, problem.code)
         body = problem.body().encode()
@@ -246,8 +329,6 @@ class ServeProtocol(HttpToolsProtocol):
             ]
         )
         self.transport.write(b"".join(head))
-        self._refused = True
-        self._due = None
         if not self.transport.can_write_eof():
             self.transport.close()
             return
@@ -258,5 +339,5 @@ class ServeProtocol(HttpToolsProtocol):
 
 def _head_size(url: bytes, headers: list[tuple[bytes, bytes]]) -> int:
     """A parsed head's size in bytes: its target, its headers with ": " and CRLF, and a
-    request line's other parts ("PATCH " and " HTTP/1.1" and CRLF, at most 17)."""
-    return len(url) + 17 + sum(len(name) + len(value) + 4 for name, value in headers)
+    request line's other parts ("OPTIONS " and " HTTP/1.1" and CRLF, at most 19)."""
+    return len(url) + 19 + sum(len(name) + len(value) + 4 for name, value in headers)

@@ -31,8 +31,11 @@ class JoinedWrites:
         self._loop = loop
         self._pending: list[bytes] = []
         self._size = 0
+        self._ended = False  # written to its end (write_eof): what comes later is dropped
 
     def write(self, data: bytes | bytearray | memoryview) -> None:
+        if self._ended:
+            return  # an answer made after the connection's last one (a refusal)
         if not self._pending:
             self._loop.call_soon(self.flush)
         self._pending.append(bytes(data))
@@ -58,6 +61,7 @@ class JoinedWrites:
 
     def write_eof(self) -> None:
         self.flush()
+        self._ended = True
         self._transport.write_eof()
 
     def close(self) -> None:
