@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sized
 from typing import Any, cast
 
 from uvicorn._types import ASGI3Application
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import (
     STATUS_LINE,
     HttpToolsProtocol,
@@ -44,6 +46,24 @@ LINGER_S = 1.0
 HEAD_TIMEOUT_S = 30.0
 
 
+class _QueueFirst(FlowControl):
+    """uvicorn's flow control, reading nothing more while requests wait their turn.
+
+    uvicorn resumes reading after each answer and whenever an app asks for its body, and
+    each read may queue more pipelined requests: a client that never reads its answers
+    grew the queue, and the server's memory, without end. Waiting is safe: a request
+    queued behind another has all of that one's body before it, and the last one queued,
+    which may still lack some of its own, is no longer queued once it runs."""
+
+    def __init__(self, transport: asyncio.Transport, pipeline: Sized) -> None:
+        super().__init__(transport)
+        self._pipeline = pipeline
+
+    def resume_reading(self) -> None:
+        if not self._pipeline:
+            super().resume_reading()
+
+
 class ServeProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, writing through JoinedWrites, answering what its
     parser refuses with a problem, and refusing a request head (or a chunked body's
@@ -56,6 +76,7 @@ class ServeProtocol(HttpToolsProtocol):
         # As uvicorn declares it (narrower than asyncio's BaseTransport, hence the ignore).
         # JoinedWrites is a Transport in all but name (it forwards the rest).
         super().connection_made(cast(asyncio.Transport, JoinedWrites(transport, self.loop)))
+        self.flow = _QueueFirst(self.transport, self.pipeline)
         self._in_message = False  # from a request's first byte to its body's end
         self._in_head = False  # from its first byte to its headers' end
         self._head_bytes = 0
@@ -206,12 +227,7 @@ class ServeProtocol(HttpToolsProtocol):
             self._unset_keepalive_if_required()  # uvicorn's, armed just now
             self._refuse(self._due)
             return
-        if self.pipeline:
-            # uvicorn reads on after each answer, and each read may queue more requests
-            # behind the one it starts: a client that never reads its answers would grow
-            # the queue without end. The next read waits for the queue to empty.
-            self.flow.pause_reading()
-        elif self._in_head:
+        if self._in_head and not self.pipeline:
             # Part of the next head has come: its head clock ends it, not uvicorn's
             # keep-alive clock (which would close it without an answer).
             self._unset_keepalive_if_required()
