@@ -4,6 +4,7 @@ protocol would send two (what the join is for)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import socket
@@ -342,8 +343,16 @@ PAST_THE_LIMIT = b" " + b"a" * (MAX_HEAD_BYTES + 1024)
         (PAST_THE_LIMIT + b"\r\n\r\n", b"431"),
         (b" t\r\nX-Cart: a\x01b\r\n\r\n", b"400"),
         (b" t\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", b"400"),
+        (PAST_THE_LIMIT + b"\r\n\r\n\x00\r\n\r\n", b"431"),  # not replaced by a 400
     ],
-    ids=["short", "past-the-limit", "past-the-limit-and-ended", "not-http", "bad-chunk"],
+    ids=[
+        "short",
+        "past-the-limit",
+        "past-the-limit-and-ended",
+        "not-http",
+        "bad-chunk",
+        "past-the-limit-then-not-http",
+    ],
 )
 def test_a_pipelined_head_waits_for_the_answer_before_it_is_refused(
     quick_head_clock: None, header: bytes, refusal: bytes
@@ -455,7 +464,7 @@ def test_a_body_before_a_head_in_one_read_is_not_counted_as_that_head() -> None:
 
 def test_a_broken_body_of_a_request_that_never_reads_it_follows_its_answer() -> None:
     """A DELETE (say) still being answered when its chunked body turns out malformed: it
-    answers as it would, then comes the 400 (it was sent before the answer)."""
+    answers as it would, then comes the 400 (which had cut into the answer)."""
     answer = _answer_within(CHUNKED + b"zz\r\n", app=_slow_app)
     first, _, rest = answer.partition(b'{"ok": true}')
     assert first.startswith(b"HTTP/1.1 200 ") and rest.startswith(b"HTTP/1.1 400 ")
@@ -545,3 +554,34 @@ def test_stopping_does_not_wait_for_a_body_that_never_comes() -> None:
         return received
 
     assert asyncio.run(main()) == b""  # closed, with no answer to a request never sent whole
+
+
+def test_the_rest_of_an_answered_body_cannot_hold_the_connection(quick_head_clock: None) -> None:
+    """Answered before its body came whole, a request's client trickles the rest: the
+    connection closes at the head clock (0.2 s here) instead of being held for ever, as
+    each read stopped uvicorn's keep-alive clock (1 s here)."""
+
+    async def talk(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bytes:
+        writer.write(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 1000\r\n\r\n{")
+        received = await asyncio.wait_for(reader.readuntil(b'{"ok": true}'), 10)
+        for _ in range(60):  # the client's pace: a byte every 0.05 s, for 3 s at most
+            if reader.at_eof():
+                break
+            writer.write(b" ")
+            await asyncio.sleep(0.05)
+            with contextlib.suppress(TimeoutError):
+                received += await asyncio.wait_for(reader.read(100), 0.01)
+        return received + (b"EOF" if reader.at_eof() else b"")
+
+    received = _served(ServeProtocol, talk)
+    assert received.startswith(b"HTTP/1.1 200 ") and received.endswith(b"EOF")
+
+
+def test_a_target_uvicorn_cannot_parse_is_refused_as_its_own_request() -> None:
+    """httptools passes ``http://[::1`` and uvicorn's URL parsing then fails: that head
+    is refused, after the two answers before it, not taken for a broken body of the
+    request before it (which was dropped unanswered)."""
+    two = b"GET /one HTTP/1.1\r\nHost: t\r\n\r\nGET /two HTTP/1.1\r\nHost: t\r\n\r\n"
+    answer = _answer_within(two + b"GET http://[::1 HTTP/1.1\r\nHost: t\r\n\r\n", app=_slow_app)
+    assert answer.count(b'{"ok": true}') == 2
+    assert answer.rpartition(b'{"ok": true}')[2].startswith(b"HTTP/1.1 400 ")

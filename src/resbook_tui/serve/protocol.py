@@ -92,10 +92,13 @@ class ServeProtocol(HttpToolsProtocol):
         self._refused = False
         self._due: Problem | None = None  # a refusal waiting for the answer before it
         self._head_timer: asyncio.TimerHandle | None = None
+        self._rest_timer: asyncio.TimerHandle | None = None  # an answered request's body
         self._start_head_clock()  # a connection that never sends a request is refused too
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._stop_head_clock()
+        if self._rest_timer is not None:
+            self._rest_timer.cancel()
         super().connection_lost(exc)
 
     @property
@@ -139,23 +142,36 @@ class ServeProtocol(HttpToolsProtocol):
             finally:
                 if told:
                     cycle.disconnected = True  # so uvicorn adds no 500 of its own
-                    if self._due is None:
-                        self.transport.close()  # the server is stopping (shutdown)
-                    elif not self._answering_other(cycle):
-                        self._refuse(self._due)
+                    self._after_told(cycle)
 
         return run
+
+    def _after_told(self, cycle: RequestResponseCycle) -> None:
+        """``cycle``'s app, told the client left, has ended."""
+        if self._refused:
+            return  # the refusal went out already; the connection lingers, then closes
+        if cycle.response_started or self._due is None:
+            # An answer begun (streamed) cannot take a refusal inside it; and with no
+            # refusal due, the server is stopping (shutdown): the connection just closes.
+            self.transport.close()
+        elif not self._answering_other(cycle):
+            self._refuse(self._due)
 
     def shutdown(self) -> None:
         """SIGTERM: the requests in flight finish, except one whose body is still coming,
         which would hold the server's exit until its client sends the rest (or the
         graceful shutdown's time runs out, with a traceback): its app is told the client
         left, and the connection closes."""
-        running = self._running
-        waiting = running is self.cycle and self._in_message and not self._in_head
-        if running is not None and waiting and not running.response_complete:
-            self._broken = running
-            running.message_event.set()
+        cycle, running = self.cycle, self._running
+        body_coming = cycle is not None and self._in_message and not self._in_head
+        if body_coming and cycle is running and not cycle.response_complete:
+            self._broken = cycle
+            cycle.message_event.set()
+        elif body_coming:  # waiting its turn: it never starts, and the one before ends it
+            for waiting in [w for w in self.pipeline if w[0] is cycle]:
+                self.pipeline.remove(waiting)
+            if running is not None:
+                running.keep_alive = False
         super().shutdown()
 
     def _answering_other(self, cycle: RequestResponseCycle) -> bool:
@@ -203,8 +219,10 @@ class ServeProtocol(HttpToolsProtocol):
             self._refuse_in_turn(Problem("request_head_too_large", HEAD_TOO_LARGE))
             return
         self._parsed_here += size
-        self._in_head = False
+        # Still in the head while uvicorn reads it: a target httptools passed but cannot
+        # parse raises here, and is refused as this head, not as the last request's body.
         super().on_headers_complete()
+        self._in_head = False
 
     def on_body(self, body: bytes) -> None:
         if not self._dropping:
@@ -219,6 +237,9 @@ class ServeProtocol(HttpToolsProtocol):
             self._refuse_in_turn(Problem("request_head_too_large", TRAILERS_TOO_LARGE))
             return
         self._in_message = False
+        if self._rest_timer is not None:
+            self._rest_timer.cancel()
+            self._rest_timer = None
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
@@ -227,7 +248,13 @@ class ServeProtocol(HttpToolsProtocol):
             self._unset_keepalive_if_required()  # uvicorn's, armed just now
             self._refuse(self._due)
             return
-        if self._in_head and not self.pipeline:
+        if self._in_message and not self._in_head and not self.transport.is_closing():
+            # Answered before its body came whole (a body too large, say): the rest is
+            # read and dropped, for HEAD_TIMEOUT_S at most. Every read of it would stop
+            # uvicorn's keep-alive clock again, so a client trickling it held the
+            # connection for ever.
+            self._rest_timer = self.loop.call_later(HEAD_TIMEOUT_S, self._rest_too_slow)
+        elif self._in_head and not self.pipeline:
             # Part of the next head has come: its head clock ends it, not uvicorn's
             # keep-alive clock (which would close it without an answer).
             self._unset_keepalive_if_required()
@@ -268,7 +295,8 @@ class ServeProtocol(HttpToolsProtocol):
         request line or chunk) uvicorn answers here, in plain text. The same 400 as a
         problem, so a shop's client reads every error one way."""
         del msg  # uvicorn's own text; the problem says it for the caller
-        self._refuse_in_turn(invalid(NOT_HTTP, field="request"))
+        if not self._dropping:  # a refusal already due stands (a 431, say)
+            self._refuse_in_turn(invalid(NOT_HTTP, field="request"))
 
     # Refusals.
 
@@ -312,6 +340,15 @@ class ServeProtocol(HttpToolsProtocol):
             detail = f"the request line and headers did not arrive within {HEAD_TIMEOUT_S:g} s"
             self._refuse(Problem("request_timeout", detail))
 
+    def _rest_too_slow(self) -> None:
+        """The rest of an answered request's body did not come in time: the connection
+        closes (the request had its answer)."""
+        self._rest_timer = None
+        if not self._dropping and not self.transport.is_closing():
+            log.info("- (unparsed) - - the rest of an answered request's body: too slow")
+            self._refused = True
+            self._linger()
+
     def _start_head_clock(self) -> None:
         self._stop_head_clock()
         self._head_timer = self.loop.call_later(HEAD_TIMEOUT_S, self._head_too_slow)
@@ -345,6 +382,12 @@ class ServeProtocol(HttpToolsProtocol):
             ]
         )
         self.transport.write(b"".join(head))
+        self._linger()
+
+    def _linger(self) -> None:
+        """Close at once for writing, after LINGER_S for reading. (Reading is paused on
+        the transport, not through uvicorn's flow control, which may resume it: what
+        comes is then dropped, as ``_dropping`` is set.)"""
         if not self.transport.can_write_eof():
             self.transport.close()
             return
@@ -355,5 +398,6 @@ class ServeProtocol(HttpToolsProtocol):
 
 def _head_size(url: bytes, headers: list[tuple[bytes, bytes]]) -> int:
     """A parsed head's size in bytes: its target, its headers with ": " and CRLF, and a
-    request line's other parts ("OPTIONS " and " HTTP/1.1" and CRLF, at most 19)."""
+    request line's other parts (19 bytes: "OPTIONS " and " HTTP/1.1" and CRLF; a longer
+    method is rarer than the bytes it would add)."""
     return len(url) + 19 + sum(len(name) + len(value) + 4 for name, value in headers)
