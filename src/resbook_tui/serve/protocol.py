@@ -12,17 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sized
 from typing import Any, cast
 
 from uvicorn._types import ASGI3Application
-from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import (
     STATUS_LINE,
     HttpToolsProtocol,
     RequestResponseCycle,
 )
 
+from .flow import QueueFirst
 from .problems import PROBLEM_JSON, Problem, invalid
 from .writes import FLUSH_AT, JoinedWrites
 
@@ -46,24 +45,6 @@ LINGER_S = 1.0
 HEAD_TIMEOUT_S = 30.0
 
 
-class _QueueFirst(FlowControl):
-    """uvicorn's flow control, reading nothing more while requests wait their turn.
-
-    uvicorn resumes reading after each answer and whenever an app asks for its body, and
-    each read may queue more pipelined requests: a client that never reads its answers
-    grew the queue, and the server's memory, without end. Waiting is safe: a request
-    queued behind another has all of that one's body before it, and the last one queued,
-    which may still lack some of its own, is no longer queued once it runs."""
-
-    def __init__(self, transport: asyncio.Transport, pipeline: Sized) -> None:
-        super().__init__(transport)
-        self._pipeline = pipeline
-
-    def resume_reading(self) -> None:
-        if not self._pipeline:
-            super().resume_reading()
-
-
 class ServeProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, writing through JoinedWrites, answering what its
     parser refuses with a problem, and refusing a request head (or a chunked body's
@@ -76,7 +57,7 @@ class ServeProtocol(HttpToolsProtocol):
         # As uvicorn declares it (narrower than asyncio's BaseTransport, hence the ignore).
         # JoinedWrites is a Transport in all but name (it forwards the rest).
         super().connection_made(cast(asyncio.Transport, JoinedWrites(transport, self.loop)))
-        self.flow = _QueueFirst(self.transport, self.pipeline)
+        self.flow = QueueFirst(self.transport, self.pipeline)
         self._in_message = False  # from a request's first byte to its body's end
         self._in_head = False  # from its first byte to its headers' end
         self._head_bytes = 0
