@@ -88,10 +88,13 @@ class ServeProtocol(HttpToolsProtocol):
         is sent or due, no request after it may start."""
         return self._refused or self._due is not None
 
-    def _answering(self) -> bool:
-        """Whether an answer is still being made (or one pipelined is still to start)."""
+    def _answering(self, besides: RequestResponseCycle | None = None) -> bool:
+        """Whether an answer is still being made (or one pipelined is still to start),
+        ``besides`` that request's own."""
         running = self._running
-        return bool(self.pipeline) or (running is not None and not running.response_complete)
+        return bool(self.pipeline) or (
+            running is not None and running is not besides and not running.response_complete
+        )
 
     def _start_asgi_task(self, cycle: RequestResponseCycle, app: ASGI3Application) -> None:
         self._running = cycle
@@ -135,7 +138,7 @@ class ServeProtocol(HttpToolsProtocol):
             # An answer begun (streamed) cannot take a refusal inside it; and with no
             # refusal due, the server is stopping (shutdown): the connection just closes.
             self.transport.close()
-        elif not self._answering_other(cycle):
+        elif not self._answering(besides=cycle):
             self._refuse(self._due)
 
     def shutdown(self) -> None:
@@ -154,14 +157,6 @@ class ServeProtocol(HttpToolsProtocol):
             if running is not None:
                 running.keep_alive = False
         super().shutdown()
-
-    def _answering_other(self, cycle: RequestResponseCycle) -> bool:
-        """Whether an answer other than ``cycle``'s is still to be made."""
-        return bool(self.pipeline) or (
-            self._running is not None
-            and self._running is not cycle
-            and not self._running.response_complete
-        )
 
     # The parser's callbacks (uvicorn's, called while a read is parsed).
 

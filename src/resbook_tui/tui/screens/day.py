@@ -131,10 +131,7 @@ class DayScreen(HoldActions):
         self.query_one("#day-title", Static).update(self._title())
         self.query_one("#day-capacity", Static).update(capacity_text(data.cell))
         self.query_one("#day-blackout", Static).update(blackout_text(data.blackouts))
-        booked = {a.hold_id for a in data.allocations}
-        self.query_one("#day-holds", KeyedTable).sync(
-            (str(h.id), hold_row(h, booked=booked)) for h in data.holds
-        )
+        self.query_one("#day-holds", KeyedTable).sync((str(h.id), hold_row(h)) for h in data.holds)
         self.query_one("#day-allocations", KeyedTable).sync(
             (str(a.id), allocation_row(a)) for a in data.allocations
         )

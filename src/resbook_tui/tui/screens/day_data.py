@@ -63,18 +63,12 @@ def _day_order(hold: Hold) -> tuple[bool, float]:
     return (True, -hold.id)
 
 
-def booked_status(hold: Hold, booked: set[int | None] | None) -> str:
-    """``booked``: the holds that allocations shown beside them were made from (None: no
-    allocations are shown, so nothing to tell a cancelled booking by)."""
-    return hold.status if booked is None else hold.status_beside(booked)
-
-
-def hold_row(hold: Hold, *, booked: set[int | None]) -> list[Any]:
-    status = booked_status(hold, booked)
+def hold_row(hold: Hold) -> list[Any]:
+    """A hold's row; a cancelled booking's hold reads CANCELLED as the engine reads it."""
     return [
         str(hold.id),
         hold.expires_at if hold.status == "ACTIVE" else None,
-        Tag(status, STATUS_ROLES.get(status, "muted")),
+        Tag(hold.status, STATUS_ROLES.get(hold.status, "muted")),
         str(hold.quantity),
         hold.customer_email,
         time_text(hold.created_at),

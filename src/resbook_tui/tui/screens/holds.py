@@ -120,13 +120,13 @@ class HoldsScreen(QueueView):
 
         return customer, self._customer_loaded
 
-    def _fill(self, holds: list[Hold], booked: set[int | None] | None = None) -> None:
+    def _fill(self, holds: list[Hold]) -> None:
         """The customer view: every hold of one customer (a handful), all loaded."""
         if self.table.columns != OTHER_COLUMNS:
             self.table.set_columns(OTHER_COLUMNS)
         names = self.rb.resource_names
         self._shown = {str(h.id): h for h in holds}
-        rows = ((str(h.id), hold_row(h, names, OTHER_COLUMNS, booked=booked)) for h in holds)
+        rows = ((str(h.id), hold_row(h, names, OTHER_COLUMNS)) for h in holds)
         self.table.sync(rows)
         self.refresh_bindings()
 
@@ -138,7 +138,7 @@ class HoldsScreen(QueueView):
         self.table.empty_text = f"No holds for {visible(customer.email)}."
         # 'Where is my booking?': what is still open first, then by date.
         holds = sorted(customer.holds, key=lambda h: (STATUS_ORDER.get(h.status, 9), h.date))
-        self._fill(holds, booked={a.hold_id for a in customer.allocations})
+        self._fill(holds)
         names = self.rb.resource_names
         self._allocations = {str(a.id): a for a in customer.allocations}
         self.query_one("#allocations", KeyedTable).sync(

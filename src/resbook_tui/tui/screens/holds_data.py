@@ -10,7 +10,7 @@ from ...booking import Booking
 from ...booking.records import Allocation, Hold, Resource
 from ..widgets.columns import Column, Tag
 from ..widgets.countdown import countdown
-from .day_data import STATUS_ROLES, booked_status
+from .day_data import STATUS_ROLES
 
 if TYPE_CHECKING:
     pass
@@ -170,18 +170,10 @@ def _left(hold: Hold, status: Tag, columns: list[Column]) -> Any:
     return status if columns is ACTIVE_COLUMNS else None
 
 
-def hold_row(
-    hold: Hold,
-    names: dict[int, str],
-    columns: list[Column],
-    *,
-    booked: set[int | None] | None = None,
-) -> list[Any]:
-    """``booked``: as day_data.booked_status takes it (the customer view has the
-    customer's allocations; the queue has none to tell by)."""
+def hold_row(hold: Hold, names: dict[int, str], columns: list[Column]) -> list[Any]:
+    """A hold's row; a cancelled booking's hold reads CANCELLED as the engine reads it."""
     active = hold.status == "ACTIVE"
-    shown = booked_status(hold, booked)
-    status = Tag(shown, STATUS_ROLES.get(shown, "muted"))
+    status = Tag(hold.status, STATUS_ROLES.get(hold.status, "muted"))
     cells: dict[str, Any] = {
         "id": str(hold.id),
         "left": _left(hold, status, columns),
