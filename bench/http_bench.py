@@ -37,7 +37,6 @@ import os
 import random
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -50,7 +49,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import cpu_ms, description, throwaway_postgres  # noqa: E402
-from http_clients import CLIENTS, EMAIL, http_round  # noqa: E402
+from http_clients import CLIENTS, EMAIL, Measured, http_round, pct  # noqa: E402
+from http_wrk import wrk_round  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from resbook_tui.db import open_database  # noqa: E402
 from resbook_tui.schema.migrations import Migrator  # noqa: E402
@@ -63,13 +63,14 @@ RESOURCES, DAYS, CAPACITY = 100, 60, 100_000
 @dataclass(frozen=True)
 class Round:
     clients: int
-    wall: float
-    took: list[float]
-    split: list[int]
+    measured: Measured
     server_ms: float  # CPU a request, every process of the server
-    clients_ms: float  # CPU a request, the client threads of this process
     db_ms: float  # CPU a request, every backend of the bench database
     reference: float = 0.0  # the Python API's holds/s in the rounds just before and after
+
+    @property
+    def rate(self) -> float:
+        return self.measured.requests / self.measured.wall
 
 
 @dataclass
@@ -131,9 +132,13 @@ def database_spent(before: dict[int, float], bk: Booking) -> float:
     return sum(ms - before.get(pid, 0.0) for pid, ms in database_cpu(bk).items())
 
 
-def pct(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+def send(
+    url: str, key: str, work: list[tuple[int, date]], clients: int, tag: str, kind: str
+) -> Measured:
+    """One round of ``work`` by ``clients`` keep-alive clients of ``kind``."""
+    if kind == "wrk":
+        return wrk_round(url, key, work, clients, tag)
+    return http_round(url, key, work, clients, tag, kind)
 
 
 def free_port() -> int:
@@ -202,10 +207,10 @@ def stack_rounds(
         server = f"http://127.0.0.1:{port}"
         try:
             wait_for(server, process)
-            http_round(server, "bench", work, 8, f"stack-warm{trips}", kind)
+            send(server, "bench", work, 8, f"stack-warm{trips}", kind)
             spent = cpu_ms(process.pid)
-            wall, _took, _split = http_round(server, "bench", work, 8, f"stack{trips}", kind)
-            found.append((trips, len(work) / wall, (cpu_ms(process.pid) - spent) / len(work)))
+            m = send(server, "bench", work, 8, f"stack{trips}", kind)
+            found.append((trips, m.requests / m.wall, (cpu_ms(process.pid) - spent) / m.requests))
         finally:
             process.send_signal(signal.SIGTERM)
             process.wait(30)
@@ -224,7 +229,10 @@ def main() -> None:
         "--workers", type=int, help="server processes (default: resbook serve's own default)"
     )
     parser.add_argument(
-        "--client", choices=sorted(CLIENTS), default="stdlib", help="the clients' HTTP library"
+        "--client",
+        choices=sorted([*CLIENTS, "wrk"]),
+        default="stdlib",
+        help="the clients: threads of this script (stdlib, httpx) or wrk's process",
     )
     parser.add_argument(
         "--stack", action="store_true", help="also measure the HTTP stack alone (http_stack.py)"
@@ -247,28 +255,22 @@ def main() -> None:
             hold_s = python_create_hold(bk, cells(rng, today, n))
             if args.warm_up:
                 work = cells(rng, today, args.warm_up)
-                http_round(server, key, work, max(counts), "warm", args.client)
+                send(server, key, work, max(counts), "warm", args.client)
             reference = Reference()
             reference.measure(bk, cells(rng, today, n))
             rounds: list[Round] = []
             for i, c in enumerate(counts):
                 work = cells(rng, today, n)
                 spent, base = cpu_ms(process.pid), database_cpu(bk)
-                # Every thread of this process, ended ones too (unlike /proc's per thread).
-                clients = time.process_time()
-                wall, took, split = http_round(server, key, work, c, f"r{i}", args.client)
-                clients_ms = (time.process_time() - clients) * 1000 / n
+                m = send(server, key, work, c, f"r{i}", args.client)
                 server_ms, db_ms = cpu_ms(process.pid) - spent, database_spent(base, bk)
                 reference.measure(bk, cells(rng, today, n))
                 rounds.append(
                     Round(
                         clients=c,
-                        wall=wall,
-                        took=took,
-                        split=split,
-                        server_ms=server_ms / n,
-                        clients_ms=clients_ms,
-                        db_ms=db_ms / n,
+                        measured=m,
+                        server_ms=server_ms / m.requests,
+                        db_ms=db_ms / m.requests,
                         reference=reference.around(n),
                     )
                 )
@@ -297,15 +299,14 @@ def main() -> None:
         )
         print(f"  Python API create_hold (single-cell path): {n / hold_s:,.0f} holds/s")
         for r in rounds:
-            rate = n / r.wall
-            shared = "+".join(map(str, r.split)) or "?"
+            m = r.measured
+            shared = "+".join(map(str, m.split)) or "?"
             print(
-                f"  HTTP, {r.clients:>2} client(s): {rate:,.0f} holds/s = "
-                f"{rate / r.reference:.2f}x the Python API around it ({r.reference:,.0f}), "
-                f"p50 {pct(r.took, 50):.1f} ms, p99 {pct(r.took, 99):.1f} ms, "
-                f"mean {statistics.mean(r.took) * 1000:.1f} ms, "
+                f"  HTTP, {r.clients:>2} client(s): {r.rate:,.0f} holds/s = "
+                f"{r.rate / r.reference:.2f}x the Python API around it ({r.reference:,.0f}), "
+                f"p50 {m.p50_ms:.1f} ms, p99 {m.p99_ms:.1f} ms, mean {m.mean_ms:.1f} ms, "
                 f"server CPU {r.server_ms:.2f} ms a request, "
-                f"database {r.db_ms:.2f} ms, clients {r.clients_ms:.2f} ms, "
+                f"database {r.db_ms:.2f} ms, clients {m.clients_ms:.2f} ms, "
                 f"connections per server process {shared}"
             )
         for trips, rate, server_ms in stack:
@@ -315,7 +316,7 @@ def main() -> None:
             )
         for r in rounds:
             if r.clients == 8:
-                ratio, p99 = n / r.wall / r.reference, pct(r.took, 99)
+                ratio, p99 = r.rate / r.reference, r.measured.p99_ms
                 verdict = "meets" if ratio >= 0.8 and p99 < 50 else "misses"
                 print(
                     f"  8 clients: {ratio:.2f}x, p99 {p99:.1f} ms: {verdict} the floor "

@@ -7,10 +7,12 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import statistics
 import subprocess
 import threading
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date
 
 import httpx
@@ -67,6 +69,26 @@ class HttpxClient:
 CLIENTS = {"stdlib": StdlibClient, "httpx": HttpxClient}
 
 
+@dataclass(frozen=True)
+class Measured:
+    """One round of requests: how many were answered in how many seconds, latencies (ms),
+    the clients' CPU a request (ms) and the connections per server process."""
+
+    requests: int
+    wall: float
+    p50_ms: float
+    p99_ms: float
+    mean_ms: float
+    clients_ms: float
+    split: list[int]
+
+
+def pct(values: list[float], p: float) -> float:
+    """The ``p``th percentile of ``values`` (seconds), in ms."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+
+
 def http_round(
     url: str,
     key: str,
@@ -76,8 +98,8 @@ def http_round(
     kind: str = "stdlib",
     *,
     greet: bool = True,
-) -> tuple[float, list[float], list[int]]:
-    """``clients`` threads share ``work``; wall time, every request's latency and the
+) -> Measured:
+    """``clients`` threads share ``work``; wall time, latencies, the clients' CPU and the
     connections per server process. Each client sends ``GET /healthz`` before the clock
     starts, or with ``greet`` False only opens its socket (no request warms the server)."""
     shares = [work[n::clients] for n in range(clients)]
@@ -117,13 +139,16 @@ def http_round(
     for t in threads:
         t.start()
     barrier.wait()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     for t in threads:
         t.join()
     wall = time.perf_counter() - started
+    # Every thread of this process, ended ones too (unlike /proc's per thread).
+    clients_ms = (time.process_time() - cpu) * 1000 / len(work)
     if failures:
         raise SystemExit(f"{len(failures)} request(s) failed, first: {failures[0]}")
-    return wall, took, split
+    mean = statistics.mean(took) * 1000
+    return Measured(len(work), wall, pct(took, 50), pct(took, 99), mean, clients_ms, split)
 
 
 def connections(port: int) -> list[int]:
