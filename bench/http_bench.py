@@ -2,7 +2,7 @@
 Python API in one process, in the same run on the same PostgreSQL database.
 
     python bench/http_bench.py [--requests 1500] [--clients 1,8,32] [--warm-up 500]
-                               [--threads 32] [--workers N] [--client stdlib|httpx]
+                               [--threads 32] [--workers N] [--client wrk|stdlib|httpx]
 
 Each HTTP request is what a shop sends: POST /v1/holds, one line (one unit of a random
 cell), a fresh Idempotency-Key, Authorization: Bearer. The server checks the key, claims
@@ -13,12 +13,14 @@ round and one after each: each HTTP round's ratio is to the two rounds around it
 the machine's speed drifts within a run. ``Booking.create_hold`` (the single-cell hot
 path) is printed too.
 
-Clients are threads of this process, each with its own keep-alive connection: the
-standard library's ``http.client`` by default, ``httpx.Client`` with ``--client httpx``
-(what the figures before December 2026 used). On a small machine the clients compete with
-the server for the CPU, which the figures include; http.client spends about a third of
-httpx's CPU a request, so it takes less of the machine from the server it measures (a
-shop's calls come from other machines). The requests, and the server's work, are the same.
+The clients are wrk's (http_wrk.py), the C load generator, one thread of its own process
+with a keep-alive connection a client, where wrk is installed (``apt-get install wrk``);
+otherwise, or with ``--client stdlib``, threads of this process, each with the standard
+library's ``http.client``; ``--client httpx`` (what the figures before December 2026
+used). On a small machine the clients compete with the server for the CPU, which the
+figures include: wrk takes 0.07-0.11 ms a request, http.client 0.3-0.4, httpx about three
+times that (a shop's calls come from other machines). The requests, and the server's
+work, are the same.
 Before the measured rounds the server is warmed up with ``--warm-up`` requests at the
 largest client count, not counted: a shop's server has been running, its threads and
 their PostgreSQL connections open (a new backend's first hold costs about 10 ms more:
@@ -50,6 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import cpu_ms, description, throwaway_postgres  # noqa: E402
 from http_clients import CLIENTS, EMAIL, Measured, http_round, pct  # noqa: E402
+from http_wrk import available as wrk_available  # noqa: E402
 from http_wrk import wrk_round  # noqa: E402
 from resbook_tui.booking import Booking  # noqa: E402
 from resbook_tui.db import open_database  # noqa: E402
@@ -231,8 +234,9 @@ def main() -> None:
     parser.add_argument(
         "--client",
         choices=sorted([*CLIENTS, "wrk"]),
-        default="stdlib",
-        help="the clients: threads of this script (stdlib, httpx) or wrk's process",
+        default="wrk" if wrk_available() else "stdlib",
+        help="the clients: wrk's own process (the default where wrk is installed), or "
+        "threads of this script (stdlib, httpx)",
     )
     parser.add_argument(
         "--stack", action="store_true", help="also measure the HTTP stack alone (http_stack.py)"
