@@ -17,6 +17,7 @@ from starlette.responses import Response
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from resbook_tui.serve import protocol
+from resbook_tui.serve.app import RequestLog
 from resbook_tui.serve.protocol import FLUSH_AT, MAX_HEAD_BYTES, JoinedWrites, ServeProtocol
 
 
@@ -422,6 +423,21 @@ def test_a_malformed_chunk_in_a_body_being_read_is_refused_at_once(chunk: bytes)
     answer (which would never come: the connection was held for ever)."""
     head, problem = _problem_of(_answer_within(CHUNKED + chunk))
     assert head.startswith(b"HTTP/1.1 400 ") and problem["code"] == "invalid_input"
+
+
+def test_a_request_refused_in_its_body_is_logged_once_with_what_was_sent(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Its app, told the client left, ends without the answer it would have sent; the
+    request's one log line says the 400 that went instead (it had said the app's own
+    status, and the refusal and uvicorn each logged a line more)."""
+    caplog.set_level(logging.INFO)
+    head, _ = _problem_of(_answer_within(CHUNKED + b"zz\r\n", RequestLog(_reading_app)))
+    assert head.startswith(b"HTTP/1.1 400 ")
+    lines = [r.getMessage() for r in caplog.records if r.name == "resbook.serve"]
+    assert len(lines) == 1 and lines[0].startswith("POST ") and " 400 " in lines[0], lines
+    # Nor does uvicorn add its own line for it.
+    assert not [r for r in caplog.records if "Invalid HTTP request" in r.getMessage()]
 
 
 def test_trailers_past_the_limit_are_refused_and_short_ones_are_not_headers() -> None:

@@ -32,7 +32,14 @@ from ..errors import ResbookError
 from ..text import visible
 from . import admin, store
 from .calls import Service, json_response, refused_caller, service
-from .problems import PROBLEM_SCHEMA, Problem, from_error, invalid, problem_responses
+from .problems import (
+    PROBLEM_SCHEMA,
+    REFUSED,
+    Problem,
+    from_error,
+    invalid,
+    problem_responses,
+)
 from .schemas import Health
 
 log = logging.getLogger("resbook.serve")
@@ -306,4 +313,8 @@ class RequestLog:
             await self.app(scope, _at_most(receive), send_with_id)
         finally:
             ms = (time.perf_counter() - started) * 1000
-            log.info("%s %s %d %.1fms %s", scope["method"], _route(scope), status, ms, request_id)
+            sent = str(status)
+            if REFUSED in scope:  # the app's answer was dropped: the refusal went instead
+                refused = scope[REFUSED]
+                sent = str(refused.status) if refused is not None else "-"
+            log.info("%s %s %s %.1fms %s", scope["method"], _route(scope), sent, ms, request_id)

@@ -20,6 +20,9 @@ from ..text import visible
 log = logging.getLogger("resbook.serve")
 
 PROBLEM_JSON = "application/problem+json"
+# The scope key ServeProtocol sets when it drops a running request's answer for a refusal
+# (or, stopping, for nothing): RequestLog's one line for the request says what was sent.
+REFUSED = "resbook.refused"
 RETRY_AFTER_S = "1"
 
 # code -> (HTTP status, title)

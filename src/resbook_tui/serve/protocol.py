@@ -22,7 +22,7 @@ from uvicorn.protocols.http.httptools_impl import (
 )
 
 from .flow import QueueFirst
-from .problems import PROBLEM_JSON, Problem, invalid
+from .problems import PROBLEM_JSON, REFUSED, Problem, invalid
 from .writes import FLUSH_AT, JoinedWrites
 
 __all__ = ["FLUSH_AT", "MAX_HEAD_BYTES", "JoinedWrites", "ServeProtocol"]
@@ -45,6 +45,17 @@ LINGER_S = 1.0
 HEAD_TIMEOUT_S = 30.0
 
 
+class _SaidByTheRefusal(logging.Filter):
+    """uvicorn's warning for what httptools cannot parse: the refusal's own line in the
+    request log says it (one line a request)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.msg != "Invalid HTTP request received."
+
+
+_SAID_BY_THE_REFUSAL = _SaidByTheRefusal()
+
+
 class ServeProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol, writing through JoinedWrites, answering what its
     parser refuses with a problem, and refusing a request head (or a chunked body's
@@ -58,6 +69,7 @@ class ServeProtocol(HttpToolsProtocol):
         # JoinedWrites is a Transport in all but name (it forwards the rest).
         super().connection_made(cast(asyncio.Transport, JoinedWrites(transport, self.loop)))
         self.flow = QueueFirst(self.transport, self.pipeline)
+        self.logger.addFilter(_SAID_BY_THE_REFUSAL)  # once: the same filter is not added twice
         self._in_message = False  # from a request's first byte to its body's end
         self._in_head = False  # from its first byte to its headers' end
         self._head_bytes = 0
@@ -114,6 +126,7 @@ class ServeProtocol(HttpToolsProtocol):
                 if cycle is not self._broken:
                     return message
             told = True
+            cycle.scope[REFUSED] = self._due  # type: ignore[literal-required]
             return {"type": "http.disconnect"}
 
         async def send(message: Any) -> None:
@@ -139,7 +152,7 @@ class ServeProtocol(HttpToolsProtocol):
             # refusal due, the server is stopping (shutdown): the connection just closes.
             self.transport.close()
         elif not self._answering(besides=cycle):
-            self._refuse(self._due)
+            self._refuse(self._due, logged=True)  # in the request's own line
 
     def shutdown(self) -> None:
         """SIGTERM: the requests in flight finish, except one whose body is still coming,
@@ -334,17 +347,17 @@ class ServeProtocol(HttpToolsProtocol):
             self._head_timer.cancel()
             self._head_timer = None
 
-    def _refuse(self, problem: Problem) -> None:
+    def _refuse(self, problem: Problem, *, logged: bool = False) -> None:
         """``problem`` as the connection's last answer, and the connection closed, as
         uvicorn closes it (where the next request starts is unknown): at once for writing,
-        after LINGER_S for reading."""
+        after LINGER_S for reading. ``logged``: the request's own log line says it."""
         if self._refused:
             return
         self._refused, self._due = True, None
         if self.transport.is_closing():
             return  # closed after the answer before it (Connection: close): nothing to say
-        # The request log's line (no app answered this): no method, no route.
-        log.info("- (unparsed) %d - %s", problem.status, problem.code)
+        if not logged:  # the request log's line (no app answered this): no method, no route
+            log.info("- (unparsed) %d - %s", problem.status, problem.code)
         body = problem.body().encode()
         head = [STATUS_LINE[problem.status]]
         for name, value in self.server_state.default_headers:  # Date, Server
