@@ -635,3 +635,26 @@ def test_a_header_read_as_one_value_given_twice_is_invalid_and_changes_nothing(s
     [error] = problem(answer, 400, "invalid_input")["errors"]
     assert error == {"name": name, "reason": "given more than once"}
     assert units(shop.bk, shop.van, shop.first) == (5, 5, 0, 0)
+
+
+def test_every_log_line_names_its_route_and_never_a_raw_path(shop, caplog):
+    """The docs' own routes name their route too (they said "(no route)"), as a wrong
+    method does; a path no route has is not written out, nor is that of a body refused
+    before routing."""
+    caplog.set_level(logging.INFO, logger="resbook.serve")
+    assert shop.client.get("/openapi.json").status_code == 200
+    assert shop.client.get("/docs").status_code == 200
+    big = {**shop.store, "Idempotency-Key": "big", "Content-Length": str(2**21)}
+    assert shop.client.post("/v1/holds", content=b"{}", headers=big).status_code == 400
+    assert shop.client.put("/v1/resources", headers=shop.store).status_code == 405
+    assert shop.client.get("/v1/no-such-thing-typed-by-anyone").status_code == 404
+    lines = [r.getMessage() for r in caplog.records if r.name == "resbook.serve"]
+    starts = [line.rsplit(" ", 2)[0] for line in lines]  # without the ms and the id
+    assert starts == [
+        "GET /openapi.json 200",
+        "GET /docs 200",
+        "POST (no route) 400",
+        "PUT /v1/resources 405",
+        "GET (no route) 404",
+    ], lines
+    assert "no-such-thing" not in caplog.text

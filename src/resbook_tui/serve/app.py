@@ -12,7 +12,7 @@ import logging
 import re
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -24,6 +24,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException
 from starlette.responses import Response
+from starlette.routing import BaseRoute, Match
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from .. import __version__
@@ -91,7 +92,7 @@ def create_app(
     app.add_exception_handler(HTTPException, _http_error)
     app.add_exception_handler(Exception, _internal)
     app.add_middleware(HeadAsGet)
-    app.add_middleware(RequestLog)  # outermost: it logs HEAD as HEAD
+    app.add_middleware(RequestLog, routes=app.routes)  # outermost: it logs HEAD as HEAD
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
 
@@ -206,11 +207,24 @@ async def _internal(request: Request, exc: Exception) -> Response:
 # ---- one line a request -------------------------------------------------------------------
 
 
-def _route(scope: Scope) -> str:
+def _route(scope: Scope, routes: Sequence[BaseRoute] = ()) -> str:
     """The route template (``/v1/holds/{hold_id}``): never a raw path, which may carry
-    anything a caller typed."""
-    route = scope.get("route")
+    anything a caller typed. The docs' own routes do not say which they are: ``routes``
+    (the app's) are matched here. A body refused before routing has none."""
+    route = scope.get("route") or _matching(scope, routes)
     return str(getattr(route, "path", "(no route)"))
+
+
+def _matching(scope: Scope, routes: Sequence[BaseRoute]) -> BaseRoute | None:
+    """The route whose path and method ``scope`` has, else one whose path it has (a 405)."""
+    partial = None
+    for route in routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return route
+        if match is Match.PARTIAL and partial is None:
+            partial = route
+    return partial
 
 
 TOO_BIG = f"a request body may be at most {MAX_BODY_BYTES} bytes"
@@ -238,8 +252,9 @@ class HeadAsGet:
     with it): the app is asked for GET, and uvicorn, which knows the request was HEAD,
     sends the head (Content-Length included) without the body."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, routes: Sequence[BaseRoute] = ()) -> None:
         self.app = app
+        self.routes = routes  # the app's, to name a route that did not say (_route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "HEAD":
@@ -284,8 +299,9 @@ class RequestLog:
     a header or a body: no secrets). Sends X-Request-Id back (the caller's, if sane).
     Refuses a body over 1 MiB before it is read."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, routes: Sequence[BaseRoute] = ()) -> None:
         self.app = app
+        self.routes = routes  # the app's, to name a route that did not say (_route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -317,4 +333,5 @@ class RequestLog:
             if REFUSED in scope:  # the app's answer was dropped: the refusal went instead
                 refused = scope[REFUSED]
                 sent = str(refused.status) if refused is not None else "-"
-            log.info("%s %s %s %.1fms %s", scope["method"], _route(scope), sent, ms, request_id)
+            route = _route(scope, self.routes)
+            log.info("%s %s %s %.1fms %s", scope["method"], route, sent, ms, request_id)
