@@ -658,3 +658,13 @@ def test_every_log_line_names_its_route_and_never_a_raw_path(shop, caplog):
         "GET (no route) 404",
     ], lines
     assert "no-such-thing" not in caplog.text
+
+
+@pytest.mark.parametrize("spelled", ["1_6", "+16", "%2016", "16.0", "%EF%BC%91%EF%BC%96"])
+def test_an_id_in_a_path_or_query_is_digits_only(shop, spelled):
+    """int() takes each of these as 16 (the last is full-width digits): another spelling
+    of one id, which no client means. Leading zeros stay digits (017 is 17)."""
+    for path in (f"/v1/holds/{spelled}", f"/v1/admin/events?after_id={spelled}"):
+        doc = problem(shop.client.get(path, headers=shop.admin), 400, "invalid_input")
+        assert "digits" in doc["detail"], doc
+    problem(shop.client.get("/v1/holds/0999999", headers=shop.admin), 404, "not_found")

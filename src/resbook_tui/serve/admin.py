@@ -33,6 +33,7 @@ from .schemas import (
     CapacityOut,
     CapacityPut,
     Day,
+    Digits,
     EventsOut,
     QueryText,
     ResourceCreate,
@@ -45,8 +46,8 @@ from .schemas import (
 )
 
 router = APIRouter(prefix=ADMIN_PREFIX, tags=["admin"], dependencies=[Depends(single_values)])
-PathId = Annotated[int, Path(ge=1, le=INT64_MAX)]
-OptionalId = Annotated[int | None, Query(ge=1, le=INT64_MAX)]
+PathId = Annotated[int, Path(ge=1, le=INT64_MAX), Digits]
+OptionalId = Annotated[int | None, Query(ge=1, le=INT64_MAX), Digits]
 READ = problem_responses(400, 401, 403, 503)
 WRITE = problem_responses(400, 401, 403, 404, 409, 422, 503)
 
@@ -198,7 +199,7 @@ def admin_list_allocations(
     resource_id: OptionalId = None,
     date_from: Annotated[Day | None, Query(alias="from")] = None,
     date_to: Annotated[Day | None, Query(alias="to")] = None,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    limit: Annotated[int, Query(ge=1, le=1000), Digits] = 100,
 ) -> Response:
     bk = _admin(request, credentials).bk
     found = bk.list_allocations(
@@ -227,8 +228,8 @@ def admin_cancel_allocation(request: Request, credentials: Key, allocation_id: P
 def admin_events(
     request: Request,
     credentials: Key,
-    after_id: Annotated[int, Query(ge=0, le=INT64_MAX)] = 0,
-    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    after_id: Annotated[int, Query(ge=0, le=INT64_MAX), Digits] = 0,
+    limit: Annotated[int, Query(ge=1, le=1000), Digits] = 100,
 ) -> Response:
     """The audit trail, oldest first, a page at a time: pass ``next_after_id`` back as
     ``after_id`` for the next page (it stays put when there is nothing new)."""

@@ -34,8 +34,20 @@ OrderId = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH["order id"]),
 LineItemId = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH["line item id"]), Safe]
 Reason = Annotated[str, Field(min_length=1, max_length=MAX_LENGTH["reason"]), Safe]
 QueryText = Annotated[str, Safe]  # a query's text (its length is the Query's to limit)
+
+
+def _digits(value: object) -> object:
+    """A number in a path or query, which comes as text: ASCII digits only. Python's and
+    pydantic's int() also take "+16", "1_6", " 16" and "16.0", other spellings of one id
+    that no client means."""
+    if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+        raise ValueError("must be a whole number in digits (0-9)")
+    return value
+
+
+Digits = BeforeValidator(_digits)  # after a Path(...) or Query(...) in an Annotated
 Id = Annotated[int, Field(ge=1, le=INT64_MAX, strict=True)]
-QueryId = Annotated[int, Field(ge=1, le=INT64_MAX)]  # a query's digits are text
+QueryId = Annotated[int, Field(ge=1, le=INT64_MAX), Digits]  # a query's digits are text
 Quantity = Annotated[int, Field(ge=1, le=INT32_MAX, strict=True)]
 Minutes = Annotated[int, Field(ge=1, le=MAX_TTL_MINUTES, strict=True)]
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -23,6 +23,7 @@ from .problems import Problem, problem_responses
 from .schemas import (
     AvailabilityOut,
     Day,
+    Digits,
     HoldConfirm,
     HoldCreate,
     HoldExtend,
@@ -37,7 +38,7 @@ OptionalIdemKey = Annotated[
     str | None,
     Header(alias="Idempotency-Key", min_length=1, max_length=255, description="Optional."),
 ]
-HoldId = Annotated[int, Path(ge=1, le=INT64_MAX)]
+HoldId = Annotated[int, Path(ge=1, le=INT64_MAX), Digits]
 
 _LINKS = {
     name: {"operationId": op, "parameters": {"hold_id": "$response.body#/id"}}
