@@ -300,7 +300,7 @@ def test_blackout_and_unknown_resource(shop):
     )
 
 
-@pytest.mark.parametrize("spelling", ["0{id}", "+{id}", "%30{id}"])
+@pytest.mark.parametrize("spelling", ["0{id}", "%30{id}", "00{id}"])  # "+{id}": a 400 now
 def test_an_idempotency_key_names_the_hold_however_its_id_is_spelled(shop, spelling):
     """The key's scope is the route with its id as parsed: another spelling of the same id
     replays, rather than running the extend again past the first answer."""

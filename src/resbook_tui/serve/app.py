@@ -252,9 +252,8 @@ class HeadAsGet:
     with it): the app is asked for GET, and uvicorn, which knows the request was HEAD,
     sends the head (Content-Length included) without the body."""
 
-    def __init__(self, app: ASGIApp, *, routes: Sequence[BaseRoute] = ()) -> None:
+    def __init__(self, app: ASGIApp) -> None:
         self.app = app
-        self.routes = routes  # the app's, to name a route that did not say (_route)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "HEAD":
