@@ -52,11 +52,14 @@ def wrk_round(url: str, key: str, work: list[tuple[int, date]], clients: int, ta
         )
         split = _split_while(process, url, clients)
         assert process.stderr is not None
+        said = []  # what wrk wrote before, kept for its error
         for line in process.stderr:  # until the script says every cell is answered
             if line.strip() == "done":
                 process.send_signal(signal.SIGINT)  # wrk's main thread ends its sleep
                 break
-        out, err = process.communicate(timeout=600)
+            said.append(line)
+        out, rest = process.communicate(timeout=600)
+        err = "".join(said) + rest
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if process.returncode != 0:
         raise SystemExit(f"wrk failed ({process.returncode}): {err.strip()[:300]}")
